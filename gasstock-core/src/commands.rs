@@ -1,0 +1,445 @@
+//! Requests as users send them (raw fields, as the HTTP bodies, CLI flags and CSV rows carry
+//! them) and their validated forms. Validation lives here once; the server and CLI only parse.
+
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use crate::domain::{
+    parse_note, Amount, Currency, Email, Label, OrderStatus, Password, Quantity, Rating, Role,
+    StockLevel, WeightKg,
+};
+use crate::error::{Error, Result};
+
+const NAME_MAX: usize = 100;
+const LABEL_MAX: usize = 100;
+const NOTE_MAX: usize = 2000;
+
+/// A weight as users write it: a JSON number (`12.5`) or a string (`"12.5 kg"`).
+#[derive(Debug, Clone, PartialEq, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum WeightInput {
+    #[schema(value_type = f64)]
+    Kg(serde_json::Number),
+    Text(String),
+}
+
+impl WeightInput {
+    pub fn parse(&self) -> Result<WeightKg> {
+        match self {
+            WeightInput::Kg(n) => WeightKg::parse_field(&n.to_string(), "weight"),
+            WeightInput::Text(s) => WeightKg::parse_field(s, "weight"),
+        }
+    }
+}
+
+impl From<&str> for WeightInput {
+    fn from(value: &str) -> Self {
+        WeightInput::Text(value.to_owned())
+    }
+}
+
+/// `POST /register`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Registration {
+    pub email: String,
+    pub password: String,
+    pub name: String,
+    /// `buyer` or `seller`; admins are created from the CLI.
+    pub role: String,
+    pub phone: Option<String>,
+    pub location: Option<String>,
+}
+
+/// A registration that passed every check; the password is not hashed yet.
+#[derive(Debug, Clone)]
+pub struct ValidRegistration {
+    pub email: Email,
+    pub password: Password,
+    pub name: Label,
+    pub role: Role,
+    pub phone: Option<Label>,
+    pub location: Option<Label>,
+}
+
+impl Registration {
+    /// Validates for self-service sign-up, which never makes an admin.
+    pub fn validate(self) -> Result<ValidRegistration> {
+        let role: Role = self.role.parse()?;
+        if role == Role::Admin {
+            return Err(Error::invalid(
+                "role",
+                "admins are created with `gasstock users create-admin`",
+            ));
+        }
+        self.validate_any_role(role)
+    }
+
+    pub(crate) fn validate_any_role(self, role: Role) -> Result<ValidRegistration> {
+        Ok(ValidRegistration {
+            email: self.email.parse()?,
+            password: Password::new(self.password)?,
+            name: Label::parse(&self.name, "name", NAME_MAX)?,
+            role,
+            phone: Label::parse_optional(self.phone.as_deref(), "phone", 32)?,
+            location: Label::parse_optional(self.location.as_deref(), "location", LABEL_MAX)?,
+        })
+    }
+}
+
+/// `POST /seller/inventory`, and one row of a CSV import.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StockItemInput {
+    pub brand: String,
+    /// Kilograms: `12`, `12.5`, `"12kg"`, `"12.5 KG"`.
+    pub weight: WeightInput,
+    pub location: String,
+    /// The new available quantity (0 or more).
+    pub quantity: i64,
+    /// Price of one cylinder in minor units.
+    pub unit_price: i64,
+    /// ISO 4217, default `RWF`.
+    pub currency: Option<String>,
+}
+
+/// A stock item's validated fields; the key is (seller, brand, weight, location).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StockItemDraft {
+    pub brand: Label,
+    pub weight: WeightKg,
+    pub location: Label,
+    pub quantity: StockLevel,
+    pub unit_price: Amount,
+    pub currency: Currency,
+}
+
+impl StockItemInput {
+    pub fn validate(&self) -> Result<StockItemDraft> {
+        Ok(StockItemDraft {
+            brand: Label::parse(&self.brand, "brand", LABEL_MAX)?,
+            weight: self.weight.parse()?,
+            location: Label::parse(&self.location, "location", LABEL_MAX)?,
+            quantity: StockLevel::new(self.quantity)?,
+            unit_price: Amount::new(self.unit_price, "unit_price")?,
+            currency: match self.currency.as_deref().map(str::trim) {
+                None | Some("") => Currency::default(),
+                Some(code) => code.parse()?,
+            },
+        })
+    }
+}
+
+/// `GET /gas` filters, all optional and case-insensitive.
+#[derive(Debug, Clone, Default)]
+pub struct StockQuery {
+    pub brand: Option<String>,
+    pub weight: Option<String>,
+    pub location: Option<String>,
+}
+
+/// Validated browse filters.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StockFilter {
+    pub brand: Option<String>,
+    pub weight: Option<WeightKg>,
+    pub location: Option<String>,
+    pub seller_id: Option<i64>,
+    /// Browsing shows only items with quantity > 0; a seller's own list shows all.
+    pub in_stock_only: bool,
+}
+
+impl StockQuery {
+    pub fn validate(&self) -> Result<StockFilter> {
+        let text = |v: &Option<String>, field| -> Result<Option<String>> {
+            Ok(Label::parse_optional(v.as_deref(), field, LABEL_MAX)?.map(Label::into_string))
+        };
+        Ok(StockFilter {
+            brand: text(&self.brand, "brand")?,
+            weight: match self.weight.as_deref().map(str::trim) {
+                None | Some("") => None,
+                Some(w) => Some(WeightKg::parse_field(w, "weight")?),
+            },
+            location: text(&self.location, "location")?,
+            seller_id: None,
+            in_stock_only: true,
+        })
+    }
+}
+
+/// `POST /orders`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrderInput {
+    pub inventory_id: i64,
+    pub quantity: i64,
+    pub delivery_address: Option<String>,
+    pub note: Option<String>,
+}
+
+/// A validated order, ready for the store to reserve stock and insert.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderDraft {
+    pub buyer_id: i64,
+    pub inventory_id: i64,
+    pub quantity: Quantity,
+    pub delivery_address: Option<String>,
+    pub note: Option<String>,
+    /// A retry with the same key returns the first order and reserves nothing more.
+    pub idempotency_key: Option<String>,
+}
+
+impl OrderInput {
+    pub fn validate(&self, buyer_id: i64, idempotency_key: Option<&str>) -> Result<OrderDraft> {
+        if self.inventory_id < 1 {
+            return Err(Error::invalid("inventory_id", "must be a positive id"));
+        }
+        let idempotency_key = match idempotency_key.map(str::trim) {
+            None => None,
+            Some(key)
+                if key.is_empty()
+                    || key.len() > 255
+                    || !key.chars().all(|c| c.is_ascii_graphic()) =>
+            {
+                return Err(Error::invalid(
+                    "Idempotency-Key",
+                    "must be 1 to 255 printable ASCII characters",
+                ))
+            }
+            Some(key) => Some(key.to_owned()),
+        };
+        Ok(OrderDraft {
+            buyer_id,
+            inventory_id: self.inventory_id,
+            quantity: Quantity::new(self.quantity)?,
+            delivery_address: parse_note(
+                self.delivery_address.as_deref(),
+                "delivery_address",
+                500,
+            )?,
+            note: parse_note(self.note.as_deref(), "note", NOTE_MAX)?,
+            idempotency_key,
+        })
+    }
+}
+
+/// Which orders to list.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OrderFilter {
+    pub buyer_id: Option<i64>,
+    pub seller_id: Option<i64>,
+    pub status: Option<OrderStatus>,
+    /// Queues list oldest first; everything else newest first.
+    pub oldest_first: bool,
+}
+
+/// An admin's decision on an order or an invoice.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Decision {
+    pub approve: bool,
+    pub reason: Option<String>,
+}
+
+impl Decision {
+    pub fn reason(&self) -> Result<Option<String>> {
+        parse_note(self.reason.as_deref(), "reason", NOTE_MAX)
+    }
+}
+
+/// `POST /seller/invoice`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InvoiceInput {
+    pub order_id: i64,
+    /// Minor units, 0 or more; default 0.
+    pub delivery_fee: Option<i64>,
+    pub notes: Option<String>,
+}
+
+/// A computed invoice, ready to insert.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InvoiceDraft {
+    pub order_id: i64,
+    pub seller_id: i64,
+    pub amount: Amount,
+    pub delivery_fee: Amount,
+    pub currency: Currency,
+    pub notes: Option<String>,
+}
+
+/// `POST /feedback`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FeedbackInput {
+    pub order_id: i64,
+    /// 1 to 5.
+    pub rating: i64,
+    pub comment: Option<String>,
+}
+
+/// A validated feedback for a delivered order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedbackDraft {
+    pub order_id: i64,
+    pub buyer_id: i64,
+    pub seller_id: i64,
+    pub rating: Rating,
+    pub comment: Option<String>,
+}
+
+impl FeedbackInput {
+    pub(crate) fn checked_fields(&self) -> Result<(Rating, Option<String>)> {
+        Ok((
+            Rating::new(self.rating)?,
+            parse_note(self.comment.as_deref(), "comment", NOTE_MAX)?,
+        ))
+    }
+}
+
+/// Which page of a list: `page` from 1, `per_page` from 1 to 100.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    pub page: u32,
+    pub per_page: u32,
+}
+
+impl PageRequest {
+    pub const MAX_PER_PAGE: u32 = 100;
+    pub const DEFAULT_PER_PAGE: u32 = 20;
+    /// Pages further than this would overflow the offset arithmetic of any backend.
+    pub const MAX_PAGE: u32 = 10_000_000;
+
+    pub fn new(page: Option<i64>, per_page: Option<i64>) -> Result<Self> {
+        let page = page.unwrap_or(1);
+        let per_page = per_page.unwrap_or(i64::from(Self::DEFAULT_PER_PAGE));
+        if !(1..=i64::from(Self::MAX_PAGE)).contains(&page) {
+            return Err(Error::invalid("page", "must be a whole number from 1"));
+        }
+        if !(1..=i64::from(Self::MAX_PER_PAGE)).contains(&per_page) {
+            return Err(Error::invalid(
+                "per_page",
+                format!("must be from 1 to {}", Self::MAX_PER_PAGE),
+            ));
+        }
+        Ok(PageRequest {
+            page: page as u32,
+            per_page: per_page as u32,
+        })
+    }
+
+    pub fn offset(self) -> i64 {
+        i64::from(self.page - 1) * i64::from(self.per_page)
+    }
+
+    pub fn limit(self) -> i64 {
+        i64::from(self.per_page)
+    }
+}
+
+impl Default for PageRequest {
+    fn default() -> Self {
+        PageRequest {
+            page: 1,
+            per_page: Self::DEFAULT_PER_PAGE,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stock(weight: &str, quantity: i64, price: i64) -> StockItemInput {
+        StockItemInput {
+            brand: "Jibu".into(),
+            weight: weight.into(),
+            location: "Kigali".into(),
+            quantity,
+            unit_price: price,
+            currency: None,
+        }
+    }
+
+    #[test]
+    fn stock_item_validation() {
+        let draft = stock("12.5 kg", 0, 15000).validate().unwrap();
+        assert_eq!(draft.weight.grams(), 12_500);
+        assert_eq!(draft.currency, Currency::RWF);
+        assert!(
+            matches!(stock("heavy", 1, 1).validate(), Err(Error::Invalid { field, .. }) if field == "weight")
+        );
+        assert!(
+            matches!(stock("12", -1, 1).validate(), Err(Error::Invalid { field, .. }) if field == "quantity")
+        );
+        assert!(
+            matches!(stock("12", 1, -5).validate(), Err(Error::Invalid { field, .. }) if field == "unit_price")
+        );
+        let json: StockItemInput = serde_json::from_str(
+            r#"{"brand":"K","weight":12.5,"location":"L","quantity":1,"unit_price":1}"#,
+        )
+        .unwrap();
+        assert_eq!(json.validate().unwrap().weight.grams(), 12_500);
+    }
+
+    #[test]
+    fn registration_never_makes_admins() {
+        let reg = |role: &str| Registration {
+            email: "a@b.rw".into(),
+            password: "long enough".into(),
+            name: "A".into(),
+            role: role.into(),
+            phone: None,
+            location: None,
+        };
+        assert!(
+            matches!(reg("admin").validate(), Err(Error::Invalid { field, .. }) if field == "role")
+        );
+        assert!(reg("root").validate().is_err());
+        assert_eq!(reg("seller").validate().unwrap().role, Role::Seller);
+    }
+
+    #[test]
+    fn paging_bounds() {
+        assert_eq!(
+            PageRequest::new(None, None).unwrap(),
+            PageRequest {
+                page: 1,
+                per_page: 20
+            }
+        );
+        assert_eq!(PageRequest::new(Some(3), Some(10)).unwrap().offset(), 20);
+        for (page, per_page) in [(0, 20), (-1, 20), (1, 0), (1, 101)] {
+            assert!(
+                PageRequest::new(Some(page), Some(per_page)).is_err(),
+                "{page} {per_page}"
+            );
+        }
+    }
+
+    #[test]
+    fn idempotency_keys_are_bounded() {
+        let order = OrderInput {
+            inventory_id: 1,
+            quantity: 1,
+            delivery_address: None,
+            note: None,
+        };
+        assert!(order.validate(1, Some("")).is_err());
+        assert!(order.validate(1, Some(&"k".repeat(256))).is_err());
+        assert_eq!(
+            order
+                .validate(1, Some("retry-1"))
+                .unwrap()
+                .idempotency_key
+                .as_deref(),
+            Some("retry-1")
+        );
+        assert!(OrderInput {
+            quantity: 0,
+            ..order
+        }
+        .validate(1, None)
+        .is_err());
+    }
+}

@@ -1,0 +1,21 @@
+//! Validated domain types: each one cannot hold a bad value.
+
+mod email;
+mod money;
+mod password;
+mod quantity;
+mod rating;
+mod role;
+mod status;
+mod text;
+mod weight;
+
+pub use email::Email;
+pub use money::{Amount, Currency};
+pub use password::{dummy_hash, hash_password, verify_password, Password};
+pub use quantity::{Quantity, StockLevel};
+pub use rating::Rating;
+pub use role::Role;
+pub use status::{is_legal_order_path, InvoiceStatus, OrderStatus, OrderTransition, PaymentStatus};
+pub use text::{parse_note, Label};
+pub use weight::WeightKg;

@@ -1,0 +1,162 @@
+//! Money as integer minor units with an ISO 4217 currency. Never floats.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+
+/// An ISO 4217 code: three ASCII capital letters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Currency([u8; 3]);
+
+impl Currency {
+    /// Rwandan franc, the default; it has no minor unit, so 1 = 1 RWF.
+    pub const RWF: Currency = Currency(*b"RWF");
+
+    pub fn as_str(&self) -> &str {
+        // Only ASCII capitals are ever stored.
+        std::str::from_utf8(&self.0).unwrap_or("XXX")
+    }
+}
+
+impl Default for Currency {
+    fn default() -> Self {
+        Currency::RWF
+    }
+}
+
+impl FromStr for Currency {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self, Error> {
+        let upper = s.trim().to_ascii_uppercase();
+        match upper.as_bytes() {
+            [a, b, c] if [a, b, c].iter().all(|ch| ch.is_ascii_uppercase()) => {
+                Ok(Currency([*a, *b, *c]))
+            }
+            _ => Err(Error::invalid(
+                "currency",
+                format!("'{s}' is not an ISO 4217 currency code such as RWF"),
+            )),
+        }
+    }
+}
+
+impl TryFrom<String> for Currency {
+    type Error = Error;
+
+    fn try_from(value: String) -> Result<Self, Error> {
+        value.parse()
+    }
+}
+
+impl fmt::Display for Currency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Currency {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Currency {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// A non-negative amount in the currency's minor unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct Amount(i64);
+
+impl Amount {
+    pub const ZERO: Amount = Amount(0);
+
+    pub fn new(minor_units: i64, field: &'static str) -> Result<Self, Error> {
+        if minor_units < 0 {
+            return Err(Error::invalid(field, "must not be negative"));
+        }
+        Ok(Amount(minor_units))
+    }
+
+    pub fn minor_units(self) -> i64 {
+        self.0
+    }
+
+    /// `self * quantity`, refusing overflow instead of wrapping.
+    pub fn times(self, quantity: i64) -> Result<Amount, Error> {
+        self.0
+            .checked_mul(quantity)
+            .map(Amount)
+            .ok_or_else(|| Error::invalid("quantity", "order total is too large"))
+    }
+
+    pub fn plus(self, other: Amount) -> Result<Amount, Error> {
+        self.0
+            .checked_add(other.0)
+            .map(Amount)
+            .ok_or_else(|| Error::invalid("amount", "amount is too large"))
+    }
+}
+
+impl fmt::Display for Amount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn currency_codes() {
+        assert_eq!("rwf".parse::<Currency>().unwrap(), Currency::RWF);
+        assert_eq!("USD".parse::<Currency>().unwrap().as_str(), "USD");
+        for bad in ["", "RW", "RWFF", "R1F", "€€€", "usd "] {
+            if bad == "usd " {
+                assert!(
+                    bad.parse::<Currency>().is_ok(),
+                    "surrounding spaces are trimmed"
+                );
+                continue;
+            }
+            assert!(bad.parse::<Currency>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn amounts_refuse_negative_and_overflow() {
+        assert!(Amount::new(-1, "unit_price").is_err());
+        let big = Amount::new(i64::MAX / 2 + 1, "unit_price").unwrap();
+        assert!(big.times(2).is_err());
+        assert!(big.plus(big).is_err());
+        assert_eq!(
+            Amount::new(1500, "p")
+                .unwrap()
+                .times(3)
+                .unwrap()
+                .minor_units(),
+            4500
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn checked_arithmetic_matches_i128(price in 0i64..=i64::MAX, quantity in 1i64..=1_000_000) {
+            let exact = price as i128 * quantity as i128;
+            let result = Amount::new(price, "p").unwrap().times(quantity);
+            prop_assert_eq!(result.is_ok(), exact <= i64::MAX as i128);
+            if let Ok(total) = result {
+                prop_assert_eq!(total.minor_units() as i128, exact);
+            }
+        }
+    }
+}

@@ -1,0 +1,248 @@
+//! Statuses and the one state machine they move through (API.md, "Workflow").
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+
+/// Declares a lowercase string enum stored as TEXT and shown as a JSON string.
+macro_rules! string_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
+        #[serde(rename_all = "lowercase")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = Error;
+
+            fn from_str(s: &str) -> Result<Self, Error> {
+                match s {
+                    $($text => Ok($name::$variant),)+
+                    other => Err(Error::invalid("status", format!(
+                        "'{other}' is not a valid {}: use one of {}",
+                        stringify!($name),
+                        [$($text),+].join(", ")
+                    ))),
+                }
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = Error;
+
+            fn try_from(value: String) -> Result<Self, Error> {
+                value.parse()
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+string_enum!(
+    /// Where an order is in its life.
+    OrderStatus {
+        Pending => "pending",
+        Approved => "approved",
+        Rejected => "rejected",
+        Cancelled => "cancelled",
+        Invoiced => "invoiced",
+        Delivered => "delivered",
+    }
+);
+
+string_enum!(
+    /// An invoice waits for an admin's decision.
+    InvoiceStatus {
+        Pending => "pending",
+        Approved => "approved",
+        Rejected => "rejected",
+    }
+);
+
+string_enum!(
+    /// Payments are created released, when delivery is confirmed.
+    PaymentStatus {
+        Released => "released",
+    }
+);
+
+impl OrderStatus {
+    /// Whether an order in this status still holds its cylinders (reserved or sold).
+    pub fn holds_stock(self) -> bool {
+        !matches!(self, OrderStatus::Rejected | OrderStatus::Cancelled)
+    }
+
+    /// Whether `self -> to` is an edge of the order state machine.
+    pub fn can_become(self, to: OrderStatus) -> bool {
+        OrderTransition::ALL
+            .iter()
+            .any(|t| t.from() == self && t.to() == to)
+    }
+}
+
+impl InvoiceStatus {
+    pub fn can_become(self, to: InvoiceStatus) -> bool {
+        self == InvoiceStatus::Pending && to != InvoiceStatus::Pending
+    }
+}
+
+/// Every legal move of an order. Stores apply one as
+/// `UPDATE orders SET status = to WHERE id = $1 AND status = from`, so a race cannot slip in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderTransition {
+    Approve,
+    Reject,
+    Cancel,
+    Invoice,
+    /// The invoice was rejected: the seller may invoice again.
+    ReopenForInvoice,
+    Deliver,
+}
+
+impl OrderTransition {
+    pub const ALL: &'static [OrderTransition] = &[
+        OrderTransition::Approve,
+        OrderTransition::Reject,
+        OrderTransition::Cancel,
+        OrderTransition::Invoice,
+        OrderTransition::ReopenForInvoice,
+        OrderTransition::Deliver,
+    ];
+
+    pub fn from(self) -> OrderStatus {
+        match self {
+            OrderTransition::Approve | OrderTransition::Reject | OrderTransition::Cancel => {
+                OrderStatus::Pending
+            }
+            OrderTransition::Invoice => OrderStatus::Approved,
+            OrderTransition::ReopenForInvoice | OrderTransition::Deliver => OrderStatus::Invoiced,
+        }
+    }
+
+    pub fn to(self) -> OrderStatus {
+        match self {
+            OrderTransition::Approve | OrderTransition::ReopenForInvoice => OrderStatus::Approved,
+            OrderTransition::Reject => OrderStatus::Rejected,
+            OrderTransition::Cancel => OrderStatus::Cancelled,
+            OrderTransition::Invoice => OrderStatus::Invoiced,
+            OrderTransition::Deliver => OrderStatus::Delivered,
+        }
+    }
+
+    /// Whether the move gives the order's cylinders back to the stock item.
+    pub fn returns_stock(self) -> bool {
+        self.from().holds_stock() && !self.to().holds_stock()
+    }
+
+    /// The error for an order found in `actual` instead of `self.from()`.
+    pub fn conflict(self, actual: OrderStatus) -> Error {
+        let action = match self {
+            OrderTransition::Approve => "approved",
+            OrderTransition::Reject => "rejected",
+            OrderTransition::Cancel => "cancelled",
+            OrderTransition::Invoice => "invoiced",
+            OrderTransition::ReopenForInvoice => "reopened",
+            OrderTransition::Deliver => "delivered",
+        };
+        Error::conflict_with(
+            "invalid_state",
+            format!(
+                "order is {actual}: only a {} order can be {action}",
+                self.from()
+            ),
+            serde_json::json!({ "status": actual.as_str(), "required": self.from().as_str() }),
+        )
+    }
+}
+
+/// Checks that `path` (statuses in time order, starting at creation) is a walk of the machine.
+pub fn is_legal_order_path(path: &[OrderStatus]) -> bool {
+    path.first()
+        .is_none_or(|first| *first == OrderStatus::Pending)
+        && path.windows(2).all(|w| w[0].can_become(w[1]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edges_are_exactly_the_documented_ones() {
+        use OrderStatus::*;
+        let legal = [
+            (Pending, Approved),
+            (Pending, Rejected),
+            (Pending, Cancelled),
+            (Approved, Invoiced),
+            (Invoiced, Approved),
+            (Invoiced, Delivered),
+        ];
+        for from in OrderStatus::ALL {
+            for to in OrderStatus::ALL {
+                assert_eq!(
+                    from.can_become(*to),
+                    legal.contains(&(*from, *to)),
+                    "{from} -> {to}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn terminal_states_stay_put() {
+        for terminal in [
+            OrderStatus::Rejected,
+            OrderStatus::Cancelled,
+            OrderStatus::Delivered,
+        ] {
+            assert!(OrderStatus::ALL.iter().all(|to| !terminal.can_become(*to)));
+        }
+    }
+
+    #[test]
+    fn only_reject_and_cancel_return_stock() {
+        let returning: Vec<_> = OrderTransition::ALL
+            .iter()
+            .filter(|t| t.returns_stock())
+            .collect();
+        assert_eq!(
+            returning,
+            [&OrderTransition::Reject, &OrderTransition::Cancel]
+        );
+    }
+
+    #[test]
+    fn paths() {
+        use OrderStatus::*;
+        assert!(is_legal_order_path(&[
+            Pending, Approved, Invoiced, Approved, Invoiced, Delivered
+        ]));
+        assert!(!is_legal_order_path(&[Pending, Invoiced]));
+        assert!(!is_legal_order_path(&[Approved]));
+        assert!(!is_legal_order_path(&[Pending, Cancelled, Approved]));
+    }
+
+    #[test]
+    fn parse_round_trip() {
+        for status in OrderStatus::ALL {
+            assert_eq!(status.as_str().parse::<OrderStatus>().unwrap(), *status);
+        }
+        assert!("Pending".parse::<OrderStatus>().is_err());
+    }
+}

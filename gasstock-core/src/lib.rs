@@ -1,0 +1,23 @@
+//! gasstock-core: the domain, rules and workflows of gasstock, an LPG cylinder distribution
+//! backend, over two real stores (SQLite, PostgreSQL).
+//!
+//! ```no_run
+//! # async fn demo() -> gasstock_core::Result<()> {
+//! use gasstock_core::{AnyStore, Gasstock};
+//! let core = Gasstock::new(AnyStore::open("sqlite://gasstock.db").await?);
+//! core.ready().await?;
+//! # Ok(()) }
+//! ```
+
+pub mod commands;
+pub mod domain;
+mod error;
+pub mod models;
+pub mod policy;
+mod service;
+pub mod store;
+
+pub use error::{Error, Result};
+pub use policy::Actor;
+pub use service::Gasstock;
+pub use store::{AnyStore, PgStore, SqliteStore, Store, DEFAULT_DATABASE_URL};

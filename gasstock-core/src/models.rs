@@ -1,0 +1,168 @@
+//! What the store returns and the API shows. Field names are the JSON names of API.md.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::domain::{Currency, InvoiceStatus, OrderStatus, PaymentStatus, Role, WeightKg};
+
+/// A registered account. The password hash is never part of it.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+pub struct User {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    #[sqlx(try_from = "String")]
+    pub role: Role,
+    pub phone: Option<String>,
+    pub location: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A seller's stock of one kind of cylinder at one location.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+pub struct StockItem {
+    pub id: i64,
+    pub seller_id: i64,
+    pub seller_name: String,
+    pub brand: String,
+    #[sqlx(rename = "weight_g", try_from = "i64")]
+    #[schema(value_type = f64, example = 12)]
+    pub weight_kg: WeightKg,
+    pub location: String,
+    /// Available (unreserved) cylinders.
+    pub quantity: i64,
+    /// Price of one cylinder in minor units of `currency`.
+    pub unit_price: i64,
+    #[sqlx(try_from = "String")]
+    #[schema(value_type = String, example = "RWF")]
+    pub currency: Currency,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A buyer's order; brand, weight and unit price are frozen when it is placed.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+pub struct Order {
+    pub id: i64,
+    pub buyer_id: i64,
+    pub seller_id: i64,
+    pub inventory_id: i64,
+    pub brand: String,
+    #[sqlx(rename = "weight_g", try_from = "i64")]
+    #[schema(value_type = f64, example = 12)]
+    pub weight_kg: WeightKg,
+    pub location: String,
+    pub quantity: i64,
+    pub unit_price: i64,
+    pub total_amount: i64,
+    #[sqlx(try_from = "String")]
+    #[schema(value_type = String, example = "RWF")]
+    pub currency: Currency,
+    #[sqlx(try_from = "String")]
+    pub status: OrderStatus,
+    pub delivery_address: Option<String>,
+    pub note: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A seller's bill for an approved order; the amount is computed, never sent by a client.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+pub struct Invoice {
+    pub id: i64,
+    pub order_id: i64,
+    pub seller_id: i64,
+    /// Order total plus delivery fee.
+    pub amount: i64,
+    pub delivery_fee: i64,
+    #[sqlx(try_from = "String")]
+    #[schema(value_type = String, example = "RWF")]
+    pub currency: Currency,
+    #[sqlx(try_from = "String")]
+    pub status: InvoiceStatus,
+    pub notes: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Money released to the seller when delivery is confirmed; one per order.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+pub struct Payment {
+    pub id: i64,
+    pub order_id: i64,
+    pub invoice_id: i64,
+    pub seller_id: i64,
+    pub amount: i64,
+    #[sqlx(try_from = "String")]
+    #[schema(value_type = String, example = "RWF")]
+    pub currency: Currency,
+    #[sqlx(try_from = "String")]
+    pub status: PaymentStatus,
+    pub released_at: DateTime<Utc>,
+}
+
+/// A buyer's rating of a delivered order.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+pub struct Feedback {
+    pub id: i64,
+    pub order_id: i64,
+    pub buyer_id: i64,
+    pub seller_id: i64,
+    pub rating: i64,
+    pub comment: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A seller's average rating.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct RatingSummary {
+    pub seller_id: i64,
+    pub count: i64,
+    /// `None` until the first feedback.
+    pub average: Option<f64>,
+}
+
+/// The result of confirming a delivery.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Delivery {
+    pub order: Order,
+    pub payment: Payment,
+}
+
+/// One status change, written in the same transaction as the change itself.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+pub struct StatusEvent {
+    pub id: i64,
+    /// `order`, `invoice` or `payment`.
+    pub entity: String,
+    pub entity_id: i64,
+    pub order_id: i64,
+    /// Who made the change; `None` for the system.
+    pub actor_id: Option<i64>,
+    /// `None` when the entity was created.
+    pub from_status: Option<String>,
+    pub to_status: String,
+    pub reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A page of a list, with the total number of matching items.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Paged<T> {
+    pub items: Vec<T>,
+    pub page: u32,
+    pub per_page: u32,
+    pub total: i64,
+}
+
+impl<T> Paged<T> {
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Paged<U> {
+        Paged {
+            items: self.items.into_iter().map(f).collect(),
+            page: self.page,
+            per_page: self.per_page,
+            total: self.total,
+        }
+    }
+}

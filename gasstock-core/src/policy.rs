@@ -1,0 +1,112 @@
+//! Role and ownership rules, in one place: which role may run which operation, and whose
+//! objects each user may see or change.
+
+use serde::Serialize;
+
+use crate::domain::Role;
+use crate::error::{Error, Result};
+use crate::models::Order;
+
+/// The signed-in user an operation runs for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Actor {
+    pub user_id: i64,
+    pub role: Role,
+}
+
+impl Actor {
+    pub fn new(user_id: i64, role: Role) -> Self {
+        Actor { user_id, role }
+    }
+}
+
+/// Every operation that is not open to all signed-in users.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    PlaceOrder,
+    CancelOrder,
+    ListOwnOrders,
+    LeaveFeedback,
+    ManageInventory,
+    ListSellerOrders,
+    SubmitInvoice,
+    ReviewOrders,
+    ReviewInvoices,
+    ConfirmDelivery,
+    ManageUsers,
+}
+
+impl Operation {
+    /// The one role allowed to run it.
+    pub fn role(self) -> Role {
+        match self {
+            Operation::PlaceOrder
+            | Operation::CancelOrder
+            | Operation::ListOwnOrders
+            | Operation::LeaveFeedback => Role::Buyer,
+            Operation::ManageInventory | Operation::ListSellerOrders | Operation::SubmitInvoice => {
+                Role::Seller
+            }
+            Operation::ReviewOrders
+            | Operation::ReviewInvoices
+            | Operation::ConfirmDelivery
+            | Operation::ManageUsers => Role::Admin,
+        }
+    }
+}
+
+/// `Forbidden` unless the actor's role may run `operation`.
+pub fn authorize(actor: &Actor, operation: Operation) -> Result<()> {
+    let role = operation.role();
+    if actor.role == role {
+        Ok(())
+    } else {
+        Err(Error::forbidden(format!("only a {role} can do this")))
+    }
+}
+
+/// An order is visible to its buyer, its seller and admins. Others get `NotFound`, so they
+/// cannot even learn that it exists.
+pub fn can_see_order(actor: &Actor, order: &Order) -> bool {
+    match actor.role {
+        Role::Admin => true,
+        Role::Buyer => order.buyer_id == actor.user_id,
+        Role::Seller => order.seller_id == actor.user_id,
+    }
+}
+
+/// The order if the actor may see it, else `NotFound`.
+pub fn visible_order(actor: &Actor, order: Option<Order>, id: i64) -> Result<Order> {
+    order
+        .filter(|order| can_see_order(actor, order))
+        .ok_or_else(|| Error::not_found("order", id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_operation_has_exactly_one_role() {
+        let all = [
+            Operation::PlaceOrder,
+            Operation::CancelOrder,
+            Operation::ListOwnOrders,
+            Operation::LeaveFeedback,
+            Operation::ManageInventory,
+            Operation::ListSellerOrders,
+            Operation::SubmitInvoice,
+            Operation::ReviewOrders,
+            Operation::ReviewInvoices,
+            Operation::ConfirmDelivery,
+            Operation::ManageUsers,
+        ];
+        for operation in all {
+            let allowed: Vec<Role> = [Role::Buyer, Role::Seller, Role::Admin]
+                .into_iter()
+                .filter(|role| authorize(&Actor::new(1, *role), operation).is_ok())
+                .collect();
+            assert_eq!(allowed, [operation.role()], "{operation:?}");
+        }
+    }
+}

@@ -1,0 +1,145 @@
+//! The storage port: domain operations, each one atomic, and its two adapters.
+//!
+//! Every operation that checks state and then writes does both in one transaction, with the
+//! check in the SQL (`UPDATE ... WHERE status = $n`, `WHERE quantity >= $n`), so that no race
+//! can slip between them. Both adapters share their SQL (see `sql_store`).
+
+use std::future::Future;
+
+use chrono::{DateTime, Utc};
+
+use crate::commands::{
+    FeedbackDraft, InvoiceDraft, OrderDraft, OrderFilter, PageRequest, StockFilter, StockItemDraft,
+};
+use crate::domain::{InvoiceStatus, OrderTransition, Role};
+use crate::error::Result;
+use crate::models::{
+    Delivery, Feedback, Invoice, Order, Paged, RatingSummary, StatusEvent, StockItem, User,
+};
+
+#[macro_use]
+mod sql_store;
+mod any;
+mod postgres;
+mod sqlite;
+
+pub use any::AnyStore;
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+
+/// The default database: a SQLite file in the working folder.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://gasstock.db";
+
+/// A new account, its password already hashed.
+#[derive(Debug, Clone)]
+pub struct NewUserRecord {
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub phone: Option<String>,
+    pub location: Option<String>,
+    pub password_hash: String,
+}
+
+/// Who made a change, recorded in its status event.
+pub type ActorId = i64;
+
+/// Storage of every gasstock object. Implemented by [`SqliteStore`] and [`PgStore`]; the
+/// shared behaviour suite in `tests/` runs against both.
+pub trait Store: Clone + Send + Sync + 'static {
+    /// Answers when the database does (readiness).
+    fn ping(&self) -> impl Future<Output = Result<()>> + Send;
+
+    /// Fails with `Conflict("duplicate_email")` when the email is taken.
+    fn insert_user(&self, user: NewUserRecord) -> impl Future<Output = Result<User>> + Send;
+    /// The user and their password hash.
+    fn find_credentials(
+        &self,
+        email: &str,
+    ) -> impl Future<Output = Result<Option<(User, String)>>> + Send;
+    fn get_user(&self, id: i64) -> impl Future<Output = Result<Option<User>>> + Send;
+    fn find_user_by_email(&self, email: &str) -> impl Future<Output = Result<Option<User>>> + Send;
+    fn list_users(
+        &self,
+        role: Option<Role>,
+        page: PageRequest,
+    ) -> impl Future<Output = Result<Paged<User>>> + Send;
+
+    /// Adds or updates the item keyed by (seller, brand, weight, location); `true` if created.
+    fn upsert_stock_item(
+        &self,
+        seller_id: i64,
+        item: StockItemDraft,
+    ) -> impl Future<Output = Result<(StockItem, bool)>> + Send;
+    fn get_stock_item(&self, id: i64) -> impl Future<Output = Result<Option<StockItem>>> + Send;
+    fn list_stock(
+        &self,
+        filter: StockFilter,
+        page: PageRequest,
+    ) -> impl Future<Output = Result<Paged<StockItem>>> + Send;
+
+    /// Reserves the stock and creates the order; `false` when an idempotent retry returned
+    /// the first order. `Conflict("insufficient_stock")` when not enough is available.
+    fn place_order(&self, order: OrderDraft) -> impl Future<Output = Result<(Order, bool)>> + Send;
+    fn get_order(&self, id: i64) -> impl Future<Output = Result<Option<Order>>> + Send;
+    fn list_orders(
+        &self,
+        filter: OrderFilter,
+        page: PageRequest,
+    ) -> impl Future<Output = Result<Paged<Order>>> + Send;
+    /// Approve, reject or cancel: moves the order if it is still in `transition.from()`,
+    /// giving the stock back when the move says so.
+    fn transition_order(
+        &self,
+        order_id: i64,
+        transition: OrderTransition,
+        actor: ActorId,
+        reason: Option<String>,
+    ) -> impl Future<Output = Result<Order>> + Send;
+
+    /// Moves the approved order to invoiced and creates its invoice.
+    fn submit_invoice(
+        &self,
+        invoice: InvoiceDraft,
+        actor: ActorId,
+    ) -> impl Future<Output = Result<Invoice>> + Send;
+    fn get_invoice(&self, id: i64) -> impl Future<Output = Result<Option<Invoice>>> + Send;
+    fn list_invoices(
+        &self,
+        status: Option<InvoiceStatus>,
+        seller_id: Option<i64>,
+        page: PageRequest,
+    ) -> impl Future<Output = Result<Paged<Invoice>>> + Send;
+    /// Approves or rejects a pending invoice; a rejection sends its order back to approved.
+    fn decide_invoice(
+        &self,
+        invoice_id: i64,
+        approve: bool,
+        actor: ActorId,
+        reason: Option<String>,
+    ) -> impl Future<Output = Result<Invoice>> + Send;
+    /// Marks the invoiced order delivered (its invoice must be approved) and releases the
+    /// one payment for it.
+    fn confirm_delivery(
+        &self,
+        order_id: i64,
+        actor: ActorId,
+    ) -> impl Future<Output = Result<Delivery>> + Send;
+
+    /// `Conflict("duplicate_feedback")` on a second feedback for the order.
+    fn insert_feedback(
+        &self,
+        feedback: FeedbackDraft,
+    ) -> impl Future<Output = Result<Feedback>> + Send;
+    fn seller_rating(&self, seller_id: i64) -> impl Future<Output = Result<RatingSummary>> + Send;
+
+    /// The status events of an order, its invoices and its payment, oldest first.
+    fn order_events(&self, order_id: i64) -> impl Future<Output = Result<Vec<StatusEvent>>> + Send;
+
+    fn revoke_token(
+        &self,
+        jti: &str,
+        expires_at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<()>> + Send;
+    fn is_token_revoked(&self, jti: &str) -> impl Future<Output = Result<bool>> + Send;
+}

@@ -1,0 +1,97 @@
+//! PostgreSQL, for production and for running many stateless servers on one database.
+//!
+//! Transactions run at READ COMMITTED: every check-then-write is a single conditional
+//! `UPDATE`, which PostgreSQL re-evaluates on the locked row, so no stronger isolation is
+//! needed for correctness.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+
+/// SQL that differs from SQLite's: brand and location compare through `lower()`, which the
+/// key and browse indexes are built on.
+mod dialect {
+    pub const STOCK_KEY: &str = "(seller_id, lower(brand), weight_g, lower(location))";
+    pub const BRAND_EQ: &str = " AND lower(brand) = lower(";
+    pub const LOCATION_EQ: &str = " AND lower(location) = lower(";
+    pub const CI_CLOSE: &str = ")";
+}
+
+/// Options for [`PgStore::open_with`].
+#[derive(Debug, Clone)]
+pub struct PgConfig {
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+    /// A schema to create (if missing) and use instead of `public`: tests give each run its
+    /// own, so they share one database without seeing each other.
+    pub schema: Option<String>,
+}
+
+impl Default for PgConfig {
+    fn default() -> Self {
+        PgConfig {
+            max_connections: 16,
+            acquire_timeout: Duration::from_secs(10),
+            schema: None,
+        }
+    }
+}
+
+/// PostgreSQL adapter of [`crate::store::Store`].
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    /// Connects to `url` (`postgres://user@host:port/db`) and applies the migrations.
+    pub async fn open(url: &str) -> crate::Result<Self> {
+        Self::open_with(url, PgConfig::default()).await
+    }
+
+    pub async fn open_with(url: &str, config: PgConfig) -> crate::Result<Self> {
+        let mut options = PgConnectOptions::from_str(url).map_err(|err| {
+            crate::Error::invalid("database_url", format!("not a PostgreSQL URL: {err}"))
+        })?;
+        if let Some(schema) = &config.schema {
+            if !schema
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_')
+            {
+                return Err(crate::Error::invalid(
+                    "schema",
+                    "use letters, digits and _ only",
+                ));
+            }
+            let mut conn: sqlx::PgConnection = sqlx::Connection::connect_with(&options).await?;
+            sqlx::Executor::execute(
+                &mut conn,
+                format!("CREATE SCHEMA IF NOT EXISTS {schema}").as_str(),
+            )
+            .await?;
+            options = options.options([("search_path", schema.as_str())]);
+        }
+        let pool = PgPoolOptions::new()
+            .max_connections(config.max_connections.max(1))
+            .acquire_timeout(config.acquire_timeout)
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("../migrations/postgres").run(&pool).await?;
+        Ok(PgStore { pool })
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    fn read_pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    async fn write_tx(&self) -> crate::Result<sqlx::Transaction<'static, sqlx::Postgres>> {
+        Ok(self.pool.begin().await?)
+    }
+}
+
+impl_sql_store!(PgStore, sqlx::Postgres, sqlx::PgConnection);

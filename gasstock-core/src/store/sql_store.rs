@@ -1,0 +1,677 @@
+//! The SQL both adapters share. SQLite and PostgreSQL accept the same `$n` placeholders,
+//! `RETURNING`, partial indexes and `ON CONFLICT`, so each workflow is written once here and
+//! expanded for each backend's concrete sqlx types by `impl_sql_store!`. What differs
+//! (case-insensitive comparison, the upsert's conflict target, how a write transaction
+//! begins) comes from the invoking module's `dialect` and its store's `write_tx`/`read_pool`.
+
+/// Columns of a [`crate::models::StockItem`], with the seller's name looked up by key.
+pub(crate) const STOCK_COLUMNS: &str = "id, seller_id, \
+    (SELECT name FROM users WHERE users.id = stock_items.seller_id) AS seller_name, \
+    brand, weight_g, location, quantity, unit_price, currency, created_at, updated_at";
+
+pub(crate) const ORDER_COLUMNS: &str =
+    "id, buyer_id, seller_id, inventory_id, brand, weight_g, location, quantity, \
+    unit_price, total_amount, currency, status, delivery_address, note, created_at, updated_at";
+
+pub(crate) const INVOICE_COLUMNS: &str =
+    "id, order_id, seller_id, amount, delivery_fee, currency, status, notes, created_at, updated_at";
+
+pub(crate) const PAYMENT_COLUMNS: &str =
+    "id, order_id, invoice_id, seller_id, amount, currency, status, released_at";
+
+pub(crate) const USER_COLUMNS: &str = "id, email, name, role, phone, location, created_at";
+
+pub(crate) const EVENT_COLUMNS: &str =
+    "id, entity, entity_id, order_id, actor_id, from_status, to_status, reason, created_at";
+
+/// A row of a list together with the total number of matching rows (`COUNT(*) OVER ()`).
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct Counted<T> {
+    #[sqlx(flatten)]
+    pub item: T,
+    pub total: i64,
+}
+
+/// The time of a change, truncated to microseconds so that both backends store it exactly.
+pub(crate) fn now() -> chrono::DateTime<chrono::Utc> {
+    use chrono::SubsecRound;
+    chrono::Utc::now().trunc_subsecs(6)
+}
+
+/// Internal code: an idempotent retry lost the race to insert its order.
+pub(crate) const IDEMPOTENCY_RACE: &str = "idempotency_race";
+
+pub(crate) fn is_unique_violation(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+macro_rules! impl_sql_store {
+    ($store:ty, $db:ty, $conn:ty) => {
+        use $crate::commands::{FeedbackDraft, InvoiceDraft, OrderDraft, OrderFilter, PageRequest, StockFilter, StockItemDraft};
+        use $crate::domain::{InvoiceStatus, OrderStatus, OrderTransition, PaymentStatus, Role};
+        use $crate::error::{Error, Result};
+        use $crate::models::{Delivery, Feedback, Invoice, Order, Paged, Payment, RatingSummary, StatusEvent, StockItem, User};
+        use $crate::store::sql_store::{
+            is_unique_violation, now, Counted, IDEMPOTENCY_RACE, EVENT_COLUMNS, INVOICE_COLUMNS, ORDER_COLUMNS, PAYMENT_COLUMNS, STOCK_COLUMNS,
+            USER_COLUMNS,
+        };
+        use $crate::store::{ActorId, NewUserRecord, Store};
+        use chrono::{DateTime, Utc};
+        use sqlx::QueryBuilder;
+
+        type Tx = sqlx::Transaction<'static, $db>;
+
+        /// Appends one status event, in the caller's transaction.
+        #[allow(clippy::too_many_arguments)]
+        async fn record_event(
+            conn: &mut $conn,
+            entity: &str,
+            entity_id: i64,
+            order_id: i64,
+            actor: Option<ActorId>,
+            from: Option<&str>,
+            to: &str,
+            reason: Option<&str>,
+            at: DateTime<Utc>,
+        ) -> Result<()> {
+            sqlx::query(
+                "INSERT INTO status_events (entity, entity_id, order_id, actor_id, from_status, to_status, reason, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(entity)
+            .bind(entity_id)
+            .bind(order_id)
+            .bind(actor)
+            .bind(from)
+            .bind(to)
+            .bind(reason)
+            .bind(at)
+            .execute(&mut *conn)
+            .await?;
+            Ok(())
+        }
+
+        /// Moves an order along one edge of the state machine if it is still where the edge
+        /// starts, records the event and gives back stock when the edge says so.
+        async fn move_order(
+            conn: &mut $conn,
+            order_id: i64,
+            transition: OrderTransition,
+            actor: ActorId,
+            reason: Option<&str>,
+            at: DateTime<Utc>,
+        ) -> Result<Order> {
+            let moved: Option<Order> = sqlx::query_as(&format!(
+                "UPDATE orders SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4 RETURNING {ORDER_COLUMNS}"
+            ))
+            .bind(transition.to().as_str())
+            .bind(at)
+            .bind(order_id)
+            .bind(transition.from().as_str())
+            .fetch_optional(&mut *conn)
+            .await?;
+            let Some(order) = moved else {
+                let actual: Option<String> = sqlx::query_scalar("SELECT status FROM orders WHERE id = $1")
+                    .bind(order_id)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                return Err(match actual {
+                    None => Error::not_found("order", order_id),
+                    Some(status) => transition.conflict(status.parse()?),
+                });
+            };
+            if transition.returns_stock() {
+                sqlx::query("UPDATE stock_items SET quantity = quantity + $1, updated_at = $2 WHERE id = $3")
+                    .bind(order.quantity)
+                    .bind(at)
+                    .bind(order.inventory_id)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            record_event(
+                conn,
+                "order",
+                order.id,
+                order.id,
+                Some(actor),
+                Some(transition.from().as_str()),
+                transition.to().as_str(),
+                reason,
+                at,
+            )
+            .await?;
+            Ok(order)
+        }
+
+        async fn find_idempotent_order(conn: &mut $conn, buyer_id: i64, key: &str) -> Result<Option<Order>> {
+            Ok(sqlx::query_as(&format!("SELECT {ORDER_COLUMNS} FROM orders WHERE buyer_id = $1 AND idempotency_key = $2"))
+                .bind(buyer_id)
+                .bind(key)
+                .fetch_optional(&mut *conn)
+                .await?)
+        }
+
+        /// A retry must repeat the first request; another body under the same key is a
+        /// client bug worth a clear error rather than a silent wrong answer.
+        fn check_same_request(existing: Order, draft: &OrderDraft) -> Result<(Order, bool)> {
+            if existing.inventory_id != draft.inventory_id || existing.quantity != draft.quantity.get() {
+                return Err(Error::conflict(
+                    "idempotency_key_reused",
+                    "this Idempotency-Key was already used for a different order",
+                ));
+            }
+            Ok((existing, false))
+        }
+
+        async fn insert_order(tx: &mut Tx, draft: &OrderDraft, at: DateTime<Utc>) -> Result<Order> {
+            #[derive(sqlx::FromRow)]
+            struct Reserved {
+                seller_id: i64,
+                brand: String,
+                weight_g: i64,
+                location: String,
+                unit_price: i64,
+                currency: String,
+            }
+            let quantity = draft.quantity.get();
+            let reserved: Option<Reserved> = sqlx::query_as(
+                "UPDATE stock_items SET quantity = quantity - $1, updated_at = $2 WHERE id = $3 AND quantity >= $1 \
+                 RETURNING seller_id, brand, weight_g, location, unit_price, currency",
+            )
+            .bind(quantity)
+            .bind(at)
+            .bind(draft.inventory_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+            let Some(item) = reserved else {
+                let available: Option<i64> = sqlx::query_scalar("SELECT quantity FROM stock_items WHERE id = $1")
+                    .bind(draft.inventory_id)
+                    .fetch_optional(&mut **tx)
+                    .await?;
+                return Err(match available {
+                    None => Error::not_found("stock item", draft.inventory_id),
+                    Some(available) => Error::conflict_with(
+                        "insufficient_stock",
+                        format!("only {available} available, {quantity} requested"),
+                        serde_json::json!({ "available": available, "requested": quantity }),
+                    ),
+                });
+            };
+            let total = item
+                .unit_price
+                .checked_mul(quantity)
+                .ok_or_else(|| Error::invalid("quantity", "order total is too large"))?;
+            let order: Order = sqlx::query_as(&format!(
+                "INSERT INTO orders (buyer_id, seller_id, inventory_id, brand, weight_g, location, quantity, unit_price, \
+                 total_amount, currency, status, delivery_address, note, idempotency_key, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) RETURNING {ORDER_COLUMNS}"
+            ))
+            .bind(draft.buyer_id)
+            .bind(item.seller_id)
+            .bind(draft.inventory_id)
+            .bind(&item.brand)
+            .bind(item.weight_g)
+            .bind(&item.location)
+            .bind(quantity)
+            .bind(item.unit_price)
+            .bind(total)
+            .bind(&item.currency)
+            .bind(OrderStatus::Pending.as_str())
+            .bind(draft.delivery_address.as_deref())
+            .bind(draft.note.as_deref())
+            .bind(draft.idempotency_key.as_deref())
+            .bind(at)
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(|err| if is_unique_violation(&err) { Error::conflict(IDEMPOTENCY_RACE, "retry raced its first attempt") } else { err.into() })?;
+            record_event(tx, "order", order.id, order.id, Some(draft.buyer_id), None, OrderStatus::Pending.as_str(), None, at)
+                .await?;
+            Ok(order)
+        }
+
+        /// Runs a list query built by `build` with `COUNT(*) OVER ()`; an empty page past the
+        /// end still reports the true total.
+        async fn fetch_page<T>(
+            pool: &sqlx::Pool<$db>,
+            page: PageRequest,
+            build: impl Fn(&mut QueryBuilder<'_, $db>, bool),
+        ) -> Result<Paged<T>>
+        where
+            T: for<'r> sqlx::FromRow<'r, <$db as sqlx::Database>::Row> + Send + Unpin,
+        {
+            let mut query = QueryBuilder::new("");
+            build(&mut query, false);
+            query.push(" LIMIT ").push_bind(page.limit()).push(" OFFSET ").push_bind(page.offset());
+            let rows: Vec<Counted<T>> = query.build_query_as().fetch_all(pool).await?;
+            let total = match rows.first() {
+                Some(row) => row.total,
+                None if page.page == 1 => 0,
+                None => {
+                    let mut count = QueryBuilder::new("");
+                    build(&mut count, true);
+                    count.build_query_scalar().fetch_one(pool).await?
+                }
+            };
+            Ok(Paged { items: rows.into_iter().map(|row| row.item).collect(), page: page.page, per_page: page.per_page, total })
+        }
+
+        /// `SELECT <columns>, COUNT(*) OVER () AS total FROM <from>`, or just the count.
+        fn select_counted(query: &mut QueryBuilder<'_, $db>, count_only: bool, columns: &str, from: &str) {
+            if count_only {
+                query.push(format!("SELECT COUNT(*) FROM {from}"));
+            } else {
+                query.push(format!("SELECT {columns}, COUNT(*) OVER () AS total FROM {from}"));
+            }
+        }
+
+        impl Store for $store {
+            async fn ping(&self) -> Result<()> {
+                sqlx::query("SELECT 1").execute(self.read_pool()).await?;
+                Ok(())
+            }
+
+            async fn insert_user(&self, user: NewUserRecord) -> Result<User> {
+                let mut tx = self.write_tx().await?;
+                let inserted = sqlx::query_as(&format!(
+                    "INSERT INTO users (email, name, role, phone, location, password_hash, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {USER_COLUMNS}"
+                ))
+                .bind(&user.email)
+                .bind(&user.name)
+                .bind(user.role.as_str())
+                .bind(user.phone.as_deref())
+                .bind(user.location.as_deref())
+                .bind(&user.password_hash)
+                .bind(now())
+                .fetch_one(&mut *tx)
+                .await;
+                let created = match inserted {
+                    Ok(created) => created,
+                    Err(err) if is_unique_violation(&err) => {
+                        return Err(Error::conflict("duplicate_email", format!("{} is already registered", user.email)))
+                    }
+                    Err(err) => return Err(err.into()),
+                };
+                tx.commit().await?;
+                Ok(created)
+            }
+
+            async fn find_credentials(&self, email: &str) -> Result<Option<(User, String)>> {
+                #[derive(sqlx::FromRow)]
+                struct WithHash {
+                    #[sqlx(flatten)]
+                    user: User,
+                    password_hash: String,
+                }
+                let row: Option<WithHash> =
+                    sqlx::query_as(&format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE email = $1"))
+                        .bind(email)
+                        .fetch_optional(self.read_pool())
+                        .await?;
+                Ok(row.map(|row| (row.user, row.password_hash)))
+            }
+
+            async fn get_user(&self, id: i64) -> Result<Option<User>> {
+                Ok(sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
+                    .bind(id)
+                    .fetch_optional(self.read_pool())
+                    .await?)
+            }
+
+            async fn find_user_by_email(&self, email: &str) -> Result<Option<User>> {
+                Ok(sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE email = $1"))
+                    .bind(email)
+                    .fetch_optional(self.read_pool())
+                    .await?)
+            }
+
+            async fn list_users(&self, role: Option<Role>, page: PageRequest) -> Result<Paged<User>> {
+                fetch_page(self.read_pool(), page, |query, count_only| {
+                    select_counted(query, count_only, USER_COLUMNS, "users WHERE 1 = 1");
+                    if let Some(role) = role {
+                        query.push(" AND role = ").push_bind(role.as_str());
+                    }
+                    if !count_only {
+                        query.push(" ORDER BY id");
+                    }
+                })
+                .await
+            }
+
+            async fn upsert_stock_item(&self, seller_id: i64, item: StockItemDraft) -> Result<(StockItem, bool)> {
+                let mut tx = self.write_tx().await?;
+                let saved: StockItem = sqlx::query_as(&format!(
+                    "INSERT INTO stock_items (seller_id, brand, weight_g, location, quantity, unit_price, currency, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
+                     ON CONFLICT {} DO UPDATE SET quantity = excluded.quantity, unit_price = excluded.unit_price, \
+                     currency = excluded.currency, updated_at = excluded.updated_at \
+                     RETURNING {STOCK_COLUMNS}",
+                    dialect::STOCK_KEY
+                ))
+                .bind(seller_id)
+                .bind(item.brand.as_str())
+                .bind(item.weight.grams())
+                .bind(item.location.as_str())
+                .bind(item.quantity.get())
+                .bind(item.unit_price.minor_units())
+                .bind(item.currency.as_str())
+                .bind(now())
+                .fetch_one(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                // An update moves updated_at past created_at; a fresh row has them equal.
+                let created = saved.created_at == saved.updated_at;
+                Ok((saved, created))
+            }
+
+            async fn get_stock_item(&self, id: i64) -> Result<Option<StockItem>> {
+                Ok(sqlx::query_as(&format!("SELECT {STOCK_COLUMNS} FROM stock_items WHERE id = $1"))
+                    .bind(id)
+                    .fetch_optional(self.read_pool())
+                    .await?)
+            }
+
+            async fn list_stock(&self, filter: StockFilter, page: PageRequest) -> Result<Paged<StockItem>> {
+                fetch_page(self.read_pool(), page, |query, count_only| {
+                    select_counted(query, count_only, STOCK_COLUMNS, "stock_items WHERE 1 = 1");
+                    if let Some(brand) = &filter.brand {
+                        query.push(dialect::BRAND_EQ).push_bind(brand.clone()).push(dialect::CI_CLOSE);
+                    }
+                    if let Some(weight) = filter.weight {
+                        query.push(" AND weight_g = ").push_bind(weight.grams());
+                    }
+                    if let Some(location) = &filter.location {
+                        query.push(dialect::LOCATION_EQ).push_bind(location.clone()).push(dialect::CI_CLOSE);
+                    }
+                    if let Some(seller_id) = filter.seller_id {
+                        query.push(" AND seller_id = ").push_bind(seller_id);
+                    }
+                    if filter.in_stock_only {
+                        query.push(" AND quantity > 0");
+                    }
+                    if !count_only {
+                        query.push(" ORDER BY id");
+                    }
+                })
+                .await
+            }
+
+            async fn place_order(&self, draft: OrderDraft) -> Result<(Order, bool)> {
+                let at = now();
+                let mut tx = self.write_tx().await?;
+                if let Some(key) = &draft.idempotency_key {
+                    if let Some(existing) = find_idempotent_order(&mut tx, draft.buyer_id, key).await? {
+                        return check_same_request(existing, &draft);
+                    }
+                }
+                match insert_order(&mut tx, &draft, at).await {
+                    Ok(order) => {
+                        tx.commit().await?;
+                        Ok((order, true))
+                    }
+                    // Two retries raced past the lookup: the loser's reservation rolls back
+                    // with its transaction, and it answers with the winner's order.
+                    Err(Error::Conflict { code: IDEMPOTENCY_RACE, .. }) => {
+                        tx.rollback().await?;
+                        let key = draft.idempotency_key.as_deref().unwrap_or_default();
+                        let mut conn = self.read_pool().acquire().await?;
+                        match find_idempotent_order(&mut conn, draft.buyer_id, key).await? {
+                            Some(existing) => check_same_request(existing, &draft),
+                            None => Err(Error::internal("order insert failed")),
+                        }
+                    }
+                    Err(err) => Err(err),
+                }
+            }
+
+            async fn get_order(&self, id: i64) -> Result<Option<Order>> {
+                Ok(sqlx::query_as(&format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1"))
+                    .bind(id)
+                    .fetch_optional(self.read_pool())
+                    .await?)
+            }
+
+            async fn list_orders(&self, filter: OrderFilter, page: PageRequest) -> Result<Paged<Order>> {
+                fetch_page(self.read_pool(), page, |query, count_only| {
+                    select_counted(query, count_only, ORDER_COLUMNS, "orders WHERE 1 = 1");
+                    if let Some(buyer_id) = filter.buyer_id {
+                        query.push(" AND buyer_id = ").push_bind(buyer_id);
+                    }
+                    if let Some(seller_id) = filter.seller_id {
+                        query.push(" AND seller_id = ").push_bind(seller_id);
+                    }
+                    if let Some(status) = filter.status {
+                        query.push(" AND status = ").push_bind(status.as_str());
+                    }
+                    if !count_only {
+                        query.push(if filter.oldest_first { " ORDER BY id" } else { " ORDER BY id DESC" });
+                    }
+                })
+                .await
+            }
+
+            async fn transition_order(
+                &self,
+                order_id: i64,
+                transition: OrderTransition,
+                actor: ActorId,
+                reason: Option<String>,
+            ) -> Result<Order> {
+                let mut tx = self.write_tx().await?;
+                let order = move_order(&mut tx, order_id, transition, actor, reason.as_deref(), now()).await?;
+                tx.commit().await?;
+                Ok(order)
+            }
+
+            async fn submit_invoice(&self, draft: InvoiceDraft, actor: ActorId) -> Result<Invoice> {
+                let at = now();
+                let mut tx = self.write_tx().await?;
+                move_order(&mut tx, draft.order_id, OrderTransition::Invoice, actor, None, at).await?;
+                let invoice: Invoice = sqlx::query_as(&format!(
+                    "INSERT INTO invoices (order_id, seller_id, amount, delivery_fee, currency, status, notes, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING {INVOICE_COLUMNS}"
+                ))
+                .bind(draft.order_id)
+                .bind(draft.seller_id)
+                .bind(draft.amount.minor_units())
+                .bind(draft.delivery_fee.minor_units())
+                .bind(draft.currency.as_str())
+                .bind(InvoiceStatus::Pending.as_str())
+                .bind(draft.notes.as_deref())
+                .bind(at)
+                .fetch_one(&mut *tx)
+                .await?;
+                record_event(&mut tx, "invoice", invoice.id, invoice.order_id, Some(actor), None, "pending", None, at).await?;
+                tx.commit().await?;
+                Ok(invoice)
+            }
+
+            async fn get_invoice(&self, id: i64) -> Result<Option<Invoice>> {
+                Ok(sqlx::query_as(&format!("SELECT {INVOICE_COLUMNS} FROM invoices WHERE id = $1"))
+                    .bind(id)
+                    .fetch_optional(self.read_pool())
+                    .await?)
+            }
+
+            async fn list_invoices(
+                &self,
+                status: Option<InvoiceStatus>,
+                seller_id: Option<i64>,
+                page: PageRequest,
+            ) -> Result<Paged<Invoice>> {
+                fetch_page(self.read_pool(), page, |query, count_only| {
+                    select_counted(query, count_only, INVOICE_COLUMNS, "invoices WHERE 1 = 1");
+                    if let Some(status) = status {
+                        query.push(" AND status = ").push_bind(status.as_str());
+                    }
+                    if let Some(seller_id) = seller_id {
+                        query.push(" AND seller_id = ").push_bind(seller_id);
+                    }
+                    if !count_only {
+                        query.push(" ORDER BY id");
+                    }
+                })
+                .await
+            }
+
+            async fn decide_invoice(
+                &self,
+                invoice_id: i64,
+                approve: bool,
+                actor: ActorId,
+                reason: Option<String>,
+            ) -> Result<Invoice> {
+                let at = now();
+                let to = if approve { InvoiceStatus::Approved } else { InvoiceStatus::Rejected };
+                let mut tx = self.write_tx().await?;
+                let decided: Option<Invoice> = sqlx::query_as(&format!(
+                    "UPDATE invoices SET status = $1, updated_at = $2 WHERE id = $3 AND status = 'pending' RETURNING {INVOICE_COLUMNS}"
+                ))
+                .bind(to.as_str())
+                .bind(at)
+                .bind(invoice_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some(invoice) = decided else {
+                    let actual: Option<String> = sqlx::query_scalar("SELECT status FROM invoices WHERE id = $1")
+                        .bind(invoice_id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    return Err(match actual {
+                        None => Error::not_found("invoice", invoice_id),
+                        Some(status) => Error::conflict_with(
+                            "invalid_state",
+                            format!("invoice is {status}: only a pending invoice can be approved or rejected"),
+                            serde_json::json!({ "status": status, "required": "pending" }),
+                        ),
+                    });
+                };
+                record_event(&mut tx, "invoice", invoice.id, invoice.order_id, Some(actor), Some("pending"), to.as_str(), reason.as_deref(), at)
+                    .await?;
+                if !approve {
+                    move_order(&mut tx, invoice.order_id, OrderTransition::ReopenForInvoice, actor, reason.as_deref(), at).await?;
+                }
+                tx.commit().await?;
+                Ok(invoice)
+            }
+
+            async fn confirm_delivery(&self, order_id: i64, actor: ActorId) -> Result<Delivery> {
+                let at = now();
+                let mut tx = self.write_tx().await?;
+                let delivered: Option<Order> = sqlx::query_as(&format!(
+                    "UPDATE orders SET status = 'delivered', updated_at = $1 WHERE id = $2 AND status = 'invoiced' \
+                     AND EXISTS (SELECT 1 FROM invoices WHERE invoices.order_id = orders.id AND invoices.status = 'approved') \
+                     RETURNING {ORDER_COLUMNS}"
+                ))
+                .bind(at)
+                .bind(order_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some(order) = delivered else {
+                    let actual: Option<String> = sqlx::query_scalar("SELECT status FROM orders WHERE id = $1")
+                        .bind(order_id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    return Err(match actual.as_deref() {
+                        None => Error::not_found("order", order_id),
+                        Some("delivered") => Error::conflict("already_delivered", "delivery was already confirmed"),
+                        Some("invoiced") => Error::conflict("invoice_not_approved", "the order's invoice is not approved yet"),
+                        Some(status) => OrderTransition::Deliver.conflict(status.parse()?),
+                    });
+                };
+                let (invoice_id, amount): (i64, i64) =
+                    sqlx::query_as("SELECT id, amount FROM invoices WHERE order_id = $1 AND status = 'approved'")
+                        .bind(order_id)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                let inserted = sqlx::query_as(&format!(
+                    "INSERT INTO payments (order_id, invoice_id, seller_id, amount, currency, status, released_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {PAYMENT_COLUMNS}"
+                ))
+                .bind(order_id)
+                .bind(invoice_id)
+                .bind(order.seller_id)
+                .bind(amount)
+                .bind(order.currency.as_str())
+                .bind(PaymentStatus::Released.as_str())
+                .bind(at)
+                .fetch_one(&mut *tx)
+                .await;
+                let payment: Payment = match inserted {
+                    Ok(payment) => payment,
+                    Err(err) if is_unique_violation(&err) => {
+                        return Err(Error::conflict("already_delivered", "a payment was already released for this order"))
+                    }
+                    Err(err) => return Err(err.into()),
+                };
+                record_event(&mut tx, "order", order.id, order.id, Some(actor), Some("invoiced"), "delivered", None, at).await?;
+                record_event(&mut tx, "payment", payment.id, order.id, Some(actor), None, "released", None, at).await?;
+                tx.commit().await?;
+                Ok(Delivery { order, payment })
+            }
+
+            async fn insert_feedback(&self, draft: FeedbackDraft) -> Result<Feedback> {
+                let mut tx = self.write_tx().await?;
+                let inserted = sqlx::query_as(
+                    "INSERT INTO feedback (order_id, buyer_id, seller_id, rating, comment, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, order_id, buyer_id, seller_id, rating, comment, created_at",
+                )
+                .bind(draft.order_id)
+                .bind(draft.buyer_id)
+                .bind(draft.seller_id)
+                .bind(i64::from(draft.rating.get()))
+                .bind(draft.comment.as_deref())
+                .bind(now())
+                .fetch_one(&mut *tx)
+                .await;
+                let feedback = match inserted {
+                    Ok(feedback) => feedback,
+                    Err(err) if is_unique_violation(&err) => {
+                        return Err(Error::conflict("duplicate_feedback", "this order already has feedback"))
+                    }
+                    Err(err) => return Err(err.into()),
+                };
+                tx.commit().await?;
+                Ok(feedback)
+            }
+
+            async fn seller_rating(&self, seller_id: i64) -> Result<RatingSummary> {
+                let (count, average): (i64, Option<f64>) = sqlx::query_as(
+                    "SELECT COUNT(*), CAST(AVG(rating) AS DOUBLE PRECISION) FROM feedback WHERE seller_id = $1",
+                )
+                .bind(seller_id)
+                .fetch_one(self.read_pool())
+                .await?;
+                Ok(RatingSummary { seller_id, count, average })
+            }
+
+            async fn order_events(&self, order_id: i64) -> Result<Vec<StatusEvent>> {
+                Ok(sqlx::query_as(&format!("SELECT {EVENT_COLUMNS} FROM status_events WHERE order_id = $1 ORDER BY id"))
+                    .bind(order_id)
+                    .fetch_all(self.read_pool())
+                    .await?)
+            }
+
+            async fn revoke_token(&self, jti: &str, expires_at: DateTime<Utc>) -> Result<()> {
+                let mut tx = self.write_tx().await?;
+                sqlx::query("INSERT INTO revoked_tokens (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING")
+                    .bind(jti)
+                    .bind(expires_at)
+                    .execute(&mut *tx)
+                    .await?;
+                // Expired tokens are refused by their signature check anyway: forget them.
+                sqlx::query("DELETE FROM revoked_tokens WHERE expires_at < $1").bind(now()).execute(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn is_token_revoked(&self, jti: &str) -> Result<bool> {
+                let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM revoked_tokens WHERE jti = $1")
+                    .bind(jti)
+                    .fetch_optional(self.read_pool())
+                    .await?;
+                Ok(found.is_some())
+            }
+        }
+    };
+}

@@ -1,0 +1,107 @@
+//! The embedded default: one SQLite file in WAL mode.
+//!
+//! Writes go through a pool of exactly one connection and begin `IMMEDIATE`, so they queue
+//! in-process instead of failing with `SQLITE_BUSY` on a lock upgrade; another process (the
+//! CLI beside a running server) waits on the busy timeout. Reads have their own pool and,
+//! thanks to WAL, never wait for the writer.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+/// SQL that differs from PostgreSQL's. Columns are declared `COLLATE NOCASE`, so plain `=`
+/// compares case-insensitively and the browse index serves it.
+mod dialect {
+    pub const STOCK_KEY: &str = "(seller_id, brand, weight_g, location)";
+    pub const BRAND_EQ: &str = " AND brand = ";
+    pub const LOCATION_EQ: &str = " AND location = ";
+    pub const CI_CLOSE: &str = "";
+}
+
+/// Options for [`SqliteStore::open_with`].
+#[derive(Debug, Clone)]
+pub struct SqliteConfig {
+    /// Connections for reads; writes always use one.
+    pub read_connections: u32,
+    /// How long a write waits for another process's lock before failing.
+    pub busy_timeout: Duration,
+    /// `synchronous=FULL` survives power loss with every commit; the default `NORMAL` can
+    /// lose the last commits on power loss (never on a process crash) and is much faster.
+    pub synchronous_full: bool,
+}
+
+impl Default for SqliteConfig {
+    fn default() -> Self {
+        SqliteConfig {
+            read_connections: 4,
+            busy_timeout: Duration::from_secs(5),
+            synchronous_full: false,
+        }
+    }
+}
+
+/// SQLite adapter of [`crate::store::Store`].
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    writer: SqlitePool,
+    readers: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database at `url` (`sqlite://path/to/file.db`) and
+    /// applies the migrations.
+    pub async fn open(url: &str) -> crate::Result<Self> {
+        Self::open_with(url, SqliteConfig::default()).await
+    }
+
+    pub async fn open_with(url: &str, config: SqliteConfig) -> crate::Result<Self> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|err| {
+                crate::Error::invalid("database_url", format!("not a SQLite URL: {err}"))
+            })?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(if config.synchronous_full {
+                SqliteSynchronous::Full
+            } else {
+                SqliteSynchronous::Normal
+            })
+            .foreign_keys(true)
+            .busy_timeout(config.busy_timeout)
+            .pragma("cache_size", "-16000");
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(options.clone())
+            .await?;
+        sqlx::migrate!("../migrations/sqlite").run(&writer).await?;
+        let readers = SqlitePoolOptions::new()
+            .max_connections(config.read_connections.max(1))
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(options.read_only(true))
+            .await?;
+        Ok(SqliteStore { writer, readers })
+    }
+
+    /// Closes both pools, checkpointing the WAL.
+    pub async fn close(&self) {
+        self.readers.close().await;
+        self.writer.close().await;
+    }
+
+    fn read_pool(&self) -> &SqlitePool {
+        &self.readers
+    }
+
+    async fn write_tx(&self) -> crate::Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
+    }
+}
+
+impl_sql_store!(SqliteStore, sqlx::Sqlite, sqlx::SqliteConnection);
