@@ -5,8 +5,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::domain::{
-    parse_note, Amount, Currency, Email, Label, OrderStatus, Password, Quantity, Rating, Role,
-    StockLevel, WeightKg,
+    parse_note, Amount, Currency, Email, Label, OrderStatus, Password, Quantity, Rating, Role, StockLevel, WeightKg,
 };
 use crate::error::{Error, Result};
 
@@ -67,10 +66,7 @@ impl Registration {
     pub fn validate(self) -> Result<ValidRegistration> {
         let role: Role = self.role.parse()?;
         if role == Role::Admin {
-            return Err(Error::invalid(
-                "role",
-                "admins are created with `gasstock users create-admin`",
-            ));
+            return Err(Error::invalid("role", "admins are created with `gasstock users create-admin`"));
         }
         self.validate_any_role(role)
     }
@@ -196,15 +192,8 @@ impl OrderInput {
         }
         let idempotency_key = match idempotency_key.map(str::trim) {
             None => None,
-            Some(key)
-                if key.is_empty()
-                    || key.len() > 255
-                    || !key.chars().all(|c| c.is_ascii_graphic()) =>
-            {
-                return Err(Error::invalid(
-                    "Idempotency-Key",
-                    "must be 1 to 255 printable ASCII characters",
-                ))
+            Some(key) if key.is_empty() || key.len() > 255 || !key.chars().all(|c| c.is_ascii_graphic()) => {
+                return Err(Error::invalid("Idempotency-Key", "must be 1 to 255 printable ASCII characters"))
             }
             Some(key) => Some(key.to_owned()),
         };
@@ -212,11 +201,7 @@ impl OrderInput {
             buyer_id,
             inventory_id: self.inventory_id,
             quantity: Quantity::new(self.quantity)?,
-            delivery_address: parse_note(
-                self.delivery_address.as_deref(),
-                "delivery_address",
-                500,
-            )?,
+            delivery_address: parse_note(self.delivery_address.as_deref(), "delivery_address", 500)?,
             note: parse_note(self.note.as_deref(), "note", NOTE_MAX)?,
             idempotency_key,
         })
@@ -290,10 +275,7 @@ pub struct FeedbackDraft {
 
 impl FeedbackInput {
     pub(crate) fn checked_fields(&self) -> Result<(Rating, Option<String>)> {
-        Ok((
-            Rating::new(self.rating)?,
-            parse_note(self.comment.as_deref(), "comment", NOTE_MAX)?,
-        ))
+        Ok((Rating::new(self.rating)?, parse_note(self.comment.as_deref(), "comment", NOTE_MAX)?))
     }
 }
 
@@ -317,15 +299,9 @@ impl PageRequest {
             return Err(Error::invalid("page", "must be a whole number from 1"));
         }
         if !(1..=i64::from(Self::MAX_PER_PAGE)).contains(&per_page) {
-            return Err(Error::invalid(
-                "per_page",
-                format!("must be from 1 to {}", Self::MAX_PER_PAGE),
-            ));
+            return Err(Error::invalid("per_page", format!("must be from 1 to {}", Self::MAX_PER_PAGE)));
         }
-        Ok(PageRequest {
-            page: page as u32,
-            per_page: per_page as u32,
-        })
+        Ok(PageRequest { page: page as u32, per_page: per_page as u32 })
     }
 
     pub fn offset(self) -> i64 {
@@ -339,10 +315,7 @@ impl PageRequest {
 
 impl Default for PageRequest {
     fn default() -> Self {
-        PageRequest {
-            page: 1,
-            per_page: Self::DEFAULT_PER_PAGE,
-        }
+        PageRequest { page: 1, per_page: Self::DEFAULT_PER_PAGE }
     }
 }
 
@@ -366,19 +339,11 @@ mod tests {
         let draft = stock("12.5 kg", 0, 15000).validate().unwrap();
         assert_eq!(draft.weight.grams(), 12_500);
         assert_eq!(draft.currency, Currency::RWF);
-        assert!(
-            matches!(stock("heavy", 1, 1).validate(), Err(Error::Invalid { field, .. }) if field == "weight")
-        );
-        assert!(
-            matches!(stock("12", -1, 1).validate(), Err(Error::Invalid { field, .. }) if field == "quantity")
-        );
-        assert!(
-            matches!(stock("12", 1, -5).validate(), Err(Error::Invalid { field, .. }) if field == "unit_price")
-        );
-        let json: StockItemInput = serde_json::from_str(
-            r#"{"brand":"K","weight":12.5,"location":"L","quantity":1,"unit_price":1}"#,
-        )
-        .unwrap();
+        assert!(matches!(stock("heavy", 1, 1).validate(), Err(Error::Invalid { field, .. }) if field == "weight"));
+        assert!(matches!(stock("12", -1, 1).validate(), Err(Error::Invalid { field, .. }) if field == "quantity"));
+        assert!(matches!(stock("12", 1, -5).validate(), Err(Error::Invalid { field, .. }) if field == "unit_price"));
+        let json: StockItemInput =
+            serde_json::from_str(r#"{"brand":"K","weight":12.5,"location":"L","quantity":1,"unit_price":1}"#).unwrap();
         assert_eq!(json.validate().unwrap().weight.grams(), 12_500);
     }
 
@@ -392,54 +357,26 @@ mod tests {
             phone: None,
             location: None,
         };
-        assert!(
-            matches!(reg("admin").validate(), Err(Error::Invalid { field, .. }) if field == "role")
-        );
+        assert!(matches!(reg("admin").validate(), Err(Error::Invalid { field, .. }) if field == "role"));
         assert!(reg("root").validate().is_err());
         assert_eq!(reg("seller").validate().unwrap().role, Role::Seller);
     }
 
     #[test]
     fn paging_bounds() {
-        assert_eq!(
-            PageRequest::new(None, None).unwrap(),
-            PageRequest {
-                page: 1,
-                per_page: 20
-            }
-        );
+        assert_eq!(PageRequest::new(None, None).unwrap(), PageRequest { page: 1, per_page: 20 });
         assert_eq!(PageRequest::new(Some(3), Some(10)).unwrap().offset(), 20);
         for (page, per_page) in [(0, 20), (-1, 20), (1, 0), (1, 101)] {
-            assert!(
-                PageRequest::new(Some(page), Some(per_page)).is_err(),
-                "{page} {per_page}"
-            );
+            assert!(PageRequest::new(Some(page), Some(per_page)).is_err(), "{page} {per_page}");
         }
     }
 
     #[test]
     fn idempotency_keys_are_bounded() {
-        let order = OrderInput {
-            inventory_id: 1,
-            quantity: 1,
-            delivery_address: None,
-            note: None,
-        };
+        let order = OrderInput { inventory_id: 1, quantity: 1, delivery_address: None, note: None };
         assert!(order.validate(1, Some("")).is_err());
         assert!(order.validate(1, Some(&"k".repeat(256))).is_err());
-        assert_eq!(
-            order
-                .validate(1, Some("retry-1"))
-                .unwrap()
-                .idempotency_key
-                .as_deref(),
-            Some("retry-1")
-        );
-        assert!(OrderInput {
-            quantity: 0,
-            ..order
-        }
-        .validate(1, None)
-        .is_err());
+        assert_eq!(order.validate(1, Some("retry-1")).unwrap().idempotency_key.as_deref(), Some("retry-1"));
+        assert!(OrderInput { quantity: 0, ..order }.validate(1, None).is_err());
     }
 }

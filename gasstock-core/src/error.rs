@@ -28,10 +28,7 @@ pub enum Error {
     },
     /// Well-formed but invalid input.
     #[error("{field}: {message}")]
-    Invalid {
-        field: Cow<'static, str>,
-        message: String,
-    },
+    Invalid { field: Cow<'static, str>, message: String },
     /// A bug or an unavailable database; the cause is logged, never shown to clients.
     #[error("internal error: {0}")]
     Internal(String),
@@ -39,10 +36,7 @@ pub enum Error {
 
 impl Error {
     pub fn not_found(entity: &'static str, id: impl ToString) -> Self {
-        Error::NotFound {
-            entity,
-            id: id.to_string(),
-        }
+        Error::NotFound { entity, id: id.to_string() }
     }
 
     pub fn forbidden(message: impl Into<Cow<'static, str>>) -> Self {
@@ -50,30 +44,15 @@ impl Error {
     }
 
     pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
-        Error::Conflict {
-            code,
-            message: message.into(),
-            details: None,
-        }
+        Error::Conflict { code, message: message.into(), details: None }
     }
 
-    pub fn conflict_with(
-        code: &'static str,
-        message: impl Into<String>,
-        details: serde_json::Value,
-    ) -> Self {
-        Error::Conflict {
-            code,
-            message: message.into(),
-            details: Some(details),
-        }
+    pub fn conflict_with(code: &'static str, message: impl Into<String>, details: serde_json::Value) -> Self {
+        Error::Conflict { code, message: message.into(), details: Some(details) }
     }
 
     pub fn invalid(field: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
-        Error::Invalid {
-            field: field.into(),
-            message: message.into(),
-        }
+        Error::Invalid { field: field.into(), message: message.into() }
     }
 
     pub fn internal(cause: impl std::fmt::Display) -> Self {

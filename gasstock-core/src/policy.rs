@@ -40,13 +40,10 @@ impl Operation {
     /// The one role allowed to run it.
     pub fn role(self) -> Role {
         match self {
-            Operation::PlaceOrder
-            | Operation::CancelOrder
-            | Operation::ListOwnOrders
-            | Operation::LeaveFeedback => Role::Buyer,
-            Operation::ManageInventory | Operation::ListSellerOrders | Operation::SubmitInvoice => {
-                Role::Seller
+            Operation::PlaceOrder | Operation::CancelOrder | Operation::ListOwnOrders | Operation::LeaveFeedback => {
+                Role::Buyer
             }
+            Operation::ManageInventory | Operation::ListSellerOrders | Operation::SubmitInvoice => Role::Seller,
             Operation::ReviewOrders
             | Operation::ReviewInvoices
             | Operation::ConfirmDelivery
@@ -77,9 +74,7 @@ pub fn can_see_order(actor: &Actor, order: &Order) -> bool {
 
 /// The order if the actor may see it, else `NotFound`.
 pub fn visible_order(actor: &Actor, order: Option<Order>, id: i64) -> Result<Order> {
-    order
-        .filter(|order| can_see_order(actor, order))
-        .ok_or_else(|| Error::not_found("order", id))
+    order.filter(|order| can_see_order(actor, order)).ok_or_else(|| Error::not_found("order", id))
 }
 
 #[cfg(test)]

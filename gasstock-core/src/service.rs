@@ -7,17 +7,15 @@ use chrono::{DateTime, Utc};
 use tokio::sync::Semaphore;
 
 use crate::commands::{
-    Decision, FeedbackDraft, FeedbackInput, InvoiceDraft, InvoiceInput, OrderFilter, OrderInput,
-    PageRequest, Registration, StockItemInput, StockQuery,
+    Decision, FeedbackDraft, FeedbackInput, InvoiceDraft, InvoiceInput, OrderFilter, OrderInput, PageRequest,
+    Registration, StockItemInput, StockQuery,
 };
 use crate::domain::{
-    dummy_hash, hash_password, parse_note, verify_password, Amount, Email, InvoiceStatus,
-    OrderStatus, OrderTransition, Password, Role,
+    dummy_hash, hash_password, parse_note, verify_password, Amount, Email, InvoiceStatus, OrderStatus, OrderTransition,
+    Password, Role,
 };
 use crate::error::{Error, Result};
-use crate::models::{
-    Delivery, Feedback, Invoice, Order, Paged, RatingSummary, StatusEvent, StockItem, User,
-};
+use crate::models::{Delivery, Feedback, Invoice, Order, Paged, RatingSummary, StatusEvent, StockItem, User};
 use crate::policy::{authorize, visible_order, Actor, Operation};
 use crate::store::{AnyStore, NewUserRecord, Store};
 
@@ -32,13 +30,8 @@ pub struct Gasstock<S = AnyStore> {
 
 impl<S: Store> Gasstock<S> {
     pub fn new(store: S) -> Self {
-        let slots = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2);
-        Gasstock {
-            store,
-            password_slots: Arc::new(Semaphore::new(slots)),
-        }
+        let slots = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        Gasstock { store, password_slots: Arc::new(Semaphore::new(slots)) }
     }
 
     pub fn store(&self) -> &S {
@@ -46,19 +39,10 @@ impl<S: Store> Gasstock<S> {
     }
 
     /// Runs a CPU-heavy password job on the blocking pool, a bounded number at a time.
-    async fn password_job<T: Send + 'static>(
-        &self,
-        job: impl FnOnce() -> T + Send + 'static,
-    ) -> Result<T> {
-        let _slot = self
-            .password_slots
-            .acquire()
-            .await
-            .map_err(Error::internal)?;
+    async fn password_job<T: Send + 'static>(&self, job: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+        let _slot = self.password_slots.acquire().await.map_err(Error::internal)?;
         let span = tracing::Span::current();
-        tokio::task::spawn_blocking(move || span.in_scope(job))
-            .await
-            .map_err(Error::internal)
+        tokio::task::spawn_blocking(move || span.in_scope(job)).await.map_err(Error::internal)
     }
 
     // --- accounts -------------------------------------------------------------------------
@@ -78,12 +62,7 @@ impl<S: Store> Gasstock<S> {
     }
 
     /// Creates an admin (the CLI's `users create-admin`).
-    pub async fn create_admin(
-        &self,
-        email: &str,
-        name: Option<&str>,
-        password: &str,
-    ) -> Result<User> {
+    pub async fn create_admin(&self, email: &str, name: Option<&str>, password: &str) -> Result<User> {
         let registration = Registration {
             email: email.to_owned(),
             password: password.to_owned(),
@@ -93,15 +72,7 @@ impl<S: Store> Gasstock<S> {
             location: None,
         };
         let valid = registration.validate_any_role(Role::Admin)?;
-        self.create_user(
-            valid.email,
-            valid.password,
-            valid.name.into_string(),
-            Role::Admin,
-            None,
-            None,
-        )
-        .await
+        self.create_user(valid.email, valid.password, valid.name.into_string(), Role::Admin, None, None).await
     }
 
     async fn create_user(
@@ -113,18 +84,9 @@ impl<S: Store> Gasstock<S> {
         phone: Option<String>,
         location: Option<String>,
     ) -> Result<User> {
-        let password_hash = self
-            .password_job(move || hash_password(&password))
-            .await??;
+        let password_hash = self.password_job(move || hash_password(&password)).await??;
         self.store
-            .insert_user(NewUserRecord {
-                email: email.as_str().to_owned(),
-                name,
-                role,
-                phone,
-                location,
-                password_hash,
-            })
+            .insert_user(NewUserRecord { email: email.as_str().to_owned(), name, role, phone, location, password_hash })
             .await
     }
 
@@ -141,9 +103,7 @@ impl<S: Store> Gasstock<S> {
             Some((user, hash)) => (Some(user), hash),
             None => (None, dummy_hash().to_owned()),
         };
-        let matches = self
-            .password_job(move || verify_password(&candidate, &hash))
-            .await?;
+        let matches = self.password_job(move || verify_password(&candidate, &hash)).await?;
         match user {
             Some(user) if matches => Ok(user),
             _ => Err(wrong()),
@@ -159,25 +119,16 @@ impl<S: Store> Gasstock<S> {
         self.store.find_user_by_email(email.as_str()).await
     }
 
-    pub async fn list_users(
-        &self,
-        actor: &Actor,
-        role: Option<Role>,
-        page: PageRequest,
-    ) -> Result<Paged<User>> {
+    pub async fn list_users(&self, actor: &Actor, role: Option<Role>, page: PageRequest) -> Result<Paged<User>> {
         authorize(actor, Operation::ManageUsers)?;
         self.store.list_users(role, page).await
     }
 
     /// An admin acting from the CLI: the account must exist and be an admin.
     pub async fn admin_actor(&self, email: &str) -> Result<Actor> {
-        let user = self
-            .user_by_email(email)
-            .await?
-            .ok_or_else(|| Error::not_found("user", email))?;
+        let user = self.user_by_email(email).await?.ok_or_else(|| Error::not_found("user", email))?;
         let actor = Actor::new(user.id, user.role);
-        authorize(&actor, Operation::ManageUsers)
-            .map_err(|_| Error::forbidden(format!("{email} is not an admin")))?;
+        authorize(&actor, Operation::ManageUsers).map_err(|_| Error::forbidden(format!("{email} is not an admin")))?;
         Ok(actor)
     }
 
@@ -196,37 +147,22 @@ impl<S: Store> Gasstock<S> {
     // --- stock ----------------------------------------------------------------------------
 
     /// Adds or updates one of the seller's items; `true` when it was created.
-    pub async fn upsert_stock_item(
-        &self,
-        actor: &Actor,
-        input: &StockItemInput,
-    ) -> Result<(StockItem, bool)> {
+    pub async fn upsert_stock_item(&self, actor: &Actor, input: &StockItemInput) -> Result<(StockItem, bool)> {
         authorize(actor, Operation::ManageInventory)?;
         let draft = input.validate()?;
         self.store.upsert_stock_item(actor.user_id, draft).await
     }
 
     /// What buyers can order: items in stock, filtered case-insensitively.
-    pub async fn browse_stock(
-        &self,
-        query: &StockQuery,
-        page: PageRequest,
-    ) -> Result<Paged<StockItem>> {
+    pub async fn browse_stock(&self, query: &StockQuery, page: PageRequest) -> Result<Paged<StockItem>> {
         self.store.list_stock(query.validate()?, page).await
     }
 
     /// A seller's own items, including those at quantity 0.
-    pub async fn seller_inventory(
-        &self,
-        actor: &Actor,
-        page: PageRequest,
-    ) -> Result<Paged<StockItem>> {
+    pub async fn seller_inventory(&self, actor: &Actor, page: PageRequest) -> Result<Paged<StockItem>> {
         authorize(actor, Operation::ManageInventory)?;
-        let filter = crate::commands::StockFilter {
-            seller_id: Some(actor.user_id),
-            in_stock_only: false,
-            ..Default::default()
-        };
+        let filter =
+            crate::commands::StockFilter { seller_id: Some(actor.user_id), in_stock_only: false, ..Default::default() };
         self.store.list_stock(filter, page).await
     }
 
@@ -251,15 +187,7 @@ impl<S: Store> Gasstock<S> {
 
     pub async fn my_orders(&self, actor: &Actor, page: PageRequest) -> Result<Paged<Order>> {
         authorize(actor, Operation::ListOwnOrders)?;
-        self.store
-            .list_orders(
-                OrderFilter {
-                    buyer_id: Some(actor.user_id),
-                    ..Default::default()
-                },
-                page,
-            )
-            .await
+        self.store.list_orders(OrderFilter { buyer_id: Some(actor.user_id), ..Default::default() }, page).await
     }
 
     pub async fn seller_orders(
@@ -269,36 +197,18 @@ impl<S: Store> Gasstock<S> {
         page: PageRequest,
     ) -> Result<Paged<Order>> {
         authorize(actor, Operation::ListSellerOrders)?;
-        self.store
-            .list_orders(
-                OrderFilter {
-                    seller_id: Some(actor.user_id),
-                    status,
-                    ..Default::default()
-                },
-                page,
-            )
-            .await
+        self.store.list_orders(OrderFilter { seller_id: Some(actor.user_id), status, ..Default::default() }, page).await
     }
 
     /// Admin queue, oldest first.
     pub async fn pending_orders(&self, actor: &Actor, page: PageRequest) -> Result<Paged<Order>> {
         authorize(actor, Operation::ReviewOrders)?;
-        let filter = OrderFilter {
-            status: Some(OrderStatus::Pending),
-            oldest_first: true,
-            ..Default::default()
-        };
+        let filter = OrderFilter { status: Some(OrderStatus::Pending), oldest_first: true, ..Default::default() };
         self.store.list_orders(filter, page).await
     }
 
     /// Any orders, for admins (reports, the CLI's listings).
-    pub async fn all_orders(
-        &self,
-        actor: &Actor,
-        filter: OrderFilter,
-        page: PageRequest,
-    ) -> Result<Paged<Order>> {
+    pub async fn all_orders(&self, actor: &Actor, filter: OrderFilter, page: PageRequest) -> Result<Paged<Order>> {
         authorize(actor, Operation::ReviewOrders)?;
         self.store.list_orders(filter, page).await
     }
@@ -310,23 +220,15 @@ impl<S: Store> Gasstock<S> {
         if order.buyer_id != actor.user_id {
             return Err(Error::not_found("order", id));
         }
-        self.store
-            .transition_order(id, OrderTransition::Cancel, actor.user_id, None)
-            .await
+        self.store.transition_order(id, OrderTransition::Cancel, actor.user_id, None).await
     }
 
     /// An admin approves or rejects a pending order; a rejection gives the stock back.
     pub async fn decide_order(&self, actor: &Actor, id: i64, decision: &Decision) -> Result<Order> {
         authorize(actor, Operation::ReviewOrders)?;
         let reason = decision.reason()?;
-        let transition = if decision.approve {
-            OrderTransition::Approve
-        } else {
-            OrderTransition::Reject
-        };
-        self.store
-            .transition_order(id, transition, actor.user_id, reason)
-            .await
+        let transition = if decision.approve { OrderTransition::Approve } else { OrderTransition::Reject };
+        self.store.transition_order(id, transition, actor.user_id, reason).await
     }
 
     /// The order's status history: for its buyer, its seller and admins.
@@ -344,9 +246,7 @@ impl<S: Store> Gasstock<S> {
         let order = self.order(actor, input.order_id).await?;
         let delivery_fee = Amount::new(input.delivery_fee.unwrap_or(0), "delivery_fee")?;
         let notes = parse_note(input.notes.as_deref(), "notes", 2000)?;
-        let amount = Amount::new(order.unit_price, "unit_price")?
-            .times(order.quantity)?
-            .plus(delivery_fee)?;
+        let amount = Amount::new(order.unit_price, "unit_price")?.times(order.quantity)?.plus(delivery_fee)?;
         let draft = InvoiceDraft {
             order_id: order.id,
             seller_id: order.seller_id,
@@ -358,30 +258,17 @@ impl<S: Store> Gasstock<S> {
         self.store.submit_invoice(draft, actor.user_id).await
     }
 
-    pub async fn pending_invoices(
-        &self,
-        actor: &Actor,
-        page: PageRequest,
-    ) -> Result<Paged<Invoice>> {
+    pub async fn pending_invoices(&self, actor: &Actor, page: PageRequest) -> Result<Paged<Invoice>> {
         authorize(actor, Operation::ReviewInvoices)?;
-        self.store
-            .list_invoices(Some(InvoiceStatus::Pending), None, page)
-            .await
+        self.store.list_invoices(Some(InvoiceStatus::Pending), None, page).await
     }
 
     /// An admin approves or rejects a pending invoice; a rejection sends the order back to
     /// approved so that the seller can invoice again.
-    pub async fn decide_invoice(
-        &self,
-        actor: &Actor,
-        id: i64,
-        decision: &Decision,
-    ) -> Result<Invoice> {
+    pub async fn decide_invoice(&self, actor: &Actor, id: i64, decision: &Decision) -> Result<Invoice> {
         authorize(actor, Operation::ReviewInvoices)?;
         let reason = decision.reason()?;
-        self.store
-            .decide_invoice(id, decision.approve, actor.user_id, reason)
-            .await
+        self.store.decide_invoice(id, decision.approve, actor.user_id, reason).await
     }
 
     /// An admin confirms delivery of an order whose invoice is approved, releasing its one
@@ -401,20 +288,12 @@ impl<S: Store> Gasstock<S> {
         if order.status != OrderStatus::Delivered {
             return Err(Error::conflict_with(
                 "invalid_state",
-                format!(
-                    "order is {}: feedback is for delivered orders",
-                    order.status
-                ),
+                format!("order is {}: feedback is for delivered orders", order.status),
                 serde_json::json!({ "status": order.status.as_str(), "required": "delivered" }),
             ));
         }
-        let draft = FeedbackDraft {
-            order_id: order.id,
-            buyer_id: actor.user_id,
-            seller_id: order.seller_id,
-            rating,
-            comment,
-        };
+        let draft =
+            FeedbackDraft { order_id: order.id, buyer_id: actor.user_id, seller_id: order.seller_id, rating, comment };
         self.store.insert_feedback(draft).await
     }
 

@@ -23,12 +23,8 @@ impl FromStr for Email {
 
     fn from_str(input: &str) -> Result<Self, Error> {
         let email = input.trim().to_lowercase();
-        let bad = |why: &str| {
-            Error::invalid(
-                "email",
-                format!("'{}' is not a valid email address: {why}", input.trim()),
-            )
-        };
+        let bad =
+            |why: &str| Error::invalid("email", format!("'{}' is not a valid email address: {why}", input.trim()));
         if email.len() > Self::MAX_LEN {
             return Err(bad("too long"));
         }
@@ -42,11 +38,7 @@ impl FromStr for Email {
             return Err(bad("contains spaces"));
         }
         let labels: Vec<&str> = domain.split('.').collect();
-        if labels.len() < 2
-            || labels
-                .iter()
-                .any(|l| l.is_empty() || l.starts_with('-') || l.ends_with('-'))
-        {
+        if labels.len() < 2 || labels.iter().any(|l| l.is_empty() || l.starts_with('-') || l.ends_with('-')) {
             return Err(bad("the domain must look like example.com"));
         }
         Ok(Email(email))
@@ -74,10 +66,7 @@ mod tests {
 
     #[test]
     fn normalises_and_validates() {
-        assert_eq!(
-            "  Alice@Example.COM ".parse::<Email>().unwrap().as_str(),
-            "alice@example.com"
-        );
+        assert_eq!("  Alice@Example.COM ".parse::<Email>().unwrap().as_str(), "alice@example.com");
         assert!("kagabo+gas@mail.rw".parse::<Email>().is_ok());
         for bad in [
             "",

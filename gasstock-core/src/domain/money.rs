@@ -33,13 +33,8 @@ impl FromStr for Currency {
     fn from_str(s: &str) -> Result<Self, Error> {
         let upper = s.trim().to_ascii_uppercase();
         match upper.as_bytes() {
-            [a, b, c] if [a, b, c].iter().all(|ch| ch.is_ascii_uppercase()) => {
-                Ok(Currency([*a, *b, *c]))
-            }
-            _ => Err(Error::invalid(
-                "currency",
-                format!("'{s}' is not an ISO 4217 currency code such as RWF"),
-            )),
+            [a, b, c] if [a, b, c].iter().all(|ch| ch.is_ascii_uppercase()) => Ok(Currency([*a, *b, *c])),
+            _ => Err(Error::invalid("currency", format!("'{s}' is not an ISO 4217 currency code such as RWF"))),
         }
     }
 }
@@ -91,17 +86,11 @@ impl Amount {
 
     /// `self * quantity`, refusing overflow instead of wrapping.
     pub fn times(self, quantity: i64) -> Result<Amount, Error> {
-        self.0
-            .checked_mul(quantity)
-            .map(Amount)
-            .ok_or_else(|| Error::invalid("quantity", "order total is too large"))
+        self.0.checked_mul(quantity).map(Amount).ok_or_else(|| Error::invalid("quantity", "order total is too large"))
     }
 
     pub fn plus(self, other: Amount) -> Result<Amount, Error> {
-        self.0
-            .checked_add(other.0)
-            .map(Amount)
-            .ok_or_else(|| Error::invalid("amount", "amount is too large"))
+        self.0.checked_add(other.0).map(Amount).ok_or_else(|| Error::invalid("amount", "amount is too large"))
     }
 }
 
@@ -122,10 +111,7 @@ mod tests {
         assert_eq!("USD".parse::<Currency>().unwrap().as_str(), "USD");
         for bad in ["", "RW", "RWFF", "R1F", "€€€", "usd "] {
             if bad == "usd " {
-                assert!(
-                    bad.parse::<Currency>().is_ok(),
-                    "surrounding spaces are trimmed"
-                );
+                assert!(bad.parse::<Currency>().is_ok(), "surrounding spaces are trimmed");
                 continue;
             }
             assert!(bad.parse::<Currency>().is_err(), "{bad}");
@@ -138,14 +124,7 @@ mod tests {
         let big = Amount::new(i64::MAX / 2 + 1, "unit_price").unwrap();
         assert!(big.times(2).is_err());
         assert!(big.plus(big).is_err());
-        assert_eq!(
-            Amount::new(1500, "p")
-                .unwrap()
-                .times(3)
-                .unwrap()
-                .minor_units(),
-            4500
-        );
+        assert_eq!(Amount::new(1500, "p").unwrap().times(3).unwrap().minor_units(), 4500);
     }
 
     proptest! {

@@ -1,9 +1,7 @@
 //! Password policy and argon2id hashing. Hashing is CPU-heavy: callers run it off the async
 //! runtime (see `Gasstock`).
 
-use argon2::password_hash::{
-    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
-};
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 
 use crate::error::Error;
@@ -26,16 +24,10 @@ impl Password {
     pub fn new(input: impl Into<String>) -> Result<Self, Error> {
         let input = input.into();
         if input.chars().count() < Self::MIN_CHARS {
-            return Err(Error::invalid(
-                "password",
-                format!("must be at least {} characters", Self::MIN_CHARS),
-            ));
+            return Err(Error::invalid("password", format!("must be at least {} characters", Self::MIN_CHARS)));
         }
         if input.len() > Self::MAX_BYTES {
-            return Err(Error::invalid(
-                "password",
-                format!("must be at most {} bytes", Self::MAX_BYTES),
-            ));
+            return Err(Error::invalid("password", format!("must be at most {} bytes", Self::MAX_BYTES)));
         }
         Ok(Password(input))
     }
@@ -54,18 +46,13 @@ fn argon2() -> Argon2<'static> {
 /// Hashes into a PHC string (`$argon2id$v=19$m=19456,t=2,p=1$...`).
 pub fn hash_password(password: &Password) -> Result<String, Error> {
     let salt = SaltString::generate(&mut OsRng);
-    argon2()
-        .hash_password(password.expose().as_bytes(), &salt)
-        .map(|hash| hash.to_string())
-        .map_err(Error::internal)
+    argon2().hash_password(password.expose().as_bytes(), &salt).map(|hash| hash.to_string()).map_err(Error::internal)
 }
 
 /// Checks a candidate password against a stored PHC string.
 pub fn verify_password(candidate: &str, phc: &str) -> bool {
     match PasswordHash::new(phc) {
-        Ok(parsed) => argon2()
-            .verify_password(candidate.as_bytes(), &parsed)
-            .is_ok(),
+        Ok(parsed) => argon2().verify_password(candidate.as_bytes(), &parsed).is_ok(),
         Err(_) => false,
     }
 }
@@ -89,20 +76,14 @@ mod tests {
         assert!(Password::new("short").is_err());
         assert!(Password::new("x".repeat(2000)).is_err());
         assert!(Password::new("long enough").is_ok());
-        assert_eq!(
-            format!("{:?}", Password::new("secret-pass").unwrap()),
-            "Password(***)"
-        );
+        assert_eq!(format!("{:?}", Password::new("secret-pass").unwrap()), "Password(***)");
     }
 
     #[test]
     fn hash_and_verify() {
         let password = Password::new("correct horse").unwrap();
         let hash = hash_password(&password).unwrap();
-        assert!(
-            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
-            "{hash}"
-        );
+        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
         assert!(verify_password("correct horse", &hash));
         assert!(!verify_password("wrong horse", &hash));
         assert!(!verify_password("correct horse", "not a hash"));

@@ -19,10 +19,7 @@ impl Quantity {
     pub fn parse_field(count: i64, field: &'static str) -> Result<Self, Error> {
         match count {
             c if c < 1 => Err(Error::invalid(field, "must be at least 1")),
-            c if c > Self::MAX => Err(Error::invalid(
-                field,
-                format!("must be at most {}", Self::MAX),
-            )),
+            c if c > Self::MAX => Err(Error::invalid(field, format!("must be at most {}", Self::MAX))),
             c => Ok(Quantity(c)),
         }
     }
@@ -40,10 +37,7 @@ impl StockLevel {
     pub fn new(count: i64) -> Result<Self, Error> {
         match count {
             c if c < 0 => Err(Error::invalid("quantity", "must not be negative")),
-            c if c > Quantity::MAX => Err(Error::invalid(
-                "quantity",
-                format!("must be at most {}", Quantity::MAX),
-            )),
+            c if c > Quantity::MAX => Err(Error::invalid("quantity", format!("must be at most {}", Quantity::MAX))),
             c => Ok(StockLevel(c)),
         }
     }

@@ -11,10 +11,7 @@ impl Rating {
     pub fn new(value: i64) -> Result<Self, Error> {
         match u8::try_from(value) {
             Ok(v @ 1..=5) => Ok(Rating(v)),
-            _ => Err(Error::invalid(
-                "rating",
-                "must be a whole number from 1 to 5",
-            )),
+            _ => Err(Error::invalid("rating", "must be a whole number from 1 to 5")),
         }
     }
 

@@ -33,10 +33,7 @@ impl FromStr for Role {
             "buyer" => Ok(Role::Buyer),
             "seller" => Ok(Role::Seller),
             "admin" => Ok(Role::Admin),
-            other => Err(Error::invalid(
-                "role",
-                format!("'{other}' is not a role: use buyer, seller or admin"),
-            )),
+            other => Err(Error::invalid("role", format!("'{other}' is not a role: use buyer, seller or admin"))),
         }
     }
 }

@@ -90,9 +90,7 @@ impl OrderStatus {
 
     /// Whether `self -> to` is an edge of the order state machine.
     pub fn can_become(self, to: OrderStatus) -> bool {
-        OrderTransition::ALL
-            .iter()
-            .any(|t| t.from() == self && t.to() == to)
+        OrderTransition::ALL.iter().any(|t| t.from() == self && t.to() == to)
     }
 }
 
@@ -127,9 +125,7 @@ impl OrderTransition {
 
     pub fn from(self) -> OrderStatus {
         match self {
-            OrderTransition::Approve | OrderTransition::Reject | OrderTransition::Cancel => {
-                OrderStatus::Pending
-            }
+            OrderTransition::Approve | OrderTransition::Reject | OrderTransition::Cancel => OrderStatus::Pending,
             OrderTransition::Invoice => OrderStatus::Approved,
             OrderTransition::ReopenForInvoice | OrderTransition::Deliver => OrderStatus::Invoiced,
         }
@@ -162,10 +158,7 @@ impl OrderTransition {
         };
         Error::conflict_with(
             "invalid_state",
-            format!(
-                "order is {actual}: only a {} order can be {action}",
-                self.from()
-            ),
+            format!("order is {actual}: only a {} order can be {action}", self.from()),
             serde_json::json!({ "status": actual.as_str(), "required": self.from().as_str() }),
         )
     }
@@ -173,9 +166,7 @@ impl OrderTransition {
 
 /// Checks that `path` (statuses in time order, starting at creation) is a walk of the machine.
 pub fn is_legal_order_path(path: &[OrderStatus]) -> bool {
-    path.first()
-        .is_none_or(|first| *first == OrderStatus::Pending)
-        && path.windows(2).all(|w| w[0].can_become(w[1]))
+    path.first().is_none_or(|first| *first == OrderStatus::Pending) && path.windows(2).all(|w| w[0].can_become(w[1]))
 }
 
 #[cfg(test)]
@@ -195,44 +186,28 @@ mod tests {
         ];
         for from in OrderStatus::ALL {
             for to in OrderStatus::ALL {
-                assert_eq!(
-                    from.can_become(*to),
-                    legal.contains(&(*from, *to)),
-                    "{from} -> {to}"
-                );
+                assert_eq!(from.can_become(*to), legal.contains(&(*from, *to)), "{from} -> {to}");
             }
         }
     }
 
     #[test]
     fn terminal_states_stay_put() {
-        for terminal in [
-            OrderStatus::Rejected,
-            OrderStatus::Cancelled,
-            OrderStatus::Delivered,
-        ] {
+        for terminal in [OrderStatus::Rejected, OrderStatus::Cancelled, OrderStatus::Delivered] {
             assert!(OrderStatus::ALL.iter().all(|to| !terminal.can_become(*to)));
         }
     }
 
     #[test]
     fn only_reject_and_cancel_return_stock() {
-        let returning: Vec<_> = OrderTransition::ALL
-            .iter()
-            .filter(|t| t.returns_stock())
-            .collect();
-        assert_eq!(
-            returning,
-            [&OrderTransition::Reject, &OrderTransition::Cancel]
-        );
+        let returning: Vec<_> = OrderTransition::ALL.iter().filter(|t| t.returns_stock()).collect();
+        assert_eq!(returning, [&OrderTransition::Reject, &OrderTransition::Cancel]);
     }
 
     #[test]
     fn paths() {
         use OrderStatus::*;
-        assert!(is_legal_order_path(&[
-            Pending, Approved, Invoiced, Approved, Invoiced, Delivered
-        ]));
+        assert!(is_legal_order_path(&[Pending, Approved, Invoiced, Approved, Invoiced, Delivered]));
         assert!(!is_legal_order_path(&[Pending, Invoiced]));
         assert!(!is_legal_order_path(&[Approved]));
         assert!(!is_legal_order_path(&[Pending, Cancelled, Approved]));

@@ -17,10 +17,7 @@ impl Label {
             return Err(Error::invalid(field, "must not be empty"));
         }
         if value.chars().count() > max {
-            return Err(Error::invalid(
-                field,
-                format!("must be at most {max} characters"),
-            ));
+            return Err(Error::invalid(field, format!("must be at most {max} characters")));
         }
         if value.chars().any(char::is_control) {
             return Err(Error::invalid(field, "must not contain control characters"));
@@ -29,11 +26,7 @@ impl Label {
     }
 
     /// Like [`Label::parse`], but an absent or blank value is `None`.
-    pub fn parse_optional(
-        input: Option<&str>,
-        field: &'static str,
-        max: usize,
-    ) -> Result<Option<Self>, Error> {
+    pub fn parse_optional(input: Option<&str>, field: &'static str, max: usize) -> Result<Option<Self>, Error> {
         match input.map(str::trim) {
             None | Some("") => Ok(None),
             Some(value) => Self::parse(value, field, max).map(Some),
@@ -56,17 +49,12 @@ impl fmt::Display for Label {
 }
 
 /// Notes and comments may be multi-line, so only their length is bounded.
-pub fn parse_note(
-    input: Option<&str>,
-    field: &'static str,
-    max: usize,
-) -> Result<Option<String>, Error> {
+pub fn parse_note(input: Option<&str>, field: &'static str, max: usize) -> Result<Option<String>, Error> {
     match input.map(str::trim) {
         None | Some("") => Ok(None),
-        Some(value) if value.chars().count() > max => Err(Error::invalid(
-            field,
-            format!("must be at most {max} characters"),
-        )),
+        Some(value) if value.chars().count() > max => {
+            Err(Error::invalid(field, format!("must be at most {max} characters")))
+        }
         Some(value) => Ok(Some(value.to_owned())),
     }
 }
@@ -77,17 +65,11 @@ mod tests {
 
     #[test]
     fn labels() {
-        assert_eq!(
-            Label::parse("  Jibu ", "brand", 10).unwrap().as_str(),
-            "Jibu"
-        );
+        assert_eq!(Label::parse("  Jibu ", "brand", 10).unwrap().as_str(), "Jibu");
         assert!(Label::parse("   ", "brand", 10).is_err());
         assert!(Label::parse("a\u{0}b", "brand", 10).is_err());
         assert!(Label::parse("ééééééééééé", "brand", 10).is_err());
-        assert_eq!(
-            Label::parse("Kigali 🇷🇼", "location", 10).unwrap().as_str(),
-            "Kigali 🇷🇼"
-        );
+        assert_eq!(Label::parse("Kigali 🇷🇼", "location", 10).unwrap().as_str(), "Kigali 🇷🇼");
         assert_eq!(Label::parse_optional(Some(" "), "phone", 5).unwrap(), None);
         assert!(parse_note(Some(&"x".repeat(11)), "note", 10).is_err());
     }

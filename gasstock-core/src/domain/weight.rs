@@ -36,12 +36,7 @@ impl WeightKg {
     /// Parses a user-supplied weight; the error names the `field` it came from.
     pub fn parse_field(input: &str, field: &'static str) -> Result<Self, Error> {
         let bad = || {
-            Error::invalid(
-                field,
-                format!(
-                    "'{input}' is not a weight: use a number of kg such as 12, 12kg or 12.5 kg"
-                ),
-            )
+            Error::invalid(field, format!("'{input}' is not a weight: use a number of kg such as 12, 12kg or 12.5 kg"))
         };
         let trimmed = input.trim();
         let lower = trimmed.to_ascii_lowercase();
@@ -53,23 +48,14 @@ impl WeightKg {
             None => (number, ""),
         };
         let digits_only = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-        if whole.is_empty()
-            || !digits_only(whole)
-            || !digits_only(frac)
-            || frac.len() > 3
-            || (number.ends_with('.'))
-        {
+        if whole.is_empty() || !digits_only(whole) || !digits_only(frac) || frac.len() > 3 || (number.ends_with('.')) {
             return Err(bad());
         }
         if whole.len() > 7 {
             return Err(Error::invalid(field, "weight must be at most 1000 kg"));
         }
         let whole: i64 = whole.parse().map_err(|_| bad())?;
-        let frac_grams: i64 = if frac.is_empty() {
-            0
-        } else {
-            format!("{frac:0<3}").parse().map_err(|_| bad())?
-        };
+        let frac_grams: i64 = if frac.is_empty() { 0 } else { format!("{frac:0<3}").parse().map_err(|_| bad())? };
         Self::from_grams(whole * 1000 + frac_grams).map_err(|err| match err {
             Error::Invalid { message, .. } => Error::invalid(field, message),
             other => other,
@@ -150,34 +136,25 @@ mod tests {
             ("12.125", 12_125),
             ("50", 50_000),
         ] {
-            assert_eq!(
-                input.parse::<WeightKg>().map(WeightKg::grams).ok(),
-                Some(grams),
-                "{input}"
-            );
+            assert_eq!(input.parse::<WeightKg>().map(WeightKg::grams).ok(), Some(grams), "{input}");
         }
     }
 
     #[test]
     fn rejects_junk_zero_negative_and_nan() {
         for input in [
-            "", "kg", "0", "0kg", "-12", "+12", "NaN", "inf", "12 lb", "1e3", "12.", ".5",
-            "12.3456", "12,5", "twelve", "1 2", "99999999",
+            "", "kg", "0", "0kg", "-12", "+12", "NaN", "inf", "12 lb", "1e3", "12.", ".5", "12.3456", "12,5", "twelve",
+            "1 2", "99999999",
         ] {
-            assert!(
-                input.parse::<WeightKg>().is_err(),
-                "{input} should be rejected"
-            );
+            assert!(input.parse::<WeightKg>().is_err(), "{input} should be rejected");
         }
     }
 
     #[test]
     fn serializes_whole_kilograms_as_integers() {
-        let json = serde_json::to_string(&[
-            WeightKg::from_grams(12_000).unwrap(),
-            WeightKg::from_grams(12_500).unwrap(),
-        ])
-        .unwrap();
+        let json =
+            serde_json::to_string(&[WeightKg::from_grams(12_000).unwrap(), WeightKg::from_grams(12_500).unwrap()])
+                .unwrap();
         assert_eq!(json, "[12,12.5]");
     }
 

@@ -3,14 +3,10 @@
 use chrono::{DateTime, Utc};
 
 use super::{ActorId, NewUserRecord, PgStore, SqliteStore, Store};
-use crate::commands::{
-    FeedbackDraft, InvoiceDraft, OrderDraft, OrderFilter, PageRequest, StockFilter, StockItemDraft,
-};
+use crate::commands::{FeedbackDraft, InvoiceDraft, OrderDraft, OrderFilter, PageRequest, StockFilter, StockItemDraft};
 use crate::domain::{InvoiceStatus, OrderTransition, Role};
 use crate::error::{Error, Result};
-use crate::models::{
-    Delivery, Feedback, Invoice, Order, Paged, RatingSummary, StatusEvent, StockItem, User,
-};
+use crate::models::{Delivery, Feedback, Invoice, Order, Paged, RatingSummary, StatusEvent, StockItem, User};
 
 /// `SqliteStore` for `sqlite:` URLs, `PgStore` for `postgres:`/`postgresql:` URLs.
 #[derive(Debug, Clone)]
@@ -27,9 +23,7 @@ impl AnyStore {
             Some("postgres" | "postgresql") => Ok(AnyStore::Postgres(PgStore::open(url).await?)),
             _ => Err(Error::invalid(
                 "database_url",
-                format!(
-                    "'{url}' is not a database URL: use sqlite://FILE or postgres://USER@HOST/DB"
-                ),
+                format!("'{url}' is not a database URL: use sqlite://FILE or postgres://USER@HOST/DB"),
             )),
         }
     }

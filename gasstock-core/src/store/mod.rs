@@ -8,14 +8,10 @@ use std::future::Future;
 
 use chrono::{DateTime, Utc};
 
-use crate::commands::{
-    FeedbackDraft, InvoiceDraft, OrderDraft, OrderFilter, PageRequest, StockFilter, StockItemDraft,
-};
+use crate::commands::{FeedbackDraft, InvoiceDraft, OrderDraft, OrderFilter, PageRequest, StockFilter, StockItemDraft};
 use crate::domain::{InvoiceStatus, OrderTransition, Role};
 use crate::error::Result;
-use crate::models::{
-    Delivery, Feedback, Invoice, Order, Paged, RatingSummary, StatusEvent, StockItem, User,
-};
+use crate::models::{Delivery, Feedback, Invoice, Order, Paged, RatingSummary, StatusEvent, StockItem, User};
 
 #[macro_use]
 mod sql_store;
@@ -53,17 +49,10 @@ pub trait Store: Clone + Send + Sync + 'static {
     /// Fails with `Conflict("duplicate_email")` when the email is taken.
     fn insert_user(&self, user: NewUserRecord) -> impl Future<Output = Result<User>> + Send;
     /// The user and their password hash.
-    fn find_credentials(
-        &self,
-        email: &str,
-    ) -> impl Future<Output = Result<Option<(User, String)>>> + Send;
+    fn find_credentials(&self, email: &str) -> impl Future<Output = Result<Option<(User, String)>>> + Send;
     fn get_user(&self, id: i64) -> impl Future<Output = Result<Option<User>>> + Send;
     fn find_user_by_email(&self, email: &str) -> impl Future<Output = Result<Option<User>>> + Send;
-    fn list_users(
-        &self,
-        role: Option<Role>,
-        page: PageRequest,
-    ) -> impl Future<Output = Result<Paged<User>>> + Send;
+    fn list_users(&self, role: Option<Role>, page: PageRequest) -> impl Future<Output = Result<Paged<User>>> + Send;
 
     /// Adds or updates the item keyed by (seller, brand, weight, location); `true` if created.
     fn upsert_stock_item(
@@ -82,11 +71,7 @@ pub trait Store: Clone + Send + Sync + 'static {
     /// the first order. `Conflict("insufficient_stock")` when not enough is available.
     fn place_order(&self, order: OrderDraft) -> impl Future<Output = Result<(Order, bool)>> + Send;
     fn get_order(&self, id: i64) -> impl Future<Output = Result<Option<Order>>> + Send;
-    fn list_orders(
-        &self,
-        filter: OrderFilter,
-        page: PageRequest,
-    ) -> impl Future<Output = Result<Paged<Order>>> + Send;
+    fn list_orders(&self, filter: OrderFilter, page: PageRequest) -> impl Future<Output = Result<Paged<Order>>> + Send;
     /// Approve, reject or cancel: moves the order if it is still in `transition.from()`,
     /// giving the stock back when the move says so.
     fn transition_order(
@@ -98,11 +83,7 @@ pub trait Store: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = Result<Order>> + Send;
 
     /// Moves the approved order to invoiced and creates its invoice.
-    fn submit_invoice(
-        &self,
-        invoice: InvoiceDraft,
-        actor: ActorId,
-    ) -> impl Future<Output = Result<Invoice>> + Send;
+    fn submit_invoice(&self, invoice: InvoiceDraft, actor: ActorId) -> impl Future<Output = Result<Invoice>> + Send;
     fn get_invoice(&self, id: i64) -> impl Future<Output = Result<Option<Invoice>>> + Send;
     fn list_invoices(
         &self,
@@ -120,26 +101,15 @@ pub trait Store: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = Result<Invoice>> + Send;
     /// Marks the invoiced order delivered (its invoice must be approved) and releases the
     /// one payment for it.
-    fn confirm_delivery(
-        &self,
-        order_id: i64,
-        actor: ActorId,
-    ) -> impl Future<Output = Result<Delivery>> + Send;
+    fn confirm_delivery(&self, order_id: i64, actor: ActorId) -> impl Future<Output = Result<Delivery>> + Send;
 
     /// `Conflict("duplicate_feedback")` on a second feedback for the order.
-    fn insert_feedback(
-        &self,
-        feedback: FeedbackDraft,
-    ) -> impl Future<Output = Result<Feedback>> + Send;
+    fn insert_feedback(&self, feedback: FeedbackDraft) -> impl Future<Output = Result<Feedback>> + Send;
     fn seller_rating(&self, seller_id: i64) -> impl Future<Output = Result<RatingSummary>> + Send;
 
     /// The status events of an order, its invoices and its payment, oldest first.
     fn order_events(&self, order_id: i64) -> impl Future<Output = Result<Vec<StatusEvent>>> + Send;
 
-    fn revoke_token(
-        &self,
-        jti: &str,
-        expires_at: DateTime<Utc>,
-    ) -> impl Future<Output = Result<()>> + Send;
+    fn revoke_token(&self, jti: &str, expires_at: DateTime<Utc>) -> impl Future<Output = Result<()>> + Send;
     fn is_token_revoked(&self, jti: &str) -> impl Future<Output = Result<bool>> + Send;
 }

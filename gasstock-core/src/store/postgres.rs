@@ -23,18 +23,11 @@ mod dialect {
 pub struct PgConfig {
     pub max_connections: u32,
     pub acquire_timeout: Duration,
-    /// A schema to create (if missing) and use instead of `public`: tests give each run its
-    /// own, so they share one database without seeing each other.
-    pub schema: Option<String>,
 }
 
 impl Default for PgConfig {
     fn default() -> Self {
-        PgConfig {
-            max_connections: 16,
-            acquire_timeout: Duration::from_secs(10),
-            schema: None,
-        }
+        PgConfig { max_connections: 16, acquire_timeout: Duration::from_secs(10), schema: None }
     }
 }
 
@@ -51,27 +44,8 @@ impl PgStore {
     }
 
     pub async fn open_with(url: &str, config: PgConfig) -> crate::Result<Self> {
-        let mut options = PgConnectOptions::from_str(url).map_err(|err| {
-            crate::Error::invalid("database_url", format!("not a PostgreSQL URL: {err}"))
-        })?;
-        if let Some(schema) = &config.schema {
-            if !schema
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_')
-            {
-                return Err(crate::Error::invalid(
-                    "schema",
-                    "use letters, digits and _ only",
-                ));
-            }
-            let mut conn: sqlx::PgConnection = sqlx::Connection::connect_with(&options).await?;
-            sqlx::Executor::execute(
-                &mut conn,
-                format!("CREATE SCHEMA IF NOT EXISTS {schema}").as_str(),
-            )
-            .await?;
-            options = options.options([("search_path", schema.as_str())]);
-        }
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|err| crate::Error::invalid("database_url", format!("not a PostgreSQL URL: {err}")))?;
         let pool = PgPoolOptions::new()
             .max_connections(config.max_connections.max(1))
             .acquire_timeout(config.acquire_timeout)

@@ -9,15 +9,13 @@ pub(crate) const STOCK_COLUMNS: &str = "id, seller_id, \
     (SELECT name FROM users WHERE users.id = stock_items.seller_id) AS seller_name, \
     brand, weight_g, location, quantity, unit_price, currency, created_at, updated_at";
 
-pub(crate) const ORDER_COLUMNS: &str =
-    "id, buyer_id, seller_id, inventory_id, brand, weight_g, location, quantity, \
+pub(crate) const ORDER_COLUMNS: &str = "id, buyer_id, seller_id, inventory_id, brand, weight_g, location, quantity, \
     unit_price, total_amount, currency, status, delivery_address, note, created_at, updated_at";
 
 pub(crate) const INVOICE_COLUMNS: &str =
     "id, order_id, seller_id, amount, delivery_fee, currency, status, notes, created_at, updated_at";
 
-pub(crate) const PAYMENT_COLUMNS: &str =
-    "id, order_id, invoice_id, seller_id, amount, currency, status, released_at";
+pub(crate) const PAYMENT_COLUMNS: &str = "id, order_id, invoice_id, seller_id, amount, currency, status, released_at";
 
 pub(crate) const USER_COLUMNS: &str = "id, email, name, role, phone, location, created_at";
 

@@ -8,9 +8,7 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 /// SQL that differs from PostgreSQL's. Columns are declared `COLLATE NOCASE`, so plain `=`
 /// compares case-insensitively and the browse index serves it.
@@ -35,11 +33,7 @@ pub struct SqliteConfig {
 
 impl Default for SqliteConfig {
     fn default() -> Self {
-        SqliteConfig {
-            read_connections: 4,
-            busy_timeout: Duration::from_secs(5),
-            synchronous_full: false,
-        }
+        SqliteConfig { read_connections: 4, busy_timeout: Duration::from_secs(5), synchronous_full: false }
     }
 }
 
@@ -59,16 +53,10 @@ impl SqliteStore {
 
     pub async fn open_with(url: &str, config: SqliteConfig) -> crate::Result<Self> {
         let options = SqliteConnectOptions::from_str(url)
-            .map_err(|err| {
-                crate::Error::invalid("database_url", format!("not a SQLite URL: {err}"))
-            })?
+            .map_err(|err| crate::Error::invalid("database_url", format!("not a SQLite URL: {err}")))?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(if config.synchronous_full {
-                SqliteSynchronous::Full
-            } else {
-                SqliteSynchronous::Normal
-            })
+            .synchronous(if config.synchronous_full { SqliteSynchronous::Full } else { SqliteSynchronous::Normal })
             .foreign_keys(true)
             .busy_timeout(config.busy_timeout)
             .pragma("cache_size", "-16000");
