@@ -20,8 +20,8 @@ mod postgres;
 mod sqlite;
 
 pub use any::AnyStore;
-pub use postgres::PgStore;
-pub use sqlite::SqliteStore;
+pub use postgres::{PgConfig, PgStore};
+pub use sqlite::{SqliteConfig, SqliteStore};
 
 /// The default database: a SQLite file in the working folder.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://gasstock.db";

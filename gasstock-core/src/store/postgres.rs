@@ -27,7 +27,7 @@ pub struct PgConfig {
 
 impl Default for PgConfig {
     fn default() -> Self {
-        PgConfig { max_connections: 16, acquire_timeout: Duration::from_secs(10), schema: None }
+        PgConfig { max_connections: 16, acquire_timeout: Duration::from_secs(10) }
     }
 }
 
