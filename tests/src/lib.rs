@@ -123,3 +123,119 @@ where
         test(TestDb::new(backend).await).await;
     }
 }
+
+/// Users, stock and helpers that most core tests start from.
+pub mod fixtures {
+    use gasstock_core::commands::{Decision, InvoiceInput, OrderInput, StockItemInput};
+    use gasstock_core::domain::{dummy_hash, Role};
+    use gasstock_core::models::{Order, StockItem};
+    use gasstock_core::store::NewUserRecord;
+    use gasstock_core::{Actor, Gasstock, Store};
+
+    /// Creates a user straight through the store with a ready-made hash: argon2 is tested
+    /// elsewhere and would only slow these tests down.
+    pub async fn user(core: &Gasstock, role: Role, name: &str) -> Actor {
+        let record = NewUserRecord {
+            email: format!("{name}@example.rw").to_lowercase(),
+            name: name.to_owned(),
+            role,
+            phone: None,
+            location: Some("Kigali".into()),
+            password_hash: dummy_hash().to_owned(),
+        };
+        let user = core.store().insert_user(record).await.expect("insert user");
+        Actor::new(user.id, role)
+    }
+
+    pub fn stock_input(brand: &str, weight: &str, location: &str, quantity: i64, unit_price: i64) -> StockItemInput {
+        StockItemInput {
+            brand: brand.into(),
+            weight: weight.into(),
+            location: location.into(),
+            quantity,
+            unit_price,
+            currency: None,
+        }
+    }
+
+    pub async fn stock(core: &Gasstock, seller: &Actor, quantity: i64, unit_price: i64) -> StockItem {
+        core.upsert_stock_item(seller, &stock_input("Jibu", "12kg", "Kigali", quantity, unit_price))
+            .await
+            .expect("stock")
+            .0
+    }
+
+    pub fn order_input(inventory_id: i64, quantity: i64) -> OrderInput {
+        OrderInput { inventory_id, quantity, delivery_address: Some("KN 5 Rd".into()), note: None }
+    }
+
+    pub async fn order(core: &Gasstock, buyer: &Actor, inventory_id: i64, quantity: i64) -> Order {
+        core.place_order(buyer, &order_input(inventory_id, quantity), None).await.expect("order").0
+    }
+
+    pub fn approve() -> Decision {
+        Decision { approve: true, reason: None }
+    }
+
+    pub fn reject(reason: &str) -> Decision {
+        Decision { approve: false, reason: Some(reason.into()) }
+    }
+
+    pub fn invoice(order_id: i64, delivery_fee: Option<i64>) -> InvoiceInput {
+        InvoiceInput { order_id, delivery_fee, notes: None }
+    }
+
+    /// Everyone a workflow test needs.
+    #[derive(Debug, Clone, Copy)]
+    pub struct Cast {
+        pub buyer: Actor,
+        pub other_buyer: Actor,
+        pub seller: Actor,
+        pub other_seller: Actor,
+        pub admin: Actor,
+    }
+
+    pub async fn cast(core: &Gasstock) -> Cast {
+        Cast {
+            buyer: user(core, Role::Buyer, "buyer").await,
+            other_buyer: user(core, Role::Buyer, "buyer2").await,
+            seller: user(core, Role::Seller, "seller").await,
+            other_seller: user(core, Role::Seller, "seller2").await,
+            admin: user(core, Role::Admin, "admin").await,
+        }
+    }
+}
+
+/// Payment facts read straight from the tables, for invariant checks that no store
+/// operation exposes.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct PaymentFacts {
+    pub order_id: i64,
+    pub payments: i64,
+    pub payment_amount: i64,
+    pub invoice_amount: i64,
+    pub invoice_status: String,
+    pub delivery_fee: i64,
+    pub order_total: i64,
+    pub order_status: String,
+}
+
+impl TestDb {
+    /// One row per order that has a payment.
+    pub async fn payment_facts(&self) -> Vec<PaymentFacts> {
+        const SQL: &str = "SELECT p.order_id, COUNT(*) OVER (PARTITION BY p.order_id) AS payments, \
+            p.amount AS payment_amount, i.amount AS invoice_amount, i.status AS invoice_status, \
+            i.delivery_fee, o.total_amount AS order_total, o.status AS order_status \
+            FROM payments p JOIN invoices i ON i.id = p.invoice_id JOIN orders o ON o.id = p.order_id ORDER BY p.id";
+        match self.backend {
+            Backend::Sqlite => {
+                let mut conn = sqlx::SqliteConnection::connect(&self.url).await.expect("connect");
+                sqlx::query_as(SQL).fetch_all(&mut conn).await.expect("payment facts")
+            }
+            Backend::Postgres => {
+                let mut conn = sqlx::PgConnection::connect(&self.url).await.expect("connect");
+                sqlx::query_as(SQL).fetch_all(&mut conn).await.expect("payment facts")
+            }
+        }
+    }
+}

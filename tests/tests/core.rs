@@ -1,0 +1,30 @@
+//! The core's behaviour suite, written once and run against every available backend
+//! (SQLite always, PostgreSQL when GASSTOCK_TEST_PG_URL is set).
+
+#[path = "core/accounts.rs"]
+mod accounts;
+#[path = "core/invariants.rs"]
+mod invariants;
+#[path = "core/orders.rs"]
+mod orders;
+#[path = "core/races.rs"]
+mod races;
+#[path = "core/roles.rs"]
+mod roles;
+#[path = "core/stock.rs"]
+mod stock;
+
+/// The embedding example runs here, so it cannot rot.
+#[allow(dead_code)]
+#[path = "../../examples/embed_core.rs"]
+mod embed_core;
+
+#[tokio::test]
+async fn the_embedding_example_walks_an_order_to_payment() {
+    gasstock_tests::for_each_backend(|db| async move {
+        let delivery = embed_core::walk_one_order(&db.url).await.expect("example runs");
+        assert_eq!(delivery.payment.amount, 2 * 15_000 + 1_000);
+        assert_eq!(delivery.order.status, gasstock_core::domain::OrderStatus::Delivered);
+    })
+    .await;
+}
