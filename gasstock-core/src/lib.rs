@@ -12,8 +12,10 @@
 pub mod commands;
 pub mod domain;
 mod error;
+pub mod import;
 pub mod models;
 pub mod policy;
+pub mod reports;
 mod service;
 pub mod store;
 

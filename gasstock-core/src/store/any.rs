@@ -6,7 +6,9 @@ use super::{ActorId, NewUserRecord, PgStore, SqliteStore, Store};
 use crate::commands::{FeedbackDraft, InvoiceDraft, OrderDraft, OrderFilter, PageRequest, StockFilter, StockItemDraft};
 use crate::domain::{InvoiceStatus, OrderTransition, Role};
 use crate::error::{Error, Result};
+use crate::import::{ImportRow, ImportTally};
 use crate::models::{Delivery, Feedback, Invoice, Order, Paged, RatingSummary, StatusEvent, StockItem, User};
+use crate::reports::{SalesQuery, SalesRow, SellerReportRow, StockReportRow};
 
 /// `SqliteStore` for `sqlite:` URLs, `PgStore` for `postgres:`/`postgresql:` URLs.
 #[derive(Debug, Clone)]
@@ -96,4 +98,8 @@ delegate! {
     fn order_events(&self, order_id: i64) -> Vec<StatusEvent>;
     fn revoke_token(&self, jti: &str, expires_at: DateTime<Utc>) -> ();
     fn is_token_revoked(&self, jti: &str) -> bool;
+    fn import_stock(&self, seller_id: i64, batches: impl Iterator<Item = Vec<ImportRow>> + Send, write: impl FnOnce(&ImportTally) -> bool + Send) -> (ImportTally, bool);
+    fn sales_report(&self, query: SalesQuery) -> Vec<SalesRow>;
+    fn stock_report(&self, low: i64, only_low: bool) -> Vec<StockReportRow>;
+    fn sellers_report(&self) -> Vec<SellerReportRow>;
 }

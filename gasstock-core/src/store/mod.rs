@@ -11,7 +11,9 @@ use chrono::{DateTime, Utc};
 use crate::commands::{FeedbackDraft, InvoiceDraft, OrderDraft, OrderFilter, PageRequest, StockFilter, StockItemDraft};
 use crate::domain::{InvoiceStatus, OrderTransition, Role};
 use crate::error::Result;
+use crate::import::{ImportRow, ImportTally};
 use crate::models::{Delivery, Feedback, Invoice, Order, Paged, RatingSummary, StatusEvent, StockItem, User};
+use crate::reports::{SalesQuery, SalesRow, SellerReportRow, StockReportRow};
 
 #[macro_use]
 mod sql_store;
@@ -112,4 +114,21 @@ pub trait Store: Clone + Send + Sync + 'static {
 
     fn revoke_token(&self, jti: &str, expires_at: DateTime<Utc>) -> impl Future<Output = Result<()>> + Send;
     fn is_token_revoked(&self, jti: &str) -> impl Future<Output = Result<bool>> + Send;
+
+    /// Bulk stock import (see [`crate::import`]): stages every batch for the seller in one
+    /// transaction, tallies created/updated/unchanged and duplicate keys, then upserts all
+    /// rows if there are no duplicates and `write(&tally)` agrees, else rolls back. Returns
+    /// the tally and whether it was written.
+    fn import_stock(
+        &self,
+        seller_id: i64,
+        batches: impl Iterator<Item = Vec<ImportRow>> + Send,
+        write: impl FnOnce(&ImportTally) -> bool + Send,
+    ) -> impl Future<Output = Result<(ImportTally, bool)>> + Send;
+    /// Delivered orders grouped as `query.by` says, per currency.
+    fn sales_report(&self, query: SalesQuery) -> impl Future<Output = Result<Vec<SalesRow>>> + Send;
+    /// Every stock item with its reserved quantity; `low` marks `quantity <= low`.
+    fn stock_report(&self, low: i64, only_low: bool) -> impl Future<Output = Result<Vec<StockReportRow>>> + Send;
+    /// Orders, deliveries, revenue and ratings per seller.
+    fn sellers_report(&self) -> impl Future<Output = Result<Vec<SellerReportRow>>> + Send;
 }

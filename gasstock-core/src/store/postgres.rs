@@ -16,6 +16,17 @@ mod dialect {
     pub const BRAND_EQ: &str = " AND lower(brand) = lower(";
     pub const LOCATION_EQ: &str = " AND lower(location) = lower(";
     pub const CI_CLOSE: &str = ")";
+    /// Bulk import staging (see `crate::import`); keys compare through `lower()` like
+    /// the unique key index.
+    pub const IMPORT_TABLE: &str = "CREATE TEMP TABLE import_rows (line BIGINT NOT NULL, brand TEXT NOT NULL, \
+        weight_g BIGINT NOT NULL, location TEXT NOT NULL, quantity BIGINT NOT NULL, unit_price BIGINT NOT NULL, \
+        currency TEXT NOT NULL) ON COMMIT DROP";
+    pub const IMPORT_KEY: &str = "lower(brand), weight_g, lower(location)";
+    pub const IMPORT_MATCH: &str =
+        "lower(s.brand) = lower(i.brand) AND s.weight_g = i.weight_g AND lower(s.location) = lower(i.location)";
+    /// Temporary tables get no autovacuum statistics: without them the join plan is a guess.
+    pub const IMPORT_ANALYZE: &str = "ANALYZE import_rows";
+    pub const RELEASE_DAY: &str = "to_char(p.released_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')";
 }
 
 /// Options for [`PgStore::open_with`].

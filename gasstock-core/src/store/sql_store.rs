@@ -54,6 +54,8 @@ macro_rules! impl_sql_store {
             USER_COLUMNS,
         };
         use $crate::store::{ActorId, NewUserRecord, Store};
+        use $crate::import::{DuplicateRow, ImportRow, ImportTally};
+        use $crate::reports::{SalesGrouping, SalesQuery, SalesRow, SellerReportRow, StockReportRow};
         use chrono::{DateTime, Utc};
         use sqlx::QueryBuilder;
 
@@ -669,6 +671,145 @@ macro_rules! impl_sql_store {
                     .fetch_optional(self.read_pool())
                     .await?;
                 Ok(found.is_some())
+            }
+
+            async fn import_stock(
+                &self,
+                seller_id: i64,
+                batches: impl Iterator<Item = Vec<ImportRow>> + Send,
+                write: impl FnOnce(&ImportTally) -> bool + Send,
+            ) -> Result<(ImportTally, bool)> {
+                let at = now();
+                let mut tx = self.write_tx().await?;
+                sqlx::query(dialect::IMPORT_TABLE).execute(&mut *tx).await?;
+                let mut tally = ImportTally::default();
+                for batch in batches {
+                    if batch.is_empty() {
+                        continue;
+                    }
+                    tally.rows += batch.len() as u64;
+                    let mut insert = QueryBuilder::<$db>::new(
+                        "INSERT INTO import_rows (line, brand, weight_g, location, quantity, unit_price, currency) ",
+                    );
+                    insert.push_values(&batch, |mut row, staged| {
+                        row.push_bind(staged.line as i64)
+                            .push_bind(staged.item.brand.as_str())
+                            .push_bind(staged.item.weight.grams())
+                            .push_bind(staged.item.location.as_str())
+                            .push_bind(staged.item.quantity.get())
+                            .push_bind(staged.item.unit_price.minor_units())
+                            .push_bind(staged.item.currency.as_str());
+                    });
+                    insert.build().execute(&mut *tx).await?;
+                }
+                if !dialect::IMPORT_ANALYZE.is_empty() {
+                    sqlx::query(dialect::IMPORT_ANALYZE).execute(&mut *tx).await?;
+                }
+                let duplicates: Vec<(i64, i64)> = sqlx::query_as(&format!(
+                    "SELECT line, first_line FROM (SELECT line, MIN(line) OVER (PARTITION BY {}) AS first_line \
+                     FROM import_rows) AS staged WHERE line <> first_line ORDER BY line",
+                    dialect::IMPORT_KEY
+                ))
+                .fetch_all(&mut *tx)
+                .await?;
+                tally.duplicates = duplicates
+                    .into_iter()
+                    .map(|(line, first_line)| DuplicateRow { line: line as u64, first_line: first_line as u64 })
+                    .collect();
+                let (created, updated, unchanged): (i64, i64, i64) = sqlx::query_as(&format!(
+                    "SELECT CAST(COALESCE(SUM(CASE WHEN s.id IS NULL THEN 1 ELSE 0 END), 0) AS BIGINT), \
+                     CAST(COALESCE(SUM(CASE WHEN s.id IS NOT NULL AND (s.quantity <> i.quantity OR s.unit_price <> i.unit_price \
+                     OR s.currency <> i.currency) THEN 1 ELSE 0 END), 0) AS BIGINT), \
+                     CAST(COALESCE(SUM(CASE WHEN s.id IS NOT NULL AND s.quantity = i.quantity AND s.unit_price = i.unit_price \
+                     AND s.currency = i.currency THEN 1 ELSE 0 END), 0) AS BIGINT) \
+                     FROM import_rows i LEFT JOIN stock_items s ON s.seller_id = $1 AND {}",
+                    dialect::IMPORT_MATCH
+                ))
+                .bind(seller_id)
+                .fetch_one(&mut *tx)
+                .await?;
+                (tally.created, tally.updated, tally.unchanged) = (created as u64, updated as u64, unchanged as u64);
+                if !(tally.duplicates.is_empty() && write(&tally)) {
+                    tx.rollback().await?;
+                    return Ok((tally, false));
+                }
+                // Rows that change nothing are left alone (their updated_at too).
+                sqlx::query(&format!(
+                    "INSERT INTO stock_items (seller_id, brand, weight_g, location, quantity, unit_price, currency, created_at, updated_at) \
+                     SELECT $1, brand, weight_g, location, quantity, unit_price, currency, $2, $2 FROM import_rows WHERE true \
+                     ON CONFLICT {} DO UPDATE SET quantity = excluded.quantity, unit_price = excluded.unit_price, \
+                     currency = excluded.currency, updated_at = excluded.updated_at \
+                     WHERE stock_items.quantity <> excluded.quantity OR stock_items.unit_price <> excluded.unit_price \
+                     OR stock_items.currency <> excluded.currency",
+                    dialect::STOCK_KEY
+                ))
+                .bind(seller_id)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query("DROP TABLE import_rows").execute(&mut *tx).await?;
+                tx.commit().await?;
+                Ok((tally, true))
+            }
+
+            async fn sales_report(&self, query: SalesQuery) -> Result<Vec<SalesRow>> {
+                let (key, group, join) = match query.by {
+                    SalesGrouping::Seller => ("u.email", "u.email".to_owned(), " JOIN users u ON u.id = o.seller_id"),
+                    SalesGrouping::Brand => ("MIN(o.brand)", "lower(o.brand)".to_owned(), ""),
+                    SalesGrouping::Location => ("MIN(o.location)", "lower(o.location)".to_owned(), ""),
+                    SalesGrouping::Day => (dialect::RELEASE_DAY, dialect::RELEASE_DAY.to_owned(), ""),
+                };
+                let mut sql = QueryBuilder::<$db>::new(format!(
+                    "SELECT {key} AS group_key, o.currency AS currency, COUNT(*) AS orders, \
+                     CAST(SUM(o.quantity) AS BIGINT) AS quantity, CAST(SUM(o.total_amount) AS BIGINT) AS revenue \
+                     FROM orders o JOIN payments p ON p.order_id = o.id{join} WHERE o.status = 'delivered'"
+                ));
+                if let Some(from) = query.from {
+                    sql.push(" AND p.released_at >= ").push_bind(from);
+                }
+                if let Some(until) = query.until {
+                    sql.push(" AND p.released_at < ").push_bind(until);
+                }
+                sql.push(format!(" GROUP BY {group}, o.currency ORDER BY group_key, currency"));
+                Ok(sql.build_query_as().fetch_all(self.read_pool()).await?)
+            }
+
+            async fn stock_report(&self, low: i64, only_low: bool) -> Result<Vec<StockReportRow>> {
+                let mut sql = QueryBuilder::<$db>::new(
+                    "SELECT s.id, s.seller_id, u.email AS seller_email, s.brand, s.weight_g, s.location, s.quantity, \
+                     CAST(COALESCE((SELECT SUM(o.quantity) FROM orders o WHERE o.inventory_id = s.id \
+                     AND o.status IN ('pending', 'approved', 'invoiced')), 0) AS BIGINT) AS reserved, \
+                     s.unit_price, s.currency, s.quantity <= ",
+                );
+                sql.push_bind(low).push(" AS low FROM stock_items s JOIN users u ON u.id = s.seller_id");
+                if only_low {
+                    sql.push(" WHERE s.quantity <= ").push_bind(low);
+                }
+                sql.push(" ORDER BY u.email, s.brand, s.weight_g, s.location, s.id");
+                Ok(sql.build_query_as().fetch_all(self.read_pool()).await?)
+            }
+
+            async fn sellers_report(&self) -> Result<Vec<SellerReportRow>> {
+                Ok(sqlx::query_as(
+                    "SELECT u.id AS seller_id, u.email, u.name, \
+                     CAST(COALESCE(o.orders, 0) AS BIGINT) AS orders, \
+                     CAST(COALESCE(o.delivered, 0) AS BIGINT) AS delivered, \
+                     CAST(COALESCE(o.revenue, 0) AS BIGINT) AS revenue, \
+                     o.currency AS currency, f.average_rating AS average_rating, \
+                     CAST(COALESCE(f.ratings, 0) AS BIGINT) AS ratings \
+                     FROM users u \
+                     LEFT JOIN (SELECT seller_id, COUNT(*) AS orders, \
+                        SUM(CASE WHEN status = 'delivered' THEN 1 ELSE 0 END) AS delivered, \
+                        SUM(CASE WHEN status = 'delivered' THEN total_amount ELSE 0 END) AS revenue, \
+                        CASE WHEN COUNT(DISTINCT CASE WHEN status = 'delivered' THEN currency END) > 1 THEN 'MIXED' \
+                        ELSE MIN(CASE WHEN status = 'delivered' THEN currency END) END AS currency \
+                        FROM orders GROUP BY seller_id) o ON o.seller_id = u.id \
+                     LEFT JOIN (SELECT seller_id, CAST(AVG(rating) AS DOUBLE PRECISION) AS average_rating, COUNT(*) AS ratings \
+                        FROM feedback GROUP BY seller_id) f ON f.seller_id = u.id \
+                     WHERE u.role = 'seller' ORDER BY u.id",
+                )
+                .fetch_all(self.read_pool())
+                .await?)
             }
         }
     };

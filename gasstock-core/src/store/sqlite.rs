@@ -17,6 +17,16 @@ mod dialect {
     pub const BRAND_EQ: &str = " AND brand = ";
     pub const LOCATION_EQ: &str = " AND location = ";
     pub const CI_CLOSE: &str = "";
+    /// Bulk import staging (see `crate::import`): NOCASE like `stock_items`, so duplicate
+    /// keys and the join to existing items compare exactly as the unique key does.
+    pub const IMPORT_TABLE: &str = "CREATE TEMP TABLE import_rows (line INTEGER NOT NULL, \
+        brand TEXT NOT NULL COLLATE NOCASE, weight_g INTEGER NOT NULL, location TEXT NOT NULL COLLATE NOCASE, \
+        quantity INTEGER NOT NULL, unit_price INTEGER NOT NULL, currency TEXT NOT NULL)";
+    pub const IMPORT_KEY: &str = "brand, weight_g, location";
+    pub const IMPORT_MATCH: &str = "s.brand = i.brand AND s.weight_g = i.weight_g AND s.location = i.location";
+    pub const IMPORT_ANALYZE: &str = "";
+    /// The UTC day of a stored timestamp (RFC 3339 text).
+    pub const RELEASE_DAY: &str = "substr(p.released_at, 1, 10)";
 }
 
 /// Options for [`SqliteStore::open_with`].
