@@ -39,6 +39,13 @@ pub struct TestDb {
     _dir: Option<tempfile::TempDir>,
 }
 
+/// A closure that uses only `db.url` would otherwise capture just that field and drop the
+/// temporary folder (and the SQLite file in it) before the test runs: a `Drop` impl makes
+/// closures capture the whole value.
+impl Drop for TestDb {
+    fn drop(&mut self) {}
+}
+
 /// The PostgreSQL URL to test against, or `None` (skip). Panics when Postgres is required
 /// but not configured, so CI cannot silently skip it.
 pub fn pg_url() -> Option<String> {

@@ -19,10 +19,11 @@ mod stock;
 #[path = "../../examples/embed_core.rs"]
 mod embed_core;
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn the_embedding_example_walks_an_order_to_payment() {
     gasstock_tests::for_each_backend(|db| async move {
-        let delivery = embed_core::walk_one_order(&db.url).await.expect("example runs");
+        let delivery =
+            embed_core::walk_one_order(&db.url).await.unwrap_or_else(|err| panic!("example on {}: {err:?}", db.url));
         assert_eq!(delivery.payment.amount, 2 * 15_000 + 1_000);
         assert_eq!(delivery.order.status, gasstock_core::domain::OrderStatus::Delivered);
     })
