@@ -39,19 +39,29 @@ pub async fn walk_one_order(url: &str) -> gasstock_core::Result<Delivery> {
         currency: None,
     };
     let (item, _) = core.upsert_stock_item(&seller, &stock).await?;
-    let order_input = OrderInput { inventory_id: item.id, quantity: 2, delivery_address: Some("KN 5 Rd".into()), note: None };
+    let order_input =
+        OrderInput { inventory_id: item.id, quantity: 2, delivery_address: Some("KN 5 Rd".into()), note: None };
     let (order, _) = core.place_order(&buyer, &order_input, Some("demo-order-1")).await?;
-    println!("order {} placed: {} x {} = {} {}", order.id, order.quantity, order.unit_price, order.total_amount, order.currency);
+    println!(
+        "order {} placed: {} x {} = {} {}",
+        order.id, order.quantity, order.unit_price, order.total_amount, order.currency
+    );
 
     let yes = Decision { approve: true, reason: None };
     core.decide_order(&admin, order.id, &yes).await?;
-    let invoice = core.submit_invoice(&seller, &InvoiceInput { order_id: order.id, delivery_fee: Some(1_000), notes: None }).await?;
+    let invoice = core
+        .submit_invoice(&seller, &InvoiceInput { order_id: order.id, delivery_fee: Some(1_000), notes: None })
+        .await?;
     println!("invoice {} for {} {}", invoice.id, invoice.amount, invoice.currency);
     core.decide_invoice(&admin, invoice.id, &yes).await?;
     let delivery = core.confirm_delivery(&admin, order.id).await?;
-    println!("delivered; payment {} of {} released to seller {}", delivery.payment.id, delivery.payment.amount, delivery.payment.seller_id);
+    println!(
+        "delivered; payment {} of {} released to seller {}",
+        delivery.payment.id, delivery.payment.amount, delivery.payment.seller_id
+    );
 
-    core.leave_feedback(&buyer, &FeedbackInput { order_id: order.id, rating: 5, comment: Some("On time".into()) }).await?;
+    core.leave_feedback(&buyer, &FeedbackInput { order_id: order.id, rating: 5, comment: Some("On time".into()) })
+        .await?;
     for event in core.order_history(&admin, order.id).await? {
         println!("  {} {} {:?} -> {}", event.created_at, event.entity, event.from_status, event.to_status);
     }

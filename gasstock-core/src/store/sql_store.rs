@@ -666,11 +666,12 @@ macro_rules! impl_sql_store {
             }
 
             async fn is_token_revoked(&self, jti: &str) -> Result<bool> {
-                let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM revoked_tokens WHERE jti = $1")
+                // COUNT is BIGINT on both backends (a bare `SELECT 1` is INT4 on PostgreSQL).
+                let found: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM revoked_tokens WHERE jti = $1")
                     .bind(jti)
-                    .fetch_optional(self.read_pool())
+                    .fetch_one(self.read_pool())
                     .await?;
-                Ok(found.is_some())
+                Ok(found > 0)
             }
 
             async fn import_stock(
