@@ -1,1 +1,107 @@
-fn main() {}
+//! `gasstock`: the admin command line. It parses flags, calls `gasstock-core` and renders the
+//! answer; every rule lives in the core. One module per subcommand, each with its args and a
+//! `run`; errors become exit codes in one place (`error.rs`).
+
+mod completions;
+mod context;
+mod delivery;
+mod error;
+mod invoices;
+mod orders;
+mod output;
+mod report;
+mod stock;
+mod users;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::context::Context;
+use crate::error::CliError;
+use crate::output::Format;
+
+/// Admin tools for gasstock: approvals, CSV stock import and reports, straight on the database.
+#[derive(Debug, Parser)]
+#[command(name = "gasstock", version, about, propagate_version = true)]
+pub struct Cli {
+    /// Database to use (sqlite://FILE or postgres://USER@HOST/DB); the server's default file
+    /// when not given.
+    #[arg(long, global = true, env = "GASSTOCK_DATABASE_URL", default_value = gasstock_core::DEFAULT_DATABASE_URL,
+          hide_env_values = true)]
+    pub database_url: String,
+    /// Output format: human table, or stable JSON/CSV for scripts.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// The admin account acting (recorded in the status events); must be an admin.
+    #[arg(long = "as", global = true, env = "GASSTOCK_ADMIN", value_name = "EMAIL")]
+    pub as_admin: Option<String>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Accounts: create admins, list users.
+    #[command(subcommand)]
+    Users(users::UsersCommand),
+    /// Review orders.
+    #[command(subcommand)]
+    Orders(orders::OrdersCommand),
+    /// Review invoices.
+    #[command(subcommand)]
+    Invoices(invoices::InvoicesCommand),
+    /// Confirm deliveries (releases the payment).
+    #[command(subcommand)]
+    Delivery(delivery::DeliveryCommand),
+    /// Bulk stock import from CSV.
+    #[command(subcommand)]
+    Stock(stock::StockCommand),
+    /// Sales, stock and seller reports.
+    #[command(subcommand)]
+    Report(report::ReportCommand),
+    /// Print a shell completion script.
+    Completions(completions::CompletionsArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => err.report(),
+    }
+}
+
+fn run(cli: Cli) -> Result<(), CliError> {
+    if let Command::Completions(args) = &cli.command {
+        return completions::run(args);
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|err| CliError::Io(format!("cannot start the async runtime: {err}")))?;
+    runtime.block_on(async move {
+        let ctx = Context::open(&cli).await?;
+        let result = match cli.command {
+            Command::Users(command) => users::run(&ctx, command).await,
+            Command::Orders(command) => orders::run(&ctx, command).await,
+            Command::Invoices(command) => invoices::run(&ctx, command).await,
+            Command::Delivery(command) => delivery::run(&ctx, command).await,
+            Command::Stock(command) => stock::run(&ctx, command).await,
+            Command::Report(command) => report::run(&ctx, command).await,
+            Command::Completions(_) => Ok(()),
+        };
+        ctx.close().await;
+        result
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn command_tree_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
+}

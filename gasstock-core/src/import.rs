@@ -278,9 +278,6 @@ fn parse_record(
     };
     let quantity = whole_number(3, "a whole number of cylinders");
     let unit_price = whole_number(4, "a whole number of minor units (no decimals, no currency sign)");
-    if !errors.is_empty() {
-        return Err(errors);
-    }
     let input = StockItemInput {
         brand: text[0].to_owned(),
         weight: WeightInput::Text(text[1].to_owned()),
@@ -289,10 +286,22 @@ fn parse_record(
         unit_price,
         currency: columns.index[5].map(|_| text[5].to_owned()),
     };
+    // Numbers that did not parse stand in as 0, so the validation still reports the first
+    // problem among the other columns.
     match input.validate() {
-        Ok(item) => Ok(ImportRow { line, item }),
-        Err(Error::Invalid { field, message }) => Err(vec![error(Some(&field), message)]),
-        Err(other) => Err(vec![error(None, other.to_string())]),
+        Ok(item) if errors.is_empty() => Ok(ImportRow { line, item }),
+        Ok(_) => Err(errors),
+        Err(Error::Invalid { field, message }) => {
+            if !errors.iter().any(|e| e.column.as_deref() == Some(&*field)) {
+                errors.push(error(Some(&field), message));
+                errors.sort_by_key(|e| e.column.as_deref().and_then(|c| IMPORT_COLUMNS.iter().position(|k| *k == c)));
+            }
+            Err(errors)
+        }
+        Err(other) => {
+            errors.push(error(None, other.to_string()));
+            Err(errors)
+        }
     }
 }
 
@@ -480,6 +489,7 @@ mod tests {
              Jibu,heavy,Kigali,5,100\n\
              Jibu,12,Kigali,-1,100\n\
              Jibu,12,Kigali,x,12.5\n\
+             Jibu,heavy,Kigali,1,1.5\n\
              Jibu,12,Kigali\n\
              Jibu,12,Kigali,1,1\n")
         .unwrap();
@@ -487,7 +497,15 @@ mod tests {
         let seen: Vec<(u64, Option<&str>)> = errors.iter().map(|e| (e.line, e.column.as_deref())).collect();
         assert_eq!(
             seen,
-            [(2, Some("weight")), (3, Some("quantity")), (4, Some("quantity")), (4, Some("unit_price")), (5, None)]
+            [
+                (2, Some("weight")),
+                (3, Some("quantity")),
+                (4, Some("quantity")),
+                (4, Some("unit_price")),
+                (5, Some("weight")),
+                (5, Some("unit_price")),
+                (6, None)
+            ]
         );
     }
 

@@ -1,0 +1,83 @@
+//! `gasstock invoices pending | approve | reject`.
+
+use clap::{Args, Subcommand};
+use gasstock_core::commands::Decision;
+use gasstock_core::models::Invoice;
+
+use crate::context::Context;
+use crate::error::CliError;
+use crate::orders::all_pages;
+use crate::output::{emit, opt, time, Listing};
+
+#[derive(Debug, Subcommand)]
+pub enum InvoicesCommand {
+    /// Invoices waiting for approval, oldest first.
+    Pending,
+    /// Approve a pending invoice.
+    Approve(ApproveArgs),
+    /// Reject a pending invoice (the seller may invoice the order again).
+    Reject(RejectArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ApproveArgs {
+    pub id: i64,
+    /// Optional note recorded with the approval.
+    #[arg(long)]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RejectArgs {
+    pub id: i64,
+    /// Why, recorded in the status history.
+    #[arg(long)]
+    pub reason: String,
+}
+
+pub async fn run(ctx: &Context, command: InvoicesCommand) -> Result<(), CliError> {
+    let actor = ctx.admin().await?;
+    let (id, decision) = match command {
+        InvoicesCommand::Pending => {
+            let invoices = all_pages(|page| ctx.core.pending_invoices(&actor, page)).await?;
+            return emit(ctx.format, &invoices, &invoices_listing(&invoices));
+        }
+        InvoicesCommand::Approve(args) => (args.id, Decision { approve: true, reason: args.reason }),
+        InvoicesCommand::Reject(args) => {
+            if args.reason.trim().is_empty() {
+                return Err(CliError::Usage("--reason must not be empty".into()));
+            }
+            (args.id, Decision { approve: false, reason: Some(args.reason) })
+        }
+    };
+    let invoice = ctx.core.decide_invoice(&actor, id, &decision).await?;
+    emit(ctx.format, &invoice, &invoices_listing(std::slice::from_ref(&invoice)))
+}
+
+fn invoices_listing(invoices: &[Invoice]) -> Listing {
+    let mut listing = Listing::new(&[
+        "id",
+        "order_id",
+        "seller_id",
+        "status",
+        "amount",
+        "delivery_fee",
+        "currency",
+        "notes",
+        "created_at",
+    ]);
+    for invoice in invoices {
+        listing.row(vec![
+            invoice.id.to_string(),
+            invoice.order_id.to_string(),
+            invoice.seller_id.to_string(),
+            invoice.status.to_string(),
+            invoice.amount.to_string(),
+            invoice.delivery_fee.to_string(),
+            invoice.currency.to_string(),
+            opt(invoice.notes.as_ref()),
+            time(&invoice.created_at),
+        ]);
+    }
+    listing
+}

@@ -1,0 +1,144 @@
+//! `gasstock orders pending | show | approve | reject`.
+
+use clap::{Args, Subcommand};
+use gasstock_core::commands::{Decision, PageRequest};
+use gasstock_core::models::{Order, Paged, StatusEvent};
+
+use crate::context::Context;
+use crate::error::CliError;
+use crate::output::{emit, emit_all, kg, opt, time, Listing};
+
+#[derive(Debug, Subcommand)]
+pub enum OrdersCommand {
+    /// Orders waiting for approval, oldest first.
+    Pending,
+    /// One order and its status history.
+    Show(IdArgs),
+    /// Approve a pending order.
+    Approve(ApproveArgs),
+    /// Reject a pending order (its stock goes back).
+    Reject(RejectArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct IdArgs {
+    pub id: i64,
+}
+
+#[derive(Debug, Args)]
+pub struct ApproveArgs {
+    pub id: i64,
+    /// Optional note recorded with the approval.
+    #[arg(long)]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RejectArgs {
+    pub id: i64,
+    /// Why, recorded in the status history and told to the buyer.
+    #[arg(long)]
+    pub reason: String,
+}
+
+pub async fn run(ctx: &Context, command: OrdersCommand) -> Result<(), CliError> {
+    let actor = ctx.admin().await?;
+    match command {
+        OrdersCommand::Pending => {
+            let orders = all_pages(|page| ctx.core.pending_orders(&actor, page)).await?;
+            emit(ctx.format, &orders, &orders_listing(&orders))
+        }
+        OrdersCommand::Show(args) => {
+            let order = ctx.core.order(&actor, args.id).await?;
+            let events = ctx.core.order_history(&actor, args.id).await?;
+            let json = serde_json::json!({ "order": order, "events": events });
+            emit_all(ctx.format, &json, &[&orders_listing(std::slice::from_ref(&order)), &events_listing(&events)])
+        }
+        OrdersCommand::Approve(args) => {
+            let decision = Decision { approve: true, reason: args.reason };
+            let order = ctx.core.decide_order(&actor, args.id, &decision).await?;
+            emit(ctx.format, &order, &orders_listing(std::slice::from_ref(&order)))
+        }
+        OrdersCommand::Reject(args) => {
+            if args.reason.trim().is_empty() {
+                return Err(CliError::Usage("--reason must not be empty".into()));
+            }
+            let decision = Decision { approve: false, reason: Some(args.reason) };
+            let order = ctx.core.decide_order(&actor, args.id, &decision).await?;
+            emit(ctx.format, &order, &orders_listing(std::slice::from_ref(&order)))
+        }
+    }
+}
+
+/// Every item of a paginated core list.
+pub async fn all_pages<T, F, Fut>(fetch: F) -> Result<Vec<T>, CliError>
+where
+    F: Fn(PageRequest) -> Fut,
+    Fut: std::future::Future<Output = gasstock_core::Result<Paged<T>>>,
+{
+    let mut items = Vec::new();
+    for page in 1.. {
+        let request = PageRequest::new(Some(page), Some(i64::from(PageRequest::MAX_PER_PAGE)))?;
+        let found = fetch(request).await?;
+        let done = found.items.len() < request.per_page as usize;
+        items.extend(found.items);
+        if done || items.len() as i64 >= found.total {
+            break;
+        }
+    }
+    Ok(items)
+}
+
+pub fn orders_listing(orders: &[Order]) -> Listing {
+    let mut listing = Listing::new(&[
+        "id",
+        "status",
+        "buyer_id",
+        "seller_id",
+        "inventory_id",
+        "brand",
+        "weight_kg",
+        "location",
+        "quantity",
+        "unit_price",
+        "total_amount",
+        "currency",
+        "created_at",
+        "updated_at",
+    ]);
+    for order in orders {
+        listing.row(vec![
+            order.id.to_string(),
+            order.status.to_string(),
+            order.buyer_id.to_string(),
+            order.seller_id.to_string(),
+            order.inventory_id.to_string(),
+            order.brand.clone(),
+            kg(order.weight_kg),
+            order.location.clone(),
+            order.quantity.to_string(),
+            order.unit_price.to_string(),
+            order.total_amount.to_string(),
+            order.currency.to_string(),
+            time(&order.created_at),
+            time(&order.updated_at),
+        ]);
+    }
+    listing
+}
+
+fn events_listing(events: &[StatusEvent]) -> Listing {
+    let mut listing = Listing::new(&["at", "entity", "entity_id", "from", "to", "actor_id", "reason"]);
+    for event in events {
+        listing.row(vec![
+            time(&event.created_at),
+            event.entity.clone(),
+            event.entity_id.to_string(),
+            opt(event.from_status.as_ref()),
+            event.to_status.clone(),
+            opt(event.actor_id),
+            opt(event.reason.as_ref()),
+        ]);
+    }
+    listing
+}
