@@ -110,6 +110,12 @@ impl Reply for ApiError {
             error: ErrorDetail { code: self.code.to_owned(), message: self.message, details: self.details },
         };
         let mut response = warp::reply::with_status(warp::reply::json(&body), self.status).into_response();
+        if self.status == StatusCode::PAYLOAD_TOO_LARGE {
+            // The rest of the body is not read: the connection cannot carry another request.
+            response
+                .headers_mut()
+                .insert(warp::http::header::CONNECTION, warp::http::HeaderValue::from_static("close"));
+        }
         if let Some(secs) = self.retry_after_secs {
             response.headers_mut().insert(warp::http::header::RETRY_AFTER, secs.into());
         }

@@ -1,0 +1,15 @@
+//! The HTTP API of API.md, end to end: the real server on a random loopback port, over a
+//! fresh database per test, on SQLite and (when `GASSTOCK_TEST_PG_URL` is set) PostgreSQL.
+
+#[path = "server/authz.rs"]
+mod authz;
+#[path = "server/input.rs"]
+mod input;
+#[path = "server/openapi.rs"]
+mod openapi;
+#[path = "server/story.rs"]
+mod story;
+#[path = "server/support.rs"]
+mod support;
+#[path = "server/tokens.rs"]
+mod tokens;

@@ -1,0 +1,147 @@
+//! The served OpenAPI document covers every route the server answers, and `/docs` renders it
+//! without anything from the network.
+
+use std::collections::BTreeSet;
+
+use gasstock_tests::Backend;
+use serde_json::Value;
+
+use crate::support::App;
+
+/// Every endpoint of API.md, as the OpenAPI document spells them.
+const API_MD: &[(&str, &str)] = &[
+    ("post", "/api/v1/register"),
+    ("post", "/api/v1/login"),
+    ("post", "/api/v1/logout"),
+    ("get", "/api/v1/gas"),
+    ("post", "/api/v1/orders"),
+    ("get", "/api/v1/orders"),
+    ("get", "/api/v1/orders/{id}"),
+    ("post", "/api/v1/orders/{id}/cancel"),
+    ("post", "/api/v1/feedback"),
+    ("get", "/api/v1/seller/inventory"),
+    ("post", "/api/v1/seller/inventory"),
+    ("get", "/api/v1/seller/orders"),
+    ("post", "/api/v1/seller/invoice"),
+    ("get", "/api/v1/admin/orders/pending"),
+    ("patch", "/api/v1/admin/orders/{id}/approve"),
+    ("get", "/api/v1/admin/invoices/pending"),
+    ("patch", "/api/v1/admin/invoices/{id}/approve"),
+    ("patch", "/api/v1/admin/delivery/{id}/confirm"),
+    ("get", "/healthz"),
+    ("get", "/readyz"),
+];
+
+/// Served but deliberately not described inside the document itself.
+const SELF_DESCRIBING: &[(&str, &str)] = &[("get", "/api/v1/openapi.json"), ("get", "/docs")];
+
+const METHODS: &[&str] = &["get", "post", "put", "patch", "delete"];
+
+fn operations(spec: &Value) -> BTreeSet<(String, String)> {
+    let mut ops = BTreeSet::new();
+    for (path, item) in spec["paths"].as_object().expect("paths") {
+        for method in METHODS {
+            if item.get(*method).is_some() {
+                ops.insert((method.to_string(), path.clone()));
+            }
+        }
+    }
+    ops
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_document_lists_every_route_the_server_answers() {
+    let app = App::start(Backend::Sqlite).await;
+    let reply = app.call("GET", "/api/v1/openapi.json", None, None).await;
+    let spec = reply.expect(200, "openapi.json").clone();
+    assert!(spec["openapi"].as_str().unwrap().starts_with("3."), "OpenAPI 3.x: {}", spec["openapi"]);
+    assert!(spec["info"]["title"].is_string() && spec["info"]["version"].is_string());
+    let documented = operations(&spec);
+
+    // API.md -> document: every endpoint of the contract is documented.
+    let contract: BTreeSet<(String, String)> =
+        API_MD.iter().map(|(method, path)| (method.to_string(), path.to_string())).collect();
+    let missing: Vec<_> = contract.difference(&documented).collect();
+    assert!(missing.is_empty(), "endpoints missing from the document: {missing:?}");
+
+    // Document -> server: every documented operation is answered (not "no such route"), and
+    // every other method on the same path is a 405.
+    for (method, path) in documented
+        .iter()
+        .chain(SELF_DESCRIBING.iter().map(|(m, p)| (m.to_string(), p.to_string())).collect::<Vec<_>>().iter())
+    {
+        let concrete = path.replace("{id}", "1");
+        let reply = app.call(&method.to_uppercase(), &concrete, None, None).await;
+        let code = reply.body["error"]["code"].as_str().unwrap_or("");
+        assert!(
+            !matches!(code, "route_not_found" | "method_not_allowed"),
+            "{method} {path} is documented but not served: {}",
+            reply.text
+        );
+        for other in METHODS.iter().filter(|m| *m != method && !documented.contains(&(m.to_string(), path.clone()))) {
+            let reply = app.call(&other.to_uppercase(), &concrete, None, None).await;
+            assert_eq!(reply.status, 405, "{other} {path}: {}", reply.text);
+        }
+    }
+
+    // Server -> document: probing a few plausible routes that are not documented finds none.
+    for (method, path) in
+        [("GET", "/api/v1/users"), ("GET", "/api/v1/invoices"), ("GET", "/api/v1/payments"), ("GET", "/api")]
+    {
+        let reply = app.call(method, path, None, None).await;
+        reply.expect_error(404, "route_not_found", path);
+    }
+
+    // Every operation has responses with schemas; request bodies where API.md has them;
+    // the bearer scheme on every non-public operation; errors use the error schema.
+    let public: BTreeSet<&str> = ["/api/v1/register", "/api/v1/login", "/healthz", "/readyz"].into();
+    for (method, path) in &documented {
+        let op = &spec["paths"][path][method];
+        let responses = op["responses"].as_object().unwrap_or_else(|| panic!("{method} {path} has responses"));
+        assert!(responses.keys().any(|s| s.starts_with('2')), "{method} {path} documents a success");
+        let secured = op["security"].as_array().is_some_and(|s| s.iter().any(|r| r.get("bearer").is_some()));
+        assert_eq!(secured, !public.contains(path.as_str()), "{method} {path} security");
+        if secured {
+            assert!(responses.contains_key("401"), "{method} {path} documents 401");
+        }
+        for (status, response) in responses {
+            if status.starts_with('4') || status.starts_with('5') {
+                let schema = &response["content"]["application/json"]["schema"]["$ref"];
+                assert_eq!(schema, "#/components/schemas/ErrorBody", "{method} {path} {status}");
+            } else if status != "204" {
+                assert!(
+                    response["content"]["application/json"]["schema"].is_object(),
+                    "{method} {path} {status} schema"
+                );
+            }
+        }
+        let needs_body = (method == "post" || method == "patch")
+            && !path.ends_with("/cancel")
+            && !path.ends_with("/confirm")
+            && path != "/api/v1/logout";
+        assert_eq!(op["requestBody"].is_object(), needs_body, "{method} {path} request body");
+    }
+    let schemes = &spec["components"]["securitySchemes"]["bearer"];
+    assert_eq!((schemes["type"].as_str(), schemes["scheme"].as_str()), (Some("http"), Some("bearer")));
+    let schemas = spec["components"]["schemas"].as_object().expect("schemas");
+    for name in ["ErrorBody", "User", "StockItem", "Order", "Invoice", "Payment", "Feedback", "Delivery", "OrderInput"]
+    {
+        assert!(schemas.contains_key(name), "schema {name}");
+    }
+    let error = &schemas["ErrorBody"]["properties"]["error"];
+    assert!(error.is_object(), "ErrorBody.error: {error}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_docs_page_works_offline() {
+    let app = App::start(Backend::Sqlite).await;
+    let reply = app.call("GET", "/docs", None, None).await;
+    assert_eq!(reply.status, 200);
+    assert!(reply.headers["content-type"].to_str().unwrap().starts_with("text/html"));
+    let page = reply.text;
+    assert!(page.contains("/api/v1/openapi.json"), "the page loads the served document");
+    assert!(page.contains("<script>"), "the page renders with inline script");
+    for remote in ["http://", "https://", "src=\"//", "<link"] {
+        assert!(!page.contains(remote), "the page must not load {remote} resources");
+    }
+}
