@@ -14,6 +14,7 @@ pub mod domain;
 mod error;
 pub mod import;
 pub mod models;
+pub mod notifications;
 pub mod policy;
 pub mod reports;
 mod service;

@@ -5,6 +5,8 @@
 mod accounts;
 #[path = "core/invariants.rs"]
 mod invariants;
+#[path = "core/notifications.rs"]
+mod notifications;
 #[path = "core/orders.rs"]
 mod orders;
 #[path = "core/races.rs"]

@@ -8,6 +8,7 @@ use crate::domain::{InvoiceStatus, OrderTransition, Role};
 use crate::error::{Error, Result};
 use crate::import::{ImportRow, ImportTally};
 use crate::models::{Delivery, Feedback, Invoice, Order, Paged, RatingSummary, StatusEvent, StockItem, User};
+use crate::notifications::Notification;
 use crate::reports::{SalesQuery, SalesRow, SellerReportRow, StockReportRow};
 
 /// `SqliteStore` for `sqlite:` URLs, `PgStore` for `postgres:`/`postgresql:` URLs.
@@ -98,6 +99,11 @@ delegate! {
     fn order_events(&self, order_id: i64) -> Vec<StatusEvent>;
     fn revoke_token(&self, jti: &str, expires_at: DateTime<Utc>) -> ();
     fn is_token_revoked(&self, jti: &str) -> bool;
+    fn list_notifications(&self, user_id: i64, unread_only: bool, page: PageRequest) -> Paged<Notification>;
+    fn mark_notification_read(&self, user_id: i64, id: i64) -> Option<Notification>;
+    fn mark_all_notifications_read(&self, user_id: i64) -> u64;
+    fn notifications_after(&self, user_id: i64, after_id: i64, limit: i64) -> Vec<Notification>;
+    fn last_notification_id(&self, user_id: i64) -> i64;
     fn import_stock(&self, seller_id: i64, batches: impl Iterator<Item = Vec<ImportRow>> + Send, write: impl FnOnce(&ImportTally) -> bool + Send) -> (ImportTally, bool);
     fn sales_report(&self, query: SalesQuery) -> Vec<SalesRow>;
     fn stock_report(&self, low: i64, only_low: bool) -> Vec<StockReportRow>;

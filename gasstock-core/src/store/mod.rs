@@ -13,6 +13,7 @@ use crate::domain::{InvoiceStatus, OrderTransition, Role};
 use crate::error::Result;
 use crate::import::{ImportRow, ImportTally};
 use crate::models::{Delivery, Feedback, Invoice, Order, Paged, RatingSummary, StatusEvent, StockItem, User};
+use crate::notifications::Notification;
 use crate::reports::{SalesQuery, SalesRow, SellerReportRow, StockReportRow};
 
 #[macro_use]
@@ -114,6 +115,32 @@ pub trait Store: Clone + Send + Sync + 'static {
 
     fn revoke_token(&self, jti: &str, expires_at: DateTime<Utc>) -> impl Future<Output = Result<()>> + Send;
     fn is_token_revoked(&self, jti: &str) -> impl Future<Output = Result<bool>> + Send;
+
+    /// A user's notifications, newest first.
+    fn list_notifications(
+        &self,
+        user_id: i64,
+        unread_only: bool,
+        page: PageRequest,
+    ) -> impl Future<Output = Result<Paged<Notification>>> + Send;
+    /// Marks one of the user's notifications read; `None` if it is not theirs.
+    fn mark_notification_read(
+        &self,
+        user_id: i64,
+        id: i64,
+    ) -> impl Future<Output = Result<Option<Notification>>> + Send;
+    /// Marks all of the user's notifications read; returns how many changed.
+    fn mark_all_notifications_read(&self, user_id: i64) -> impl Future<Output = Result<u64>> + Send;
+    /// The user's notifications with an id above `after_id`, oldest first (live streams and
+    /// their replay after a reconnect).
+    fn notifications_after(
+        &self,
+        user_id: i64,
+        after_id: i64,
+        limit: i64,
+    ) -> impl Future<Output = Result<Vec<Notification>>> + Send;
+    /// The id of the user's newest notification, 0 if none.
+    fn last_notification_id(&self, user_id: i64) -> impl Future<Output = Result<i64>> + Send;
 
     /// Bulk stock import (see [`crate::import`]): stages every batch for the seller in one
     /// transaction, tallies created/updated/unchanged and duplicate keys, then upserts all

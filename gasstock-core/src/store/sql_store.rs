@@ -19,6 +19,9 @@ pub(crate) const PAYMENT_COLUMNS: &str = "id, order_id, invoice_id, seller_id, a
 
 pub(crate) const USER_COLUMNS: &str = "id, email, name, role, phone, location, created_at";
 
+pub(crate) const NOTIFICATION_COLUMNS: &str =
+    "id, event, order_id, invoice_id, payment_id, title, message, created_at, read_at";
+
 pub(crate) const EVENT_COLUMNS: &str =
     "id, entity, entity_id, order_id, actor_id, from_status, to_status, reason, created_at";
 
@@ -50,9 +53,10 @@ macro_rules! impl_sql_store {
         use $crate::error::{Error, Result};
         use $crate::models::{Delivery, Feedback, Invoice, Order, Paged, Payment, RatingSummary, StatusEvent, StockItem, User};
         use $crate::store::sql_store::{
-            is_unique_violation, now, Counted, IDEMPOTENCY_RACE, EVENT_COLUMNS, INVOICE_COLUMNS, ORDER_COLUMNS, PAYMENT_COLUMNS, STOCK_COLUMNS,
+            is_unique_violation, now, Counted, IDEMPOTENCY_RACE, NOTIFICATION_COLUMNS, EVENT_COLUMNS, INVOICE_COLUMNS, ORDER_COLUMNS, PAYMENT_COLUMNS, STOCK_COLUMNS,
             USER_COLUMNS,
         };
+        use $crate::notifications::Notification;
         use $crate::store::{ActorId, NewUserRecord, Store};
         use $crate::import::{DuplicateRow, ImportRow, ImportTally};
         use $crate::reports::{SalesGrouping, SalesQuery, SalesRow, SellerReportRow, StockReportRow};
@@ -61,7 +65,8 @@ macro_rules! impl_sql_store {
 
         type Tx = sqlx::Transaction<'static, $db>;
 
-        /// Appends one status event, in the caller's transaction.
+        /// Appends one status event and the notifications it produces, in the caller's
+        /// transaction.
         #[allow(clippy::too_many_arguments)]
         async fn record_event(
             conn: &mut $conn,
@@ -74,9 +79,9 @@ macro_rules! impl_sql_store {
             reason: Option<&str>,
             at: DateTime<Utc>,
         ) -> Result<()> {
-            sqlx::query(
+            let event_id: i64 = sqlx::query_scalar(
                 "INSERT INTO status_events (entity, entity_id, order_id, actor_id, from_status, to_status, reason, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
             )
             .bind(entity)
             .bind(entity_id)
@@ -86,6 +91,35 @@ macro_rules! impl_sql_store {
             .bind(to)
             .bind(reason)
             .bind(at)
+            .fetch_one(&mut *conn)
+            .await?;
+            let Some(notice) = $crate::notifications::notice(entity, entity_id, order_id, from, to, reason) else {
+                return Ok(());
+            };
+            let (invoice_id, payment_id) = match entity {
+                "invoice" => (Some(entity_id), None),
+                "payment" => (None, Some(entity_id)),
+                _ => (None, None),
+            };
+            // One statement fans out to every recipient.
+            sqlx::query(
+                "INSERT INTO notifications (user_id, event_id, event, order_id, invoice_id, payment_id, title, message, created_at) \
+                 SELECT r.user_id, $11, $1, $2, $3, $4, $5, $6, $7 FROM ( \
+                   SELECT buyer_id AS user_id FROM orders WHERE id = $2 AND $8 \
+                   UNION ALL SELECT seller_id FROM orders WHERE id = $2 AND $9 \
+                   UNION ALL SELECT id FROM users WHERE role = 'admin' AND $10) r",
+            )
+            .bind(notice.event)
+            .bind(order_id)
+            .bind(invoice_id)
+            .bind(payment_id)
+            .bind(&notice.title)
+            .bind(&notice.message)
+            .bind(at)
+            .bind(notice.audience.buyer)
+            .bind(notice.audience.seller)
+            .bind(notice.audience.admins)
+            .bind(event_id)
             .execute(&mut *conn)
             .await?;
             Ok(())
@@ -672,6 +706,66 @@ macro_rules! impl_sql_store {
                     .fetch_one(self.read_pool())
                     .await?;
                 Ok(found > 0)
+            }
+
+            async fn list_notifications(&self, user_id: i64, unread_only: bool, page: PageRequest) -> Result<Paged<Notification>> {
+                fetch_page(self.read_pool(), page, |query, count_only| {
+                    select_counted(query, count_only, NOTIFICATION_COLUMNS, "notifications WHERE user_id = ");
+                    query.push_bind(user_id);
+                    if unread_only {
+                        query.push(" AND read_at IS NULL");
+                    }
+                    if !count_only {
+                        query.push(" ORDER BY id DESC");
+                    }
+                })
+                .await
+            }
+
+            async fn mark_notification_read(&self, user_id: i64, id: i64) -> Result<Option<Notification>> {
+                let mut tx = self.write_tx().await?;
+                // COALESCE keeps the first reading time when it is marked again.
+                let marked = sqlx::query_as(&format!(
+                    "UPDATE notifications SET read_at = COALESCE(read_at, $1) WHERE id = $2 AND user_id = $3 \
+                     RETURNING {NOTIFICATION_COLUMNS}"
+                ))
+                .bind(now())
+                .bind(id)
+                .bind(user_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(marked)
+            }
+
+            async fn mark_all_notifications_read(&self, user_id: i64) -> Result<u64> {
+                let mut tx = self.write_tx().await?;
+                let done = sqlx::query("UPDATE notifications SET read_at = $1 WHERE user_id = $2 AND read_at IS NULL")
+                    .bind(now())
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(done.rows_affected())
+            }
+
+            async fn notifications_after(&self, user_id: i64, after_id: i64, limit: i64) -> Result<Vec<Notification>> {
+                Ok(sqlx::query_as(&format!(
+                    "SELECT {NOTIFICATION_COLUMNS} FROM notifications WHERE user_id = $1 AND id > $2 ORDER BY id LIMIT $3"
+                ))
+                .bind(user_id)
+                .bind(after_id)
+                .bind(limit)
+                .fetch_all(self.read_pool())
+                .await?)
+            }
+
+            async fn last_notification_id(&self, user_id: i64) -> Result<i64> {
+                let last: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM notifications WHERE user_id = $1")
+                    .bind(user_id)
+                    .fetch_one(self.read_pool())
+                    .await?;
+                Ok(last.unwrap_or(0))
             }
 
             async fn import_stock(
