@@ -5,6 +5,8 @@
 mod authz;
 #[path = "server/input.rs"]
 mod input;
+#[path = "server/lifecycle.rs"]
+mod lifecycle;
 #[path = "server/openapi.rs"]
 mod openapi;
 #[path = "server/story.rs"]
