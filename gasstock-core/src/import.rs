@@ -370,7 +370,10 @@ impl<R: Read, F: FnMut(RowError)> Iterator for RowBatches<'_, R, F> {
             // csv positions a record where the previous one ended, before any blank lines it
             // skips; every record ends with a newline here, so count back from its end.
             let embedded: u64 = self.record.iter().map(|f| f.iter().filter(|b| **b == b'\n').count() as u64).sum();
-            let line = self.reader.position().line().saturating_sub(1 + embedded).max(1);
+            // (A quote left open at the end of the file swallows the last newline: then the
+            // position csv gives, which is never after the true start, is the better bound.)
+            let start = self.record.position().map(|p| p.line()).unwrap_or(1);
+            let line = self.reader.position().line().saturating_sub(1 + embedded).max(start);
             match parse_record(&self.record, line, &self.columns) {
                 Ok(row) => batch.push(row),
                 Err(errors) => {
