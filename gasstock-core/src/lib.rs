@@ -19,6 +19,7 @@ pub mod policy;
 pub mod reports;
 mod service;
 pub mod store;
+pub mod webhooks;
 
 pub use error::{Error, Result};
 pub use policy::Actor;

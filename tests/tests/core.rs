@@ -15,6 +15,8 @@ mod races;
 mod roles;
 #[path = "core/stock.rs"]
 mod stock;
+#[path = "core/webhooks.rs"]
+mod webhooks;
 
 /// The embedding example runs here, so it cannot rot.
 #[allow(dead_code)]

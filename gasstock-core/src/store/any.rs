@@ -10,6 +10,7 @@ use crate::import::{ImportRow, ImportTally};
 use crate::models::{Delivery, Feedback, Invoice, Order, Paged, RatingSummary, StatusEvent, StockItem, User};
 use crate::notifications::Notification;
 use crate::reports::{SalesQuery, SalesRow, SellerReportRow, StockReportRow};
+use crate::webhooks::{AttemptRecord, DeliveryJob, Webhook, WebhookDelivery};
 
 /// `SqliteStore` for `sqlite:` URLs, `PgStore` for `postgres:`/`postgresql:` URLs.
 #[derive(Debug, Clone)]
@@ -104,6 +105,13 @@ delegate! {
     fn mark_all_notifications_read(&self, user_id: i64) -> u64;
     fn notifications_after(&self, user_id: i64, after_id: i64, limit: i64) -> Vec<Notification>;
     fn last_notification_id(&self, user_id: i64) -> i64;
+    fn create_webhook(&self, url: &str, events: &str, secret: &str) -> Webhook;
+    fn list_webhooks(&self) -> Vec<Webhook>;
+    fn delete_webhook(&self, id: i64) -> bool;
+    fn dispatch_webhook_events(&self, limit: i64) -> u64;
+    fn claim_webhook_deliveries(&self, limit: i64, lease_until: DateTime<Utc>) -> Vec<DeliveryJob>;
+    fn record_webhook_attempt(&self, attempt: AttemptRecord) -> ();
+    fn list_webhook_deliveries(&self, webhook_id: Option<i64>, page: PageRequest) -> Paged<WebhookDelivery>;
     fn import_stock(&self, seller_id: i64, batches: impl Iterator<Item = Vec<ImportRow>> + Send, write: impl FnOnce(&ImportTally) -> bool + Send) -> (ImportTally, bool);
     fn sales_report(&self, query: SalesQuery) -> Vec<SalesRow>;
     fn stock_report(&self, low: i64, only_low: bool) -> Vec<StockReportRow>;

@@ -15,6 +15,7 @@ use crate::import::{ImportRow, ImportTally};
 use crate::models::{Delivery, Feedback, Invoice, Order, Paged, RatingSummary, StatusEvent, StockItem, User};
 use crate::notifications::Notification;
 use crate::reports::{SalesQuery, SalesRow, SellerReportRow, StockReportRow};
+use crate::webhooks::{AttemptRecord, DeliveryJob, Webhook, WebhookDelivery};
 
 #[macro_use]
 mod sql_store;
@@ -141,6 +142,28 @@ pub trait Store: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = Result<Vec<Notification>>> + Send;
     /// The id of the user's newest notification, 0 if none.
     fn last_notification_id(&self, user_id: i64) -> impl Future<Output = Result<i64>> + Send;
+
+    fn create_webhook(&self, url: &str, events: &str, secret: &str) -> impl Future<Output = Result<Webhook>> + Send;
+    fn list_webhooks(&self) -> impl Future<Output = Result<Vec<Webhook>>> + Send;
+    /// `false` when there was no such webhook.
+    fn delete_webhook(&self, id: i64) -> impl Future<Output = Result<bool>> + Send;
+    /// Turns up to `limit` undispatched status events into deliveries for the webhooks
+    /// subscribed to them; returns how many events were dispatched.
+    fn dispatch_webhook_events(&self, limit: i64) -> impl Future<Output = Result<u64>> + Send;
+    /// Claims up to `limit` due deliveries until `lease_until`; nobody else takes them
+    /// before then.
+    fn claim_webhook_deliveries(
+        &self,
+        limit: i64,
+        lease_until: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Vec<DeliveryJob>>> + Send;
+    fn record_webhook_attempt(&self, attempt: AttemptRecord) -> impl Future<Output = Result<()>> + Send;
+    /// Newest first.
+    fn list_webhook_deliveries(
+        &self,
+        webhook_id: Option<i64>,
+        page: PageRequest,
+    ) -> impl Future<Output = Result<Paged<WebhookDelivery>>> + Send;
 
     /// Bulk stock import (see [`crate::import`]): stages every batch for the seller in one
     /// transaction, tallies created/updated/unchanged and duplicate keys, then upserts all

@@ -12,6 +12,8 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 /// SQL that differs from SQLite's: brand and location compare through `lower()`, which the
 /// key and browse indexes are built on.
 mod dialect {
+    /// Lets several workers claim disjoint rows at once.
+    pub const SKIP_LOCKED: &str = " FOR UPDATE SKIP LOCKED";
     pub const STOCK_KEY: &str = "(seller_id, lower(brand), weight_g, lower(location))";
     pub const BRAND_EQ: &str = " AND lower(brand) = lower(";
     pub const LOCATION_EQ: &str = " AND lower(location) = lower(";

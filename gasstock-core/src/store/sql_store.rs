@@ -57,6 +57,7 @@ macro_rules! impl_sql_store {
             USER_COLUMNS,
         };
         use $crate::notifications::Notification;
+        use $crate::webhooks::{AttemptRecord, DeliveryJob, NextStep, Webhook, WebhookDelivery};
         use $crate::store::{ActorId, NewUserRecord, Store};
         use $crate::import::{DuplicateRow, ImportRow, ImportTally};
         use $crate::reports::{SalesGrouping, SalesQuery, SalesRow, SellerReportRow, StockReportRow};
@@ -758,6 +759,156 @@ macro_rules! impl_sql_store {
                 .bind(limit)
                 .fetch_all(self.read_pool())
                 .await?)
+            }
+
+            async fn create_webhook(&self, url: &str, events: &str, secret: &str) -> Result<Webhook> {
+                let mut tx = self.write_tx().await?;
+                let webhook = sqlx::query_as(
+                    "INSERT INTO webhooks (url, events, secret, created_at) VALUES ($1, $2, $3, $4) \
+                     RETURNING id, url, events, secret, created_at",
+                )
+                .bind(url)
+                .bind(events)
+                .bind(secret)
+                .bind(now())
+                .fetch_one(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(webhook)
+            }
+
+            async fn list_webhooks(&self) -> Result<Vec<Webhook>> {
+                Ok(sqlx::query_as("SELECT id, url, events, secret, created_at FROM webhooks ORDER BY id")
+                    .fetch_all(self.read_pool())
+                    .await?)
+            }
+
+            async fn delete_webhook(&self, id: i64) -> Result<bool> {
+                let mut tx = self.write_tx().await?;
+                // Attempts and deliveries go with it (ON DELETE CASCADE).
+                sqlx::query("DELETE FROM webhook_attempts WHERE delivery_id IN (SELECT id FROM webhook_deliveries WHERE webhook_id = $1)")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("DELETE FROM webhook_deliveries WHERE webhook_id = $1").bind(id).execute(&mut *tx).await?;
+                let deleted = sqlx::query("DELETE FROM webhooks WHERE id = $1").bind(id).execute(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(deleted.rows_affected() > 0)
+            }
+
+            async fn dispatch_webhook_events(&self, limit: i64) -> Result<u64> {
+                let at = now();
+                let mut tx = self.write_tx().await?;
+                let events: Vec<StatusEvent> = sqlx::query_as(&format!(
+                    "SELECT {EVENT_COLUMNS} FROM status_events WHERE webhook_dispatched_at IS NULL ORDER BY id LIMIT $1{}",
+                    dialect::SKIP_LOCKED
+                ))
+                .bind(limit)
+                .fetch_all(&mut *tx)
+                .await?;
+                if events.is_empty() {
+                    return Ok(0);
+                }
+                let webhooks: Vec<Webhook> =
+                    sqlx::query_as("SELECT id, url, events, secret, created_at FROM webhooks").fetch_all(&mut *tx).await?;
+                for event in &events {
+                    let Some(payload) = $crate::webhooks::payload(event) else { continue };
+                    for hook in webhooks.iter().filter(|hook| $crate::webhooks::subscribes(hook, &payload.kind, event.created_at)) {
+                        sqlx::query(
+                            "INSERT INTO webhook_deliveries (webhook_id, event_id, event, payload, status, attempts, next_attempt_at, created_at) \
+                             VALUES ($1, $2, $3, $4, 'pending', 0, $5, $5) ON CONFLICT (webhook_id, event_id) DO NOTHING",
+                        )
+                        .bind(hook.id)
+                        .bind(event.id)
+                        .bind(&payload.kind)
+                        .bind(&payload.body)
+                        .bind(at)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                }
+                let mut stamp = QueryBuilder::<$db>::new("UPDATE status_events SET webhook_dispatched_at = ");
+                stamp.push_bind(at).push(" WHERE id IN (");
+                let mut ids = stamp.separated(", ");
+                for event in &events {
+                    ids.push_bind(event.id);
+                }
+                stamp.push(")");
+                stamp.build().execute(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(events.len() as u64)
+            }
+
+            async fn claim_webhook_deliveries(&self, limit: i64, lease_until: DateTime<Utc>) -> Result<Vec<DeliveryJob>> {
+                let at = now();
+                let mut tx = self.write_tx().await?;
+                let jobs = sqlx::query_as(&format!(
+                    "UPDATE webhook_deliveries SET claimed_until = $1 WHERE id IN ( \
+                       SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= $2 \
+                       AND (claimed_until IS NULL OR claimed_until < $2) ORDER BY next_attempt_at, id LIMIT $3{}) \
+                     RETURNING id, event_id, event, payload, attempts, created_at, \
+                       (SELECT url FROM webhooks WHERE webhooks.id = webhook_deliveries.webhook_id) AS url, \
+                       (SELECT secret FROM webhooks WHERE webhooks.id = webhook_deliveries.webhook_id) AS secret",
+                    dialect::SKIP_LOCKED
+                ))
+                .bind(lease_until)
+                .bind(at)
+                .bind(limit)
+                .fetch_all(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(jobs)
+            }
+
+            async fn record_webhook_attempt(&self, attempt: AttemptRecord) -> Result<()> {
+                let at = now();
+                let (status, next_at, finished_at) = match attempt.next {
+                    NextStep::Delivered => ("delivered", None, Some(at)),
+                    NextStep::RetryAt(next) => ("pending", Some(next), None),
+                    NextStep::Dead => ("dead", None, Some(at)),
+                };
+                let mut tx = self.write_tx().await?;
+                sqlx::query(
+                    "INSERT INTO webhook_attempts (delivery_id, attempt, status_code, error, duration_ms, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(attempt.delivery_id)
+                .bind(attempt.attempt)
+                .bind(attempt.status_code)
+                .bind(attempt.error.as_deref())
+                .bind(attempt.duration_ms)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "UPDATE webhook_deliveries SET attempts = $1, status = $2, next_attempt_at = COALESCE($3, next_attempt_at), \
+                     last_error = $4, claimed_until = NULL, finished_at = $5 WHERE id = $6",
+                )
+                .bind(attempt.attempt)
+                .bind(status)
+                .bind(next_at)
+                .bind(attempt.error.as_deref())
+                .bind(finished_at)
+                .bind(attempt.delivery_id)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn list_webhook_deliveries(&self, webhook_id: Option<i64>, page: PageRequest) -> Result<Paged<WebhookDelivery>> {
+                const COLUMNS: &str =
+                    "id, webhook_id, event_id, event, status, attempts, next_attempt_at, last_error, created_at, finished_at";
+                fetch_page(self.read_pool(), page, |query, count_only| {
+                    select_counted(query, count_only, COLUMNS, "webhook_deliveries WHERE 1 = 1");
+                    if let Some(webhook_id) = webhook_id {
+                        query.push(" AND webhook_id = ").push_bind(webhook_id);
+                    }
+                    if !count_only {
+                        query.push(" ORDER BY id DESC");
+                    }
+                })
+                .await
             }
 
             async fn last_notification_id(&self, user_id: i64) -> Result<i64> {

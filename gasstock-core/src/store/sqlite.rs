@@ -13,6 +13,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 /// SQL that differs from PostgreSQL's. Columns are declared `COLLATE NOCASE`, so plain `=`
 /// compares case-insensitively and the browse index serves it.
 mod dialect {
+    /// Lets several workers claim disjoint rows at once.
+    pub const SKIP_LOCKED: &str = "";
     pub const STOCK_KEY: &str = "(seller_id, brand, weight_g, location)";
     pub const BRAND_EQ: &str = " AND brand = ";
     pub const LOCATION_EQ: &str = " AND location = ";
