@@ -13,7 +13,6 @@ use warp::{Buf, Filter, Rejection, Reply};
 use crate::auth::Session;
 use crate::error::{self, render, ApiError};
 use crate::handlers as h;
-use crate::openapi;
 use crate::state::State;
 
 fn with_state(state: &State) -> impl Filter<Extract = (State,), Error = Infallible> + Clone {
@@ -126,8 +125,8 @@ pub fn api(state: &State) -> Route {
 
     let healthz = warp::path!("healthz").and(warp::get()).then(h::healthz).map(render).boxed();
     let readyz = warp::path!("readyz").and(warp::get()).and(s()).then(h::readyz).map(render).boxed();
-    let spec = warp::path!("api" / "v1" / "openapi.json").and(warp::get()).map(openapi::spec_response).boxed();
-    let docs = warp::path!("docs").and(warp::get()).map(openapi::docs_page).boxed();
+    let spec = warp::path!("api" / "v1" / "openapi.json").and(warp::get()).map(h::openapi_json).boxed();
+    let docs = warp::path!("docs").and(warp::get()).map(h::docs).boxed();
 
     let register =
         warp::path!("api" / "v1" / "register").and(warp::post()).and(s()).and(json_body(limit)).then(h::register);

@@ -121,6 +121,22 @@ pub async fn readyz(state: State) -> ApiResult {
     }
 }
 
+/// This document.
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "operations", responses(
+    (status = 200, description = "the OpenAPI 3 document of this API", content_type = "application/json", body = Object),
+))]
+pub fn openapi_json() -> warp::reply::Response {
+    crate::openapi::spec_response()
+}
+
+/// A page that renders this document (works offline).
+#[utoipa::path(get, path = "/docs", tag = "operations", responses(
+    (status = 200, description = "HTML documentation page", content_type = "text/html", body = String),
+))]
+pub fn docs() -> warp::reply::Response {
+    crate::openapi::docs_page()
+}
+
 // --- auth ---------------------------------------------------------------------------------
 
 /// Sign up as a buyer or a seller.

@@ -24,6 +24,8 @@ use crate::handlers;
     paths(
         handlers::healthz,
         handlers::readyz,
+        handlers::openapi_json,
+        handlers::docs,
         handlers::register,
         handlers::login,
         handlers::logout,

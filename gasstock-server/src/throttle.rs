@@ -75,8 +75,10 @@ impl LoginThrottle {
         LoginThrottle { window, by_email: Counters::new(per_email), by_client: Counters::new(per_client) }
     }
 
+    /// Emails are at most 254 characters: a longer "email" is keyed by its first 254, so
+    /// that huge bodies cannot make huge keys.
     fn email_key(email: &str) -> String {
-        email.trim().to_lowercase()
+        email.trim().chars().take(254).collect::<String>().to_lowercase()
     }
 
     /// `Err(seconds)` when this email or client must wait; otherwise counts the attempt.

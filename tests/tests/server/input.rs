@@ -327,3 +327,18 @@ fn chunked_post(addr: std::net::SocketAddr, path: &str, token: &str, body: &[u8]
     let body = response.split("\r\n\r\n").nth(1).unwrap_or("").to_owned();
     (status, body)
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_database_is_not_ready_and_hides_the_cause() {
+    let app = App::start(Backend::Sqlite).await;
+    let (_, buyer) = app.user("buyer@gas.rw", "buyer").await;
+    app.get("/api/v1/orders", &buyer).await.expect(200, "before");
+    app.server.core().store().close().await;
+    let ready = app.call("GET", "/readyz", None, None).await;
+    ready.expect_error(503, "not_ready", "readyz without a database");
+    app.call("GET", "/healthz", None, None).await.expect(200, "the process is still up");
+    let reply = app.get("/api/v1/orders", &buyer).await;
+    reply.expect_error(500, "internal", "a database error");
+    assert_eq!(reply.body["error"]["message"], "internal server error");
+    assert!(reply.body["error"]["details"].is_null(), "no cause shown: {}", reply.text);
+}

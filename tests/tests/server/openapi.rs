@@ -30,10 +30,9 @@ const API_MD: &[(&str, &str)] = &[
     ("patch", "/api/v1/admin/delivery/{id}/confirm"),
     ("get", "/healthz"),
     ("get", "/readyz"),
+    ("get", "/api/v1/openapi.json"),
+    ("get", "/docs"),
 ];
-
-/// Served but deliberately not described inside the document itself.
-const SELF_DESCRIBING: &[(&str, &str)] = &[("get", "/api/v1/openapi.json"), ("get", "/docs")];
 
 const METHODS: &[&str] = &["get", "post", "put", "patch", "delete"];
 
@@ -66,10 +65,7 @@ async fn the_document_lists_every_route_the_server_answers() {
 
     // Document -> server: every documented operation is answered (not "no such route"), and
     // every other method on the same path is a 405.
-    for (method, path) in documented
-        .iter()
-        .chain(SELF_DESCRIBING.iter().map(|(m, p)| (m.to_string(), p.to_string())).collect::<Vec<_>>().iter())
-    {
+    for (method, path) in &documented {
         let concrete = path.replace("{id}", "1");
         let reply = app.call(&method.to_uppercase(), &concrete, None, None).await;
         let code = reply.body["error"]["code"].as_str().unwrap_or("");
@@ -94,7 +90,8 @@ async fn the_document_lists_every_route_the_server_answers() {
 
     // Every operation has responses with schemas; request bodies where API.md has them;
     // the bearer scheme on every non-public operation; errors use the error schema.
-    let public: BTreeSet<&str> = ["/api/v1/register", "/api/v1/login", "/healthz", "/readyz"].into();
+    let public: BTreeSet<&str> =
+        ["/api/v1/register", "/api/v1/login", "/healthz", "/readyz", "/api/v1/openapi.json", "/docs"].into();
     for (method, path) in &documented {
         let op = &spec["paths"][path][method];
         let responses = op["responses"].as_object().unwrap_or_else(|| panic!("{method} {path} has responses"));
@@ -109,10 +106,9 @@ async fn the_document_lists_every_route_the_server_answers() {
                 let schema = &response["content"]["application/json"]["schema"]["$ref"];
                 assert_eq!(schema, "#/components/schemas/ErrorBody", "{method} {path} {status}");
             } else if status != "204" {
-                assert!(
-                    response["content"]["application/json"]["schema"].is_object(),
-                    "{method} {path} {status} schema"
-                );
+                let content =
+                    response["content"].as_object().unwrap_or_else(|| panic!("{method} {path} {status} content"));
+                assert!(content.values().all(|c| c["schema"].is_object()), "{method} {path} {status} schema");
             }
         }
         let needs_body = (method == "post" || method == "patch")
