@@ -7,6 +7,8 @@ mod authz;
 mod input;
 #[path = "server/lifecycle.rs"]
 mod lifecycle;
+#[path = "server/logging.rs"]
+mod logging;
 #[path = "server/openapi.rs"]
 mod openapi;
 #[path = "server/story.rs"]
