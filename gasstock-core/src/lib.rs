@@ -17,6 +17,7 @@ pub mod models;
 pub mod notifications;
 pub mod policy;
 pub mod reports;
+pub mod seed;
 mod service;
 pub mod store;
 pub mod webhooks;

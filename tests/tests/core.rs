@@ -13,6 +13,8 @@ mod orders;
 mod races;
 #[path = "core/roles.rs"]
 mod roles;
+#[path = "core/seed.rs"]
+mod seed;
 #[path = "core/stock.rs"]
 mod stock;
 #[path = "core/webhooks.rs"]

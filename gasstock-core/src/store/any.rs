@@ -10,6 +10,7 @@ use crate::import::{ImportRow, ImportTally};
 use crate::models::{Delivery, Feedback, Invoice, Order, Paged, RatingSummary, StatusEvent, StockItem, User};
 use crate::notifications::Notification;
 use crate::reports::{SalesQuery, SalesRow, SellerReportRow, StockReportRow};
+use crate::seed::{SeedPlan, SeedSummary};
 use crate::webhooks::{AttemptRecord, DeliveryJob, Webhook, WebhookDelivery};
 
 /// `SqliteStore` for `sqlite:` URLs, `PgStore` for `postgres:`/`postgresql:` URLs.
@@ -105,6 +106,7 @@ delegate! {
     fn mark_all_notifications_read(&self, user_id: i64) -> u64;
     fn notifications_after(&self, user_id: i64, after_id: i64, limit: i64) -> Vec<Notification>;
     fn last_notification_id(&self, user_id: i64) -> i64;
+    fn seed(&self, plan: SeedPlan, password_hash: String, progress: &(dyn Fn(&'static str, u64) + Send + Sync)) -> SeedSummary;
     fn create_webhook(&self, url: &str, events: &str, secret: &str) -> Webhook;
     fn list_webhooks(&self) -> Vec<Webhook>;
     fn delete_webhook(&self, id: i64) -> bool;

@@ -15,6 +15,7 @@ use crate::import::{ImportRow, ImportTally};
 use crate::models::{Delivery, Feedback, Invoice, Order, Paged, RatingSummary, StatusEvent, StockItem, User};
 use crate::notifications::Notification;
 use crate::reports::{SalesQuery, SalesRow, SellerReportRow, StockReportRow};
+use crate::seed::{SeedPlan, SeedSummary};
 use crate::webhooks::{AttemptRecord, DeliveryJob, Webhook, WebhookDelivery};
 
 #[macro_use]
@@ -142,6 +143,15 @@ pub trait Store: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = Result<Vec<Notification>>> + Send;
     /// The id of the user's newest notification, 0 if none.
     fn last_notification_id(&self, user_id: i64) -> impl Future<Output = Result<i64>> + Send;
+
+    /// Writes a generated data set (see [`crate::seed`]) in chunks, one transaction each;
+    /// every seeded account gets `password_hash`.
+    fn seed(
+        &self,
+        plan: SeedPlan,
+        password_hash: String,
+        progress: &(dyn Fn(&'static str, u64) + Send + Sync),
+    ) -> impl Future<Output = Result<SeedSummary>> + Send;
 
     fn create_webhook(&self, url: &str, events: &str, secret: &str) -> impl Future<Output = Result<Webhook>> + Send;
     fn list_webhooks(&self) -> impl Future<Output = Result<Vec<Webhook>>> + Send;

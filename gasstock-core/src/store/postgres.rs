@@ -12,6 +12,17 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 /// SQL that differs from SQLite's: brand and location compare through `lower()`, which the
 /// key and browse indexes are built on.
 mod dialect {
+    /// Seeding writes explicit ids: no other insert may take one meanwhile, and the identity
+    /// sequences continue after them.
+    pub const SEED_LOCK: &str = "LOCK TABLE users, stock_items, orders, invoices, payments IN EXCLUSIVE MODE";
+    pub const OVERRIDE_IDS: &str = "OVERRIDING SYSTEM VALUE";
+    pub const SYNC_IDS: &[&str] = &[
+        "SELECT setval(pg_get_serial_sequence('users', 'id'), (SELECT COALESCE(MAX(id), 1) FROM users))",
+        "SELECT setval(pg_get_serial_sequence('stock_items', 'id'), (SELECT COALESCE(MAX(id), 1) FROM stock_items))",
+        "SELECT setval(pg_get_serial_sequence('orders', 'id'), (SELECT COALESCE(MAX(id), 1) FROM orders))",
+        "SELECT setval(pg_get_serial_sequence('invoices', 'id'), (SELECT COALESCE(MAX(id), 1) FROM invoices))",
+        "SELECT setval(pg_get_serial_sequence('payments', 'id'), (SELECT COALESCE(MAX(id), 1) FROM payments))",
+    ];
     /// Lets several workers claim disjoint rows at once.
     pub const SKIP_LOCKED: &str = " FOR UPDATE SKIP LOCKED";
     pub const STOCK_KEY: &str = "(seller_id, lower(brand), weight_g, lower(location))";

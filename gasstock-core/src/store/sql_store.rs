@@ -57,6 +57,7 @@ macro_rules! impl_sql_store {
             USER_COLUMNS,
         };
         use $crate::notifications::Notification;
+        use $crate::seed::{SeedGenerator, SeedPlan, SeedSummary};
         use $crate::webhooks::{AttemptRecord, DeliveryJob, NextStep, Webhook, WebhookDelivery};
         use $crate::store::{ActorId, NewUserRecord, Store};
         use $crate::import::{DuplicateRow, ImportRow, ImportTally};
@@ -296,6 +297,31 @@ macro_rules! impl_sql_store {
                 query.push(format!("SELECT COUNT(*) FROM {from}"));
             } else {
                 query.push(format!("SELECT {columns}, COUNT(*) OVER () AS total FROM {from}"));
+            }
+        }
+
+        /// The largest id in `table`, 0 when empty.
+        async fn max_id(tx: &mut Tx, table: &str) -> Result<i64> {
+            let max: Option<i64> = sqlx::query_scalar(&format!("SELECT MAX(id) FROM {table}")).fetch_one(&mut **tx).await?;
+            Ok(max.unwrap_or(0))
+        }
+
+        /// After explicit-id inserts, moves the id generators past them.
+        async fn sync_ids(tx: &mut Tx) -> Result<()> {
+            for statement in dialect::SYNC_IDS {
+                sqlx::query(statement).execute(&mut **tx).await?;
+            }
+            Ok(())
+        }
+
+        impl $store {
+            /// A write transaction that no other insert can interleave with.
+            async fn seed_tx(&self) -> Result<Tx> {
+                let mut tx = self.write_tx().await?;
+                if !dialect::SEED_LOCK.is_empty() {
+                    sqlx::query(dialect::SEED_LOCK).execute(&mut *tx).await?;
+                }
+                Ok(tx)
             }
         }
 
@@ -759,6 +785,165 @@ macro_rules! impl_sql_store {
                 .bind(limit)
                 .fetch_all(self.read_pool())
                 .await?)
+            }
+
+            async fn seed(
+                &self,
+                plan: SeedPlan,
+                password_hash: String,
+                progress: &(dyn Fn(&'static str, u64) + Send + Sync),
+            ) -> Result<SeedSummary> {
+                const ROWS_PER_INSERT: usize = 500;
+                const ORDERS_PER_TX: u32 = 20_000;
+                let at = now();
+                let mut summary = SeedSummary::default();
+
+                let mut tx = self.seed_tx().await?;
+                let user_base = max_id(&mut tx, "users").await?;
+                let item_base = max_id(&mut tx, "stock_items").await?;
+                let generator = SeedGenerator::new(plan.clone(), at, user_base, item_base);
+                let users = generator.users();
+                for batch in users.chunks(ROWS_PER_INSERT) {
+                    let mut insert = QueryBuilder::<$db>::new(format!(
+                        "INSERT INTO users (id, email, name, role, phone, location, password_hash, created_at) {} ",
+                        dialect::OVERRIDE_IDS
+                    ));
+                    insert.push_values(batch, |mut row, user| {
+                        row.push_bind(user.id)
+                            .push_bind(user.email.as_str())
+                            .push_bind(user.name.as_str())
+                            .push_bind(user.role.as_str())
+                            .push_bind(None::<String>)
+                            .push_bind(user.location)
+                            .push_bind(password_hash.as_str())
+                            .push_bind(at);
+                    });
+                    insert.build().execute(&mut *tx).await?;
+                }
+                summary.users = users.len() as u64;
+                let items: Vec<_> = (0..plan.items).map(|i| generator.item(i)).collect();
+                for batch in items.chunks(ROWS_PER_INSERT) {
+                    let mut insert = QueryBuilder::<$db>::new(format!(
+                        "INSERT INTO stock_items (id, seller_id, brand, weight_g, location, quantity, unit_price, currency, created_at, updated_at) {} ",
+                        dialect::OVERRIDE_IDS
+                    ));
+                    insert.push_values(batch, |mut row, item| {
+                        row.push_bind(item.id)
+                            .push_bind(item.seller_id)
+                            .push_bind(item.brand)
+                            .push_bind(item.weight_g)
+                            .push_bind(item.location)
+                            .push_bind(item.quantity)
+                            .push_bind(item.unit_price)
+                            .push_bind("RWF")
+                            .push_bind(at)
+                            .push_bind(at);
+                    });
+                    insert.build().execute(&mut *tx).await?;
+                }
+                summary.items = items.len() as u64;
+                sync_ids(&mut tx).await?;
+                tx.commit().await?;
+                progress("items", summary.items);
+
+                let mut start = 0;
+                while start < plan.orders {
+                    let end = plan.orders.min(start + ORDERS_PER_TX);
+                    let mut tx = self.seed_tx().await?;
+                    let (order_base, invoice_base, payment_base) =
+                        (max_id(&mut tx, "orders").await?, max_id(&mut tx, "invoices").await?, max_id(&mut tx, "payments").await?);
+                    let chunk = generator.orders(start..end, order_base, invoice_base, payment_base);
+                    for batch in chunk.orders.chunks(ROWS_PER_INSERT) {
+                        let mut insert = QueryBuilder::<$db>::new(format!(
+                            "INSERT INTO orders (id, buyer_id, seller_id, inventory_id, brand, weight_g, location, quantity, unit_price, \
+                             total_amount, currency, status, delivery_address, note, created_at, updated_at) {} ",
+                            dialect::OVERRIDE_IDS
+                        ));
+                        insert.push_values(batch, |mut row, order| {
+                            let item = &items[order.item];
+                            row.push_bind(order.id)
+                                .push_bind(order.buyer_id)
+                                .push_bind(item.seller_id)
+                                .push_bind(item.id)
+                                .push_bind(item.brand)
+                                .push_bind(item.weight_g)
+                                .push_bind(item.location)
+                                .push_bind(order.quantity)
+                                .push_bind(item.unit_price)
+                                .push_bind(order.total)
+                                .push_bind("RWF")
+                                .push_bind(order.status.as_str())
+                                .push_bind(item.location)
+                                .push_bind(None::<String>)
+                                .push_bind(order.created_at)
+                                .push_bind(order.updated_at);
+                        });
+                        insert.build().execute(&mut *tx).await?;
+                    }
+                    for batch in chunk.invoices.chunks(ROWS_PER_INSERT) {
+                        let mut insert = QueryBuilder::<$db>::new(format!(
+                            "INSERT INTO invoices (id, order_id, seller_id, amount, delivery_fee, currency, status, notes, created_at, updated_at) {} ",
+                            dialect::OVERRIDE_IDS
+                        ));
+                        insert.push_values(batch, |mut row, invoice| {
+                            row.push_bind(invoice.id)
+                                .push_bind(invoice.order_id)
+                                .push_bind(invoice.seller_id)
+                                .push_bind(invoice.amount)
+                                .push_bind(invoice.delivery_fee)
+                                .push_bind("RWF")
+                                .push_bind(invoice.status)
+                                .push_bind(None::<String>)
+                                .push_bind(invoice.created_at)
+                                .push_bind(invoice.created_at);
+                        });
+                        insert.build().execute(&mut *tx).await?;
+                    }
+                    for batch in chunk.payments.chunks(ROWS_PER_INSERT) {
+                        let mut insert = QueryBuilder::<$db>::new(format!(
+                            "INSERT INTO payments (id, order_id, invoice_id, seller_id, amount, currency, status, released_at) {} ",
+                            dialect::OVERRIDE_IDS
+                        ));
+                        insert.push_values(batch, |mut row, payment| {
+                            row.push_bind(payment.id)
+                                .push_bind(payment.order_id)
+                                .push_bind(payment.invoice_id)
+                                .push_bind(payment.seller_id)
+                                .push_bind(payment.amount)
+                                .push_bind("RWF")
+                                .push_bind("released")
+                                .push_bind(payment.released_at);
+                        });
+                        insert.build().execute(&mut *tx).await?;
+                    }
+                    // Seeded history is not replayed to webhooks: it is stamped dispatched.
+                    for batch in chunk.events.chunks(ROWS_PER_INSERT) {
+                        let mut insert = QueryBuilder::<$db>::new(
+                            "INSERT INTO status_events (entity, entity_id, order_id, actor_id, from_status, to_status, reason, created_at, webhook_dispatched_at) ",
+                        );
+                        insert.push_values(batch, |mut row, event| {
+                            row.push_bind(event.entity)
+                                .push_bind(event.entity_id)
+                                .push_bind(event.order_id)
+                                .push_bind(None::<i64>)
+                                .push_bind(event.from)
+                                .push_bind(event.to)
+                                .push_bind(None::<String>)
+                                .push_bind(event.created_at)
+                                .push_bind(event.created_at);
+                        });
+                        insert.build().execute(&mut *tx).await?;
+                    }
+                    sync_ids(&mut tx).await?;
+                    tx.commit().await?;
+                    summary.orders += chunk.orders.len() as u64;
+                    summary.invoices += chunk.invoices.len() as u64;
+                    summary.payments += chunk.payments.len() as u64;
+                    summary.events += chunk.events.len() as u64;
+                    progress("orders", summary.orders);
+                    start = end;
+                }
+                Ok(summary)
             }
 
             async fn create_webhook(&self, url: &str, events: &str, secret: &str) -> Result<Webhook> {

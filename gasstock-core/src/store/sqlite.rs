@@ -13,6 +13,11 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 /// SQL that differs from PostgreSQL's. Columns are declared `COLLATE NOCASE`, so plain `=`
 /// compares case-insensitively and the browse index serves it.
 mod dialect {
+    /// Seeding: the write transaction (BEGIN IMMEDIATE) already excludes other writers, and
+    /// explicit ids move AUTOINCREMENT's counter by themselves.
+    pub const SEED_LOCK: &str = "";
+    pub const OVERRIDE_IDS: &str = "";
+    pub const SYNC_IDS: &[&str] = &[];
     /// Lets several workers claim disjoint rows at once.
     pub const SKIP_LOCKED: &str = "";
     pub const STOCK_KEY: &str = "(seller_id, brand, weight_g, location)";

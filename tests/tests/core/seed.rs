@@ -1,0 +1,63 @@
+use gasstock_core::commands::{PageRequest, StockQuery};
+use gasstock_core::domain::{is_legal_order_path, OrderStatus};
+use gasstock_core::seed::SeedPlan;
+use gasstock_core::Store;
+use gasstock_tests::fixtures::{cast, order};
+use gasstock_tests::for_each_backend;
+
+fn plan(orders: u32) -> SeedPlan {
+    SeedPlan { sellers: 4, buyers: 10, items: 60, orders, password: "seed-password".into(), seed: 42 }
+}
+
+#[tokio::test]
+async fn seeding_writes_a_consistent_data_set_and_the_app_keeps_working() {
+    for_each_backend(|db| async move {
+        let core = db.core().await;
+        let c = cast(&core).await;
+        let stages = std::sync::Mutex::new(Vec::new());
+        let summary = core.seed(plan(25_000), |stage, done| stages.lock().unwrap().push((stage, done))).await.unwrap();
+        assert_eq!((summary.users, summary.items, summary.orders), (14, 60, 25_000));
+        assert!(summary.payments > 10_000 && summary.invoices > summary.payments, "{summary:?}");
+        assert_eq!(stages.lock().unwrap().last(), Some(&("orders", 25_000)), "progress per chunk");
+
+        // Payments: one per delivered order, equal to the approved invoice.
+        let facts = db.payment_facts().await;
+        assert_eq!(facts.len() as u64, summary.payments);
+        assert!(facts.iter().all(|f| f.payments == 1
+            && f.order_status == "delivered"
+            && f.invoice_status == "approved"
+            && f.payment_amount == f.invoice_amount
+            && f.invoice_amount == f.order_total + f.delivery_fee));
+
+        // A sample of orders took legal paths.
+        let all =
+            core.store().list_orders(Default::default(), PageRequest::new(Some(7), Some(100)).unwrap()).await.unwrap();
+        assert_eq!(all.total, 25_000);
+        for seeded in &all.items {
+            let path: Vec<OrderStatus> = core
+                .store()
+                .order_events(seeded.id)
+                .await
+                .unwrap()
+                .iter()
+                .filter(|e| e.entity == "order")
+                .map(|e| e.to_status.parse().unwrap())
+                .collect();
+            assert!(is_legal_order_path(&path) && path.last() == Some(&seeded.status), "{path:?}");
+        }
+
+        // Seeded accounts can sign in, and new rows get fresh ids after the seeded ones.
+        let seller = core.verify_credentials("seller0.6@seed.gasstock.rw", "seed-password").await.unwrap();
+        assert_eq!(seller.role, gasstock_core::domain::Role::Seller);
+        let browse = core.browse_stock(&StockQuery::default(), PageRequest::default()).await.unwrap();
+        let item = browse.items.iter().find(|i| i.quantity > 0).unwrap();
+        let placed = order(&core, &c.buyer, item.id, 1).await;
+        assert_eq!(placed.id, 25_001);
+
+        // A second run adds to the first.
+        let again = core.seed(plan(10), |_, _| {}).await.unwrap();
+        assert_eq!(again.orders, 10);
+        assert!(core.verify_credentials("seller0.20@seed.gasstock.rw", "seed-password").await.is_ok());
+    })
+    .await;
+}
