@@ -51,7 +51,7 @@ async fn main() -> ExitCode {
         eprintln!("warning: bad --log filter '{}': {err}; using info", args.log);
         tracing_subscriber::EnvFilter::new("info")
     });
-    tracing_subscriber::fmt().with_env_filter(filter).init();
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
 
     let production = args.environment.eq_ignore_ascii_case("production");
     let secret = match resolve_jwt_secret(args.jwt_secret.as_deref(), production, &args.jwt_secret_file) {
