@@ -150,6 +150,11 @@ pub fn api(state: &State) -> Route {
     let my_orders =
         warp::path!("api" / "v1" / "orders").and(warp::get()).and(s()).and(auth()).and(query()).then(h::my_orders);
     let get_order = warp::path!("api" / "v1" / "orders" / i64).and(warp::get()).and(s()).and(auth()).then(h::get_order);
+    let order_history = warp::path!("api" / "v1" / "orders" / i64 / "history")
+        .and(warp::get())
+        .and(s())
+        .and(auth())
+        .then(h::order_history);
     let cancel_order = warp::path!("api" / "v1" / "orders" / i64 / "cancel")
         .and(warp::post())
         .and(s())
@@ -217,7 +222,7 @@ pub fn api(state: &State) -> Route {
         .and(auth())
         .then(h::confirm_delivery);
 
-    let routes: [Route; 22] = [
+    let routes: [Route; 23] = [
         healthz,
         readyz,
         spec,
@@ -229,6 +234,7 @@ pub fn api(state: &State) -> Route {
         place_order.map(render).boxed(),
         my_orders.map(render).boxed(),
         get_order.map(render).boxed(),
+        order_history.map(render).boxed(),
         cancel_order.map(render).boxed(),
         feedback.map(render).boxed(),
         inventory.map(render).boxed(),

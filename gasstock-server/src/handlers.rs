@@ -8,7 +8,7 @@ use gasstock_core::commands::{
     Decision, FeedbackInput, InvoiceInput, OrderInput, PageRequest, Registration, StockItemInput, StockQuery,
 };
 use gasstock_core::domain::OrderStatus;
-use gasstock_core::models::{Delivery, Feedback, Invoice, Order, Paged, StockItem, User};
+use gasstock_core::models::{Delivery, Feedback, Invoice, Order, Paged, StatusEvent, StockItem, User};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use warp::http::StatusCode;
@@ -229,6 +229,18 @@ pub async fn my_orders(state: State, session: Session, query: PageQuery) -> ApiR
     ))]
 pub async fn get_order(id: i64, state: State, session: Session) -> ApiResult {
     ok(&state.core.order(&session.actor, id).await?)
+}
+
+/// Every status change of an order (who, when, from, to, reason), oldest first: for its buyer,
+/// its seller and admins.
+#[utoipa::path(get, path = "/api/v1/orders/{id}/history", tag = "buyer", params(("id" = i64, Path, description = "order id")),
+    security(("bearer" = [])), responses(
+        (status = 200, body = Vec<StatusEvent>),
+        (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+    ))]
+pub async fn order_history(id: i64, state: State, session: Session) -> ApiResult {
+    ok(&state.core.order_history(&session.actor, id).await?)
 }
 
 /// The buyer cancels a pending order; the stock goes back.

@@ -33,6 +33,7 @@ use crate::handlers;
         handlers::place_order,
         handlers::my_orders,
         handlers::get_order,
+        handlers::order_history,
         handlers::cancel_order,
         handlers::leave_feedback,
         handlers::seller_inventory,

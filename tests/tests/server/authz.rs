@@ -55,6 +55,7 @@ async fn every_endpoint_for_every_caller() {
             row("GET", "/api/v1/orders", None, [401, 200, 403, 200, 403, 403]),
             row("GET", format!("/api/v1/orders/{pending}"), None, [401, 404, 404, 200, 200, 200]),
             row("POST", format!("/api/v1/orders/{to_cancel}/cancel"), None, [401, 404, 404, 200, 403, 403]),
+            row("GET", format!("/api/v1/orders/{pending}/history"), None, [401, 404, 404, 200, 200, 200]),
             row(
                 "POST",
                 "/api/v1/feedback",

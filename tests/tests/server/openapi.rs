@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::support::App;
 
-/// Every endpoint of API.md, as the OpenAPI document spells them.
+/// Every endpoint of API.md (plus `GET /orders/{id}/history`), as the OpenAPI document spells them.
 const API_MD: &[(&str, &str)] = &[
     ("post", "/api/v1/register"),
     ("post", "/api/v1/login"),
@@ -17,6 +17,7 @@ const API_MD: &[(&str, &str)] = &[
     ("post", "/api/v1/orders"),
     ("get", "/api/v1/orders"),
     ("get", "/api/v1/orders/{id}"),
+    ("get", "/api/v1/orders/{id}/history"),
     ("post", "/api/v1/orders/{id}/cancel"),
     ("post", "/api/v1/feedback"),
     ("get", "/api/v1/seller/inventory"),

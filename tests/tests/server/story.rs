@@ -144,6 +144,18 @@ async fn full_story_from_stock_to_feedback() {
             .await
             .expect(409, "feedback twice");
 
+        // Every status change was recorded, in order.
+        let history = app.get(&format!("/api/v1/orders/{order_id}/history"), &buyer).await;
+        let history = history.expect(200, "history").clone();
+        let orders: Vec<&str> = history
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|event| event["entity"] == "order")
+            .map(|event| event["to_status"].as_str().unwrap())
+            .collect();
+        assert_eq!(orders, ["pending", "approved", "invoiced", "delivered"]);
+
         let final_order = app.get(&format!("/api/v1/orders/{order_id}"), &seller).await;
         assert_eq!(final_order.expect(200, "seller sees it")["status"], "delivered");
         assert_eq!(final_order.body["unit_price"], 15000, "the price stayed frozen");
