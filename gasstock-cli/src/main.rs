@@ -10,6 +10,7 @@ mod invoices;
 mod orders;
 mod output;
 mod report;
+mod seed;
 mod stock;
 mod users;
 
@@ -60,6 +61,8 @@ pub enum Command {
     /// Sales, stock and seller reports.
     #[command(subcommand)]
     Report(report::ReportCommand),
+    /// Generate a realistic data set (demos, benchmarks): accounts, stock, a year of orders.
+    Seed(seed::SeedArgs),
     /// Print a shell completion script.
     Completions(completions::CompletionsArgs),
 }
@@ -89,6 +92,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
             Command::Delivery(command) => delivery::run(&ctx, command).await,
             Command::Stock(command) => stock::run(&ctx, command).await,
             Command::Report(command) => report::run(&ctx, command).await,
+            Command::Seed(args) => seed::run(&ctx, args).await,
             Command::Completions(_) => Ok(()),
         };
         ctx.close().await;

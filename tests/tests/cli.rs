@@ -20,3 +20,5 @@ mod admin;
 mod import;
 #[path = "cli/reports.rs"]
 mod reports;
+#[path = "cli/seed.rs"]
+mod seed;

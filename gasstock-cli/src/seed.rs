@@ -1,0 +1,127 @@
+//! `gasstock seed --sellers N --items N --orders N [--buyers N] [--password P] [--seed S]`:
+//! a realistic, reproducible data set for demos and benchmarks (see `gasstock_core::seed`).
+
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use gasstock_core::commands::PageRequest;
+use gasstock_core::seed::SeedPlan;
+use gasstock_core::Store;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+
+use crate::context::Context;
+use crate::error::CliError;
+use crate::output::{emit, Listing};
+
+#[derive(Debug, Args)]
+pub struct SeedArgs {
+    /// Seller accounts to create.
+    #[arg(long, default_value_t = 20)]
+    pub sellers: u32,
+    /// Buyer accounts to create (default: ten per seller).
+    #[arg(long)]
+    pub buyers: Option<u32>,
+    /// Stock items, spread over the sellers, brands, weights and locations.
+    #[arg(long, default_value_t = 1_000)]
+    pub items: u32,
+    /// Orders over the past year, in every status, with their invoices, payments and events.
+    #[arg(long, default_value_t = 10_000)]
+    pub orders: u32,
+    /// Password of every seeded account (they are for demos and benchmarks).
+    #[arg(long, default_value = "seed-password", hide_default_value = true)]
+    pub password: String,
+    /// Same seed, same data.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+/// What the command prints.
+#[derive(Debug, Serialize)]
+struct SeedReport {
+    #[serde(flatten)]
+    summary: gasstock_core::seed::SeedSummary,
+    /// Sign-in names: `seller{i}.{run}@seed.gasstock.rw`, `buyer{i}.{run}@seed.gasstock.rw`.
+    first_seller: String,
+    first_buyer: String,
+    seconds: f64,
+}
+
+pub async fn run(ctx: &Context, args: SeedArgs) -> Result<(), CliError> {
+    let plan = SeedPlan {
+        sellers: args.sellers,
+        buyers: args.buyers.unwrap_or_else(|| args.sellers.saturating_mul(10)),
+        items: args.items,
+        orders: args.orders,
+        password: args.password,
+        seed: args.seed,
+    };
+    // Seeded emails carry the first new user id, so a rerun never collides.
+    let run = last_user_id(ctx).await? + 1;
+    let bar = progress_bar(u64::from(plan.items) + u64::from(plan.orders))?;
+    let (items, progress_bar) = (u64::from(plan.items), bar.clone());
+    let progress = move |stage: &'static str, done: u64| {
+        progress_bar.set_message(stage);
+        progress_bar.set_position(if stage == "orders" { items + done } else { done });
+    };
+    let started = Instant::now();
+    let result = ctx.core.seed(plan, progress).await;
+    bar.finish_and_clear();
+    let summary = result?;
+    let report = SeedReport {
+        summary,
+        first_seller: format!("seller0.{run}@seed.gasstock.rw"),
+        first_buyer: format!("buyer0.{run}@seed.gasstock.rw"),
+        seconds: (started.elapsed().as_secs_f64() * 100.0).round() / 100.0,
+    };
+    let s = &report.summary;
+    let mut listing = Listing::new(&[
+        "users",
+        "items",
+        "orders",
+        "invoices",
+        "payments",
+        "events",
+        "first_seller",
+        "first_buyer",
+        "seconds",
+    ]);
+    listing.row(vec![
+        s.users.to_string(),
+        s.items.to_string(),
+        s.orders.to_string(),
+        s.invoices.to_string(),
+        s.payments.to_string(),
+        s.events.to_string(),
+        report.first_seller.clone(),
+        report.first_buyer.clone(),
+        format!("{:.2}", report.seconds),
+    ]);
+    emit(ctx.format, &report, &listing)
+}
+
+/// The largest user id so far (0 on an empty database).
+async fn last_user_id(ctx: &Context) -> Result<i64, CliError> {
+    let store = ctx.core.store();
+    let total = store.list_users(None, PageRequest::new(Some(1), Some(1))?).await?.total;
+    if total == 0 {
+        return Ok(0);
+    }
+    let last = store.list_users(None, PageRequest::new(Some(total), Some(1))?).await?;
+    Ok(last.items.first().map_or(0, |user| user.id))
+}
+
+/// A bar over items then orders on a terminal, nothing when stderr is piped.
+fn progress_bar(total: u64) -> Result<ProgressBar, CliError> {
+    if !std::io::stderr().is_terminal() {
+        return Ok(ProgressBar::hidden());
+    }
+    let bar = ProgressBar::new(total).with_style(
+        ProgressStyle::with_template("{spinner} seeding {msg:7} [{bar:40}] {pos}/{len} rows ({per_sec}, {eta})")
+            .map_err(|err| CliError::Io(err.to_string()))?
+            .progress_chars("=> "),
+    );
+    bar.enable_steady_tick(Duration::from_millis(120));
+    Ok(bar)
+}
