@@ -34,6 +34,9 @@ mod dialect {
     pub const IMPORT_TABLE: &str = "CREATE TEMP TABLE import_rows (line BIGINT NOT NULL, brand TEXT NOT NULL, \
         weight_g BIGINT NOT NULL, location TEXT NOT NULL, quantity BIGINT NOT NULL, unit_price BIGINT NOT NULL, \
         currency TEXT NOT NULL) ON COMMIT DROP";
+    pub const IMPORT_INDEX: &str =
+        "CREATE INDEX import_rows_key ON import_rows (lower(brand), weight_g, lower(location), line)";
+    pub const IMPORT_SCAN: &str = "import_rows i";
     pub const IMPORT_KEY: &str = "lower(brand), weight_g, lower(location)";
     pub const IMPORT_MATCH: &str =
         "lower(s.brand) = lower(i.brand) AND s.weight_g = i.weight_g AND lower(s.location) = lower(i.location)";

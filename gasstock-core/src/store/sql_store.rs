@@ -1133,6 +1133,10 @@ macro_rules! impl_sql_store {
                     });
                     insert.build().execute(&mut *tx).await?;
                 }
+                // One sort of the staged keys serves the duplicate check, the tally's join and
+                // the upsert, which then walks the key index in order (2-4x faster than
+                // inserting in file order once the index outgrows the page cache).
+                sqlx::query(dialect::IMPORT_INDEX).execute(&mut *tx).await?;
                 if !dialect::IMPORT_ANALYZE.is_empty() {
                     sqlx::query(dialect::IMPORT_ANALYZE).execute(&mut *tx).await?;
                 }
@@ -1153,7 +1157,8 @@ macro_rules! impl_sql_store {
                      OR s.currency <> i.currency) THEN 1 ELSE 0 END), 0) AS BIGINT), \
                      CAST(COALESCE(SUM(CASE WHEN s.id IS NOT NULL AND s.quantity = i.quantity AND s.unit_price = i.unit_price \
                      AND s.currency = i.currency THEN 1 ELSE 0 END), 0) AS BIGINT) \
-                     FROM import_rows i LEFT JOIN stock_items s ON s.seller_id = $1 AND {}",
+                     FROM {} LEFT JOIN stock_items s ON s.seller_id = $1 AND {}",
+                    dialect::IMPORT_SCAN,
                     dialect::IMPORT_MATCH
                 ))
                 .bind(seller_id)
@@ -1168,10 +1173,11 @@ macro_rules! impl_sql_store {
                 sqlx::query(&format!(
                     "INSERT INTO stock_items (seller_id, brand, weight_g, location, quantity, unit_price, currency, created_at, updated_at) \
                      SELECT $1, brand, weight_g, location, quantity, unit_price, currency, $2, $2 FROM import_rows WHERE true \
-                     ON CONFLICT {} DO UPDATE SET quantity = excluded.quantity, unit_price = excluded.unit_price, \
+                     ORDER BY {} ON CONFLICT {} DO UPDATE SET quantity = excluded.quantity, unit_price = excluded.unit_price, \
                      currency = excluded.currency, updated_at = excluded.updated_at \
                      WHERE stock_items.quantity <> excluded.quantity OR stock_items.unit_price <> excluded.unit_price \
                      OR stock_items.currency <> excluded.currency",
+                    dialect::IMPORT_KEY,
                     dialect::STOCK_KEY
                 ))
                 .bind(seller_id)

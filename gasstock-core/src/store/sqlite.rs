@@ -29,6 +29,11 @@ mod dialect {
     pub const IMPORT_TABLE: &str = "CREATE TEMP TABLE import_rows (line INTEGER NOT NULL, \
         brand TEXT NOT NULL COLLATE NOCASE, weight_g INTEGER NOT NULL, location TEXT NOT NULL COLLATE NOCASE, \
         quantity INTEGER NOT NULL, unit_price INTEGER NOT NULL, currency TEXT NOT NULL)";
+    /// Covering, so that the tally and the upsert read the staged rows in key order
+    /// without touching the table.
+    pub const IMPORT_INDEX: &str =
+        "CREATE INDEX temp.import_rows_key ON import_rows (brand, weight_g, location, line, quantity, unit_price, currency)";
+    pub const IMPORT_SCAN: &str = "import_rows i INDEXED BY import_rows_key";
     pub const IMPORT_KEY: &str = "brand, weight_g, location";
     pub const IMPORT_MATCH: &str = "s.brand = i.brand AND s.weight_g = i.weight_g AND s.location = i.location";
     pub const IMPORT_ANALYZE: &str = "";

@@ -13,7 +13,8 @@ const HEADER: &str = "brand,weight,location,quantity,unit_price\n";
 async fn inventory(core: &Gasstock, seller: &Actor) -> Vec<(String, i64, String, i64, i64, String)> {
     let page = PageRequest::new(Some(1), Some(100)).unwrap();
     let mut items: Vec<StockItem> = core.seller_inventory(seller, page).await.unwrap().items;
-    items.sort_by_key(|i| i.id);
+    // By key: an import inserts in key order, not file order.
+    items.sort_by_key(|i| (i.brand.to_lowercase(), i.weight_kg.grams(), i.location.to_lowercase()));
     items
         .into_iter()
         .map(|i| (i.brand, i.weight_kg.grams(), i.location, i.quantity, i.unit_price, i.currency.to_string()))
@@ -46,8 +47,8 @@ async fn import_creates_updates_and_leaves_unchanged_rows() {
             inventory(&core, &c.seller).await,
             [
                 ("Jibu".into(), 12_000, "Kigali".into(), 10, 15_000, "RWF".into()),
-                ("Kgas".into(), 6_000, "Huye".into(), 0, 9_000, "RWF".into()),
                 ("Jibu".into(), 12_500, "Kigali".into(), 3, 16_000, "RWF".into()),
+                ("Kgas".into(), 6_000, "Huye".into(), 0, 9_000, "RWF".into()),
             ]
         );
 
@@ -68,7 +69,7 @@ async fn import_creates_updates_and_leaves_unchanged_rows() {
         assert_eq!(rows[0][1..], ["3", "1", "1", "1", "false", "true"]);
         let items = inventory(&core, &c.seller).await;
         assert_eq!(items.len(), 4, "keys match case-insensitively: {items:?}");
-        assert_eq!(items[1], ("Kgas".into(), 6_000, "Huye".into(), 4, 9_000, "RWF".into()));
+        assert_eq!(items[2], ("Kgas".into(), 6_000, "Huye".into(), 4, 9_000, "RWF".into()));
         assert_eq!(items[3], ("Meru".into(), 50_000, "Musanze".into(), 1, 80_000, "USD".into()));
 
         // The table summary names the counts.
