@@ -4,6 +4,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use gasstock_core::webhooks::WorkerConfig;
+
 /// Everything the server needs to run. [`Config::new`] gives the defaults of API.md.
 #[derive(Clone)]
 pub struct Config {
@@ -20,6 +22,14 @@ pub struct Config {
     /// Failed login attempts allowed per client address within `login_window` (429 after).
     pub login_attempts_per_client: u32,
     pub login_window: Duration,
+    /// How often a notification stream (`GET /notifications/stream`) looks for new
+    /// notifications in the database (changes by other instances or the CLI arrive this way).
+    pub stream_poll_interval: Duration,
+    /// Idle time after which a notification stream sends a `: keepalive` comment.
+    pub stream_heartbeat: Duration,
+    /// The webhook delivery worker started with the server; `None` runs none
+    /// (`GASSTOCK_WEBHOOKS=off`).
+    pub webhook_worker: Option<WorkerConfig>,
 }
 
 impl std::fmt::Debug for Config {
@@ -33,6 +43,9 @@ impl std::fmt::Debug for Config {
             .field("login_attempts_per_email", &self.login_attempts_per_email)
             .field("login_attempts_per_client", &self.login_attempts_per_client)
             .field("login_window", &self.login_window)
+            .field("stream_poll_interval", &self.stream_poll_interval)
+            .field("stream_heartbeat", &self.stream_heartbeat)
+            .field("webhook_worker", &self.webhook_worker)
             .finish()
     }
 }
@@ -40,6 +53,8 @@ impl std::fmt::Debug for Config {
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(3600);
 pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
+pub const DEFAULT_STREAM_POLL_INTERVAL: Duration = Duration::from_millis(500);
+pub const DEFAULT_STREAM_HEARTBEAT: Duration = Duration::from_secs(15);
 /// A secret shorter than this is refused in production (HS256 wants at least 256 bits).
 pub const MIN_SECRET_BYTES: usize = 32;
 
@@ -54,6 +69,9 @@ impl Config {
             login_attempts_per_email: 5,
             login_attempts_per_client: 30,
             login_window: Duration::from_secs(15 * 60),
+            stream_poll_interval: DEFAULT_STREAM_POLL_INTERVAL,
+            stream_heartbeat: DEFAULT_STREAM_HEARTBEAT,
+            webhook_worker: Some(WorkerConfig::default()),
         }
     }
 }

@@ -13,6 +13,7 @@ use warp::{Buf, Filter, Rejection, Reply};
 use crate::auth::Session;
 use crate::error::{self, render, ApiError};
 use crate::handlers as h;
+use crate::notifications as n;
 use crate::state::State;
 
 fn with_state(state: &State) -> impl Filter<Extract = (State,), Error = Infallible> + Clone {
@@ -222,7 +223,26 @@ pub fn api(state: &State) -> Route {
         .and(auth())
         .then(h::confirm_delivery);
 
-    let routes: [Route; 23] = [
+    let notifications =
+        warp::path!("api" / "v1" / "notifications").and(warp::get()).and(s()).and(auth()).and(query()).then(n::list);
+    let notification_read = warp::path!("api" / "v1" / "notifications" / i64 / "read")
+        .and(warp::post())
+        .and(s())
+        .and(auth())
+        .then(n::mark_read);
+    let notifications_read_all = warp::path!("api" / "v1" / "notifications" / "read-all")
+        .and(warp::post())
+        .and(s())
+        .and(auth())
+        .then(n::mark_all_read);
+    let notification_stream = warp::path!("api" / "v1" / "notifications" / "stream")
+        .and(warp::get())
+        .and(s())
+        .and(auth())
+        .and(warp::header::optional::<String>("last-event-id"))
+        .then(n::stream);
+
+    let routes: [Route; 27] = [
         healthz,
         readyz,
         spec,
@@ -246,6 +266,10 @@ pub fn api(state: &State) -> Route {
         pending_invoices.map(render).boxed(),
         decide_invoice.map(render).boxed(),
         confirm_delivery.map(render).boxed(),
+        notifications.map(render).boxed(),
+        notification_read.map(render).boxed(),
+        notifications_read_all.map(render).boxed(),
+        notification_stream.map(render).boxed(),
     ];
     routes.into_iter().reduce(|all, route| all.or(route).unify().boxed()).expect("at least one route")
 }

@@ -15,14 +15,16 @@ pub mod config;
 pub mod error;
 pub mod filters;
 pub mod handlers;
+pub mod notifications;
 pub mod openapi;
 pub mod state;
 pub mod throttle;
 
 use std::net::SocketAddr;
 
+use gasstock_core::webhooks::WebhookWorker;
 use gasstock_core::{AnyStore, Gasstock};
-use tokio::sync::oneshot;
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use config::Config;
@@ -35,15 +37,19 @@ pub enum StartError {
     Database(#[from] gasstock_core::Error),
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("cannot start the webhook worker: {0}")]
+    Webhooks(gasstock_core::Error),
 }
 
-/// A server accepting connections on `addr` until [`RunningServer::shutdown`] (or drop).
+/// A server accepting connections on `addr` until [`RunningServer::shutdown`] (or drop),
+/// with its webhook worker (unless the config turned it off).
 #[derive(Debug)]
 pub struct RunningServer {
     addr: SocketAddr,
     core: Gasstock,
-    shutdown: Option<oneshot::Sender<()>>,
+    shutdown: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
+    worker: Option<JoinHandle<()>>,
 }
 
 impl RunningServer {
@@ -62,22 +68,27 @@ impl RunningServer {
         &self.core
     }
 
-    /// Stops accepting connections, lets in-flight requests finish, then returns.
+    /// Whether a webhook worker runs in this server.
+    pub fn runs_webhook_worker(&self) -> bool {
+        self.worker.is_some()
+    }
+
+    /// Stops accepting connections, lets in-flight requests finish (notification streams
+    /// end), lets the webhook worker finish the deliveries it is making, then returns.
     pub async fn shutdown(mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
+        let _ = self.shutdown.send(true);
         if let Some(task) = self.task.take() {
             let _ = task.await;
+        }
+        if let Some(worker) = self.worker.take() {
+            let _ = worker.await;
         }
     }
 }
 
 impl Drop for RunningServer {
     fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
+        let _ = self.shutdown.send(true);
     }
 }
 
@@ -94,12 +105,23 @@ pub async fn start_with_core(config: Config, core: Gasstock) -> Result<RunningSe
         .await
         .map_err(|source| StartError::Bind { addr: config.bind, source })?;
     let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.bind, source })?;
-    let state = state::AppState::new(&config, core.clone());
+    let (tx, rx) = watch::channel(false);
+    let worker = match &config.webhook_worker {
+        Some(worker_config) => {
+            let worker = WebhookWorker::new(core.clone(), worker_config.clone()).map_err(StartError::Webhooks)?;
+            // Its own task: a slow or dead receiver holds up the worker, never a request.
+            Some(tokio::spawn(worker.run(stopped(rx.clone()))))
+        }
+        None => None,
+    };
+    let state = state::AppState::new(&config, core.clone(), rx.clone());
     let routes = filters::routes(&state);
-    let (tx, rx) = oneshot::channel::<()>();
-    let server = warp::serve(routes).incoming(listener).graceful(async move {
-        let _ = rx.await;
-    });
+    let server = warp::serve(routes).incoming(listener).graceful(stopped(rx));
     let task = tokio::spawn(server.run());
-    Ok(RunningServer { addr, core, shutdown: Some(tx), task: Some(task) })
+    Ok(RunningServer { addr, core, shutdown: tx, task: Some(task), worker })
+}
+
+/// Resolves once the shutdown flag is set (or its sender is gone).
+pub(crate) async fn stopped(mut shutdown: watch::Receiver<bool>) {
+    let _ = shutdown.wait_for(|stop| *stop).await;
 }

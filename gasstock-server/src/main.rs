@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
+use gasstock_core::webhooks::WorkerConfig;
 use gasstock_server::config::{self, resolve_jwt_secret, SecretSource};
 use gasstock_server::Config;
 
@@ -38,6 +39,33 @@ struct Args {
     /// `production` refuses to start without an explicit secret.
     #[arg(long = "env", env = "GASSTOCK_ENV", default_value = "development")]
     environment: String,
+
+    /// Run the webhook delivery worker in this instance (`on`/`off`). Any number of instances
+    /// may run one on the same PostgreSQL database: each delivery attempt is claimed once.
+    #[arg(long, env = "GASSTOCK_WEBHOOKS", default_value = "on", value_parser = clap::builder::BoolishValueParser::new(),
+          action = clap::ArgAction::Set)]
+    webhooks: bool,
+
+    /// How often the webhook worker looks for due deliveries, in milliseconds.
+    #[arg(long, env = "GASSTOCK_WEBHOOK_POLL_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(10..))]
+    webhook_poll_ms: u64,
+
+    /// Timeout of one webhook delivery, in seconds (at most 30).
+    #[arg(long, env = "GASSTOCK_WEBHOOK_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=30))]
+    webhook_timeout_secs: u64,
+
+    /// How long a failing webhook delivery is retried (exponential backoff) before it is
+    /// marked dead, in seconds.
+    #[arg(long, env = "GASSTOCK_WEBHOOK_RETRY_FOR_SECS", default_value_t = 86_400, value_parser = clap::value_parser!(u64).range(1..))]
+    webhook_retry_for_secs: u64,
+
+    /// How often each notification stream looks for new notifications, in milliseconds.
+    #[arg(long, env = "GASSTOCK_STREAM_POLL_MS", default_value_t = 500, value_parser = clap::value_parser!(u64).range(10..))]
+    stream_poll_ms: u64,
+
+    /// Idle seconds after which a notification stream sends a keepalive comment.
+    #[arg(long, env = "GASSTOCK_STREAM_HEARTBEAT_SECS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..))]
+    stream_heartbeat_secs: u64,
 
     /// Log filter (tracing EnvFilter syntax), e.g. `info` or `gasstock_server=debug`.
     #[arg(long, env = "GASSTOCK_LOG", default_value = "info")]
@@ -82,6 +110,17 @@ async fn main() -> ExitCode {
     let mut config = Config::new(args.database_url, secret);
     config.bind = args.bind;
     config.token_ttl = Duration::from_secs(args.token_ttl_secs);
+    config.stream_poll_interval = Duration::from_millis(args.stream_poll_ms);
+    config.stream_heartbeat = Duration::from_secs(args.stream_heartbeat_secs);
+    config.webhook_worker = args.webhooks.then(|| WorkerConfig {
+        poll_interval: Duration::from_millis(args.webhook_poll_ms),
+        request_timeout: Duration::from_secs(args.webhook_timeout_secs),
+        retry_for: Duration::from_secs(args.webhook_retry_for_secs),
+        ..WorkerConfig::default()
+    });
+    if config.webhook_worker.is_none() {
+        tracing::info!("GASSTOCK_WEBHOOKS=off: this instance delivers no webhooks");
+    }
     tracing::info!(database = %config::redact_url(&config.database_url), "opening the database");
 
     let server = match gasstock_server::start(config).await {

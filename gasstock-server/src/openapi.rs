@@ -45,6 +45,10 @@ use crate::handlers;
         handlers::pending_invoices,
         handlers::decide_invoice,
         handlers::confirm_delivery,
+        crate::notifications::list,
+        crate::notifications::mark_read,
+        crate::notifications::mark_all_read,
+        crate::notifications::stream,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
     modifiers(&BearerAuth),
@@ -53,6 +57,7 @@ use crate::handlers;
         (name = "buyer", description = "Browse stock, order, rate"),
         (name = "seller", description = "Stock, orders on it, invoices"),
         (name = "admin", description = "Approvals and delivery"),
+        (name = "notifications", description = "The signed-in user's notifications: feed, read marks, live stream (SSE)"),
         (name = "operations", description = "Health checks"),
     )
 )]

@@ -1,8 +1,10 @@
 //! What every request handler shares.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use gasstock_core::Gasstock;
+use tokio::sync::watch;
 
 use crate::auth::TokenKeys;
 use crate::config::Config;
@@ -14,12 +16,17 @@ pub struct AppState {
     pub keys: TokenKeys,
     pub throttle: LoginThrottle,
     pub body_limit: usize,
+    pub stream_poll_interval: Duration,
+    pub stream_heartbeat: Duration,
+    /// Turns `true` when the server shuts down: long-lived responses (notification streams)
+    /// end so that the graceful shutdown does not wait for them forever.
+    pub shutdown: watch::Receiver<bool>,
 }
 
 pub type State = Arc<AppState>;
 
 impl AppState {
-    pub fn new(config: &Config, core: Gasstock) -> State {
+    pub fn new(config: &Config, core: Gasstock, shutdown: watch::Receiver<bool>) -> State {
         Arc::new(AppState {
             core,
             keys: TokenKeys::new(&config.jwt_secret, config.token_ttl),
@@ -29,6 +36,9 @@ impl AppState {
                 config.login_window,
             ),
             body_limit: config.body_limit,
+            stream_poll_interval: config.stream_poll_interval.max(Duration::from_millis(10)),
+            stream_heartbeat: config.stream_heartbeat.max(Duration::from_millis(10)),
+            shutdown,
         })
     }
 }

@@ -8,7 +8,8 @@ use serde_json::Value;
 
 use crate::support::App;
 
-/// Every endpoint of API.md (plus `GET /orders/{id}/history`), as the OpenAPI document spells them.
+/// Every endpoint of API.md (plus `GET /orders/{id}/history` and the notification endpoints
+/// of issue 5), as the OpenAPI document spells them.
 const API_MD: &[(&str, &str)] = &[
     ("post", "/api/v1/register"),
     ("post", "/api/v1/login"),
@@ -33,6 +34,10 @@ const API_MD: &[(&str, &str)] = &[
     ("get", "/readyz"),
     ("get", "/api/v1/openapi.json"),
     ("get", "/docs"),
+    ("get", "/api/v1/notifications"),
+    ("post", "/api/v1/notifications/{id}/read"),
+    ("post", "/api/v1/notifications/read-all"),
+    ("get", "/api/v1/notifications/stream"),
 ];
 
 const METHODS: &[&str] = &["get", "post", "put", "patch", "delete"];
@@ -115,14 +120,27 @@ async fn the_document_lists_every_route_the_server_answers() {
         let needs_body = (method == "post" || method == "patch")
             && !path.ends_with("/cancel")
             && !path.ends_with("/confirm")
+            && !path.ends_with("/read")
+            && !path.ends_with("/read-all")
             && path != "/api/v1/logout";
         assert_eq!(op["requestBody"].is_object(), needs_body, "{method} {path} request body");
     }
     let schemes = &spec["components"]["securitySchemes"]["bearer"];
     assert_eq!((schemes["type"].as_str(), schemes["scheme"].as_str()), (Some("http"), Some("bearer")));
     let schemas = spec["components"]["schemas"].as_object().expect("schemas");
-    for name in ["ErrorBody", "User", "StockItem", "Order", "Invoice", "Payment", "Feedback", "Delivery", "OrderInput"]
-    {
+    for name in [
+        "ErrorBody",
+        "User",
+        "StockItem",
+        "Order",
+        "Invoice",
+        "Payment",
+        "Feedback",
+        "Delivery",
+        "OrderInput",
+        "Notification",
+        "MarkedRead",
+    ] {
         assert!(schemas.contains_key(name), "schema {name}");
     }
     let error = &schemas["ErrorBody"]["properties"]["error"];

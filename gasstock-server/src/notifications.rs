@@ -1,0 +1,224 @@
+//! The signed-in user's notifications: the feed, read marks, and a live Server-Sent Events
+//! stream. The stream polls the database (so a change made by another server instance or by
+//! the CLI arrives too), replays what a reconnecting client missed after its
+//! `Last-Event-ID`, and sends a `: keepalive` comment when idle.
+
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::time::Duration;
+
+use gasstock_core::models::Paged;
+use gasstock_core::notifications::Notification;
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use utoipa::{IntoParams, ToSchema};
+use warp::http::StatusCode;
+use warp::sse::Event;
+use warp::Reply;
+
+use crate::auth::Session;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::state::State;
+
+/// `GET /notifications` filters.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct NotificationsQuery {
+    /// `true`: only the unread ones (`true` or `false`, else 400).
+    pub unread: Option<bool>,
+    /// From 1 (default 1).
+    pub page: Option<i64>,
+    /// From 1 to 100 (default 20).
+    pub per_page: Option<i64>,
+}
+
+/// `POST /notifications/read-all`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MarkedRead {
+    /// How many notifications were unread and are now read.
+    pub marked: u64,
+}
+
+/// The caller's own notifications, newest first.
+#[utoipa::path(get, path = "/api/v1/notifications", tag = "notifications", params(NotificationsQuery),
+    security(("bearer" = [])), responses(
+        (status = 200, body = Paged<Notification>),
+        (status = 400, description = "unknown or malformed query parameter", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 422, description = "bad page or per_page", body = ErrorBody),
+    ))]
+pub async fn list(state: State, session: Session, query: NotificationsQuery) -> ApiResult {
+    let page = gasstock_core::commands::PageRequest::new(query.page, query.per_page)?;
+    let found = state.core.notifications(&session.actor, query.unread.unwrap_or(false), page).await?;
+    Ok(warp::reply::json(&found).into_response())
+}
+
+/// Marks one of the caller's notifications read (again: the first reading time is kept).
+#[utoipa::path(post, path = "/api/v1/notifications/{id}/read", tag = "notifications",
+    params(("id" = i64, Path, description = "notification id")), security(("bearer" = [])), responses(
+        (status = 200, description = "the notification, with `read_at`", body = Notification),
+        (status = 401, body = ErrorBody),
+        (status = 404, description = "no such notification among the caller's", body = ErrorBody),
+    ))]
+pub async fn mark_read(id: i64, state: State, session: Session) -> ApiResult {
+    let notification = state.core.mark_notification_read(&session.actor, id).await?;
+    Ok(warp::reply::json(&notification).into_response())
+}
+
+/// Marks all of the caller's notifications read.
+#[utoipa::path(post, path = "/api/v1/notifications/read-all", tag = "notifications", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "how many were marked (0 when none was unread)", body = MarkedRead),
+        (status = 401, body = ErrorBody),
+    ))]
+pub async fn mark_all_read(state: State, session: Session) -> ApiResult {
+    let marked = state.core.mark_all_notifications_read(&session.actor).await?;
+    Ok(warp::reply::with_status(warp::reply::json(&MarkedRead { marked }), StatusCode::OK).into_response())
+}
+
+/// How long a notification id stays "recent": one with a lower id that commits later than it
+/// (concurrent transactions on PostgreSQL) is still found and sent within this window.
+const LATE_COMMIT_WINDOW: Duration = Duration::from_secs(10);
+/// Notifications read per query.
+const BATCH: i64 = 500;
+
+/// Live notifications of the signed-in user as Server-Sent Events.
+///
+/// Each event has `id:` = the notification id, `event:` = its type (`order.approved`, ...)
+/// and `data:` = the notification as JSON. With a `Last-Event-ID` header the stream first
+/// replays, in order, every notification after that id, then continues live; without one it
+/// starts after the user's newest notification. Idle streams get a `: keepalive` comment
+/// (every 15 s by default). The stream ends when the token expires or is revoked, and when
+/// the server shuts down; clients reconnect with `Last-Event-ID` and miss nothing.
+///
+/// In the rare case where a notification commits after one with a higher id was already
+/// sent (concurrent transactions on PostgreSQL), it is still sent, without an `id:` line,
+/// so that the client's last event id never goes backwards and a reconnection repeats
+/// nothing.
+#[utoipa::path(get, path = "/api/v1/notifications/stream", tag = "notifications", security(("bearer" = [])),
+    params(("Last-Event-ID" = Option<i64>, Header,
+        description = "the last notification id received: replay everything after it first")),
+    responses(
+        (status = 200, description = "`text/event-stream`: one event per notification \
+            (`id:` notification id, `event:` type, `data:` the notification as JSON), and `: keepalive` comments",
+            content_type = "text/event-stream", body = Notification),
+        (status = 400, description = "Last-Event-ID is not a non-negative integer", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+    ))]
+pub async fn stream(state: State, session: Session, last_event_id: Option<String>) -> ApiResult {
+    let start = match last_event_id.as_deref().map(str::trim) {
+        None | Some("") => state.core.last_notification_id(&session.actor).await?,
+        Some(text) => text.parse::<i64>().ok().filter(|id| *id >= 0).ok_or_else(|| {
+            ApiError::bad_request("invalid_header", "Last-Event-ID must be a notification id (a non-negative integer)")
+                .with_details(serde_json::json!({ "header": "Last-Event-ID" }))
+        })?,
+    };
+    let (tx, mut rx) = mpsc::channel::<Event>(64);
+    tokio::spawn(produce(state, session, start, tx));
+    let events = futures::stream::poll_fn(move |cx| rx.poll_recv(cx).map(|event| event.map(Ok::<_, Infallible>)));
+    let mut response = warp::sse::reply(events).into_response();
+    // Ask reverse proxies (nginx) not to buffer the stream.
+    response.headers_mut().insert("x-accel-buffering", warp::http::HeaderValue::from_static("no"));
+    Ok(response)
+}
+
+/// Feeds one stream until the client goes away, the token expires or is revoked, or the
+/// server shuts down.
+async fn produce(state: State, session: Session, start: i64, tx: mpsc::Sender<Event>) {
+    let actor = session.actor;
+    let mut shutdown = state.shutdown.clone();
+    let expires = chrono::DateTime::from_timestamp(session.claims.exp, 0)
+        .map(|at| (at - chrono::Utc::now()).to_std().unwrap_or(Duration::ZERO))
+        .map(|left| Instant::now() + left)
+        .unwrap_or_else(Instant::now);
+    // The highest id sent (or replayed from); what the client's Last-Event-ID is.
+    let mut cursor = start;
+    // Below this id everything has been seen; ids above it that were sent, and when.
+    let mut settled = start;
+    let mut recent: BTreeMap<i64, Instant> = BTreeMap::new();
+    let mut last_write = Instant::now();
+    let mut next_poll = Instant::now();
+    loop {
+        if *shutdown.borrow() {
+            return;
+        }
+        let now = Instant::now();
+        if now >= next_poll {
+            next_poll = now + state.stream_poll_interval;
+            loop {
+                let found = match state.core.notifications_after(&actor, settled, BATCH).await {
+                    Ok(found) => found,
+                    Err(err) => {
+                        tracing::warn!(%err, user_id = actor.user_id, "notification stream: cannot read notifications");
+                        break;
+                    }
+                };
+                let full = found.len() as i64 == BATCH;
+                let last_seen = found.last().map(|n| n.id);
+                for notification in found {
+                    if recent.contains_key(&notification.id) {
+                        continue;
+                    }
+                    let late = notification.id <= cursor;
+                    let Some(event) = event_for(&notification, !late) else { continue };
+                    if tx.send(event).await.is_err() {
+                        return;
+                    }
+                    recent.insert(notification.id, Instant::now());
+                    cursor = cursor.max(notification.id);
+                    last_write = Instant::now();
+                }
+                if !full {
+                    break;
+                }
+                // A long replay: the next batch starts after this one.
+                if let Some(id) = last_seen {
+                    settled = settled.max(id);
+                }
+            }
+            // Ids sent long enough ago settle: nothing below them can still appear.
+            let horizon = Instant::now().checked_sub(LATE_COMMIT_WINDOW);
+            let old: Vec<i64> = recent
+                .iter()
+                .filter(|(_, at)| horizon.is_some_and(|horizon| **at <= horizon))
+                .map(|(id, _)| *id)
+                .collect();
+            if let Some(max_old) = old.iter().max() {
+                settled = settled.max(*max_old);
+            }
+            recent.retain(|id, _| *id > settled);
+        }
+        if last_write + state.stream_heartbeat <= Instant::now() {
+            if tx.send(Event::default().comment(" keepalive")).await.is_err() {
+                return;
+            }
+            last_write = Instant::now();
+            match state.core.is_token_revoked(&session.claims.jti).await {
+                Ok(true) => return,
+                Ok(false) => {}
+                Err(err) => tracing::warn!(%err, "notification stream: cannot check the token"),
+            }
+        }
+        let wake = next_poll.min(last_write + state.stream_heartbeat);
+        tokio::select! {
+            _ = tokio::time::sleep_until(wake) => {}
+            _ = tokio::time::sleep_until(expires) => return,
+            _ = tx.closed() => return,
+            changed = shutdown.changed() => if changed.is_err() { return },
+        }
+    }
+}
+
+fn event_for(notification: &Notification, with_id: bool) -> Option<Event> {
+    let event = Event::default().event(notification.event.clone());
+    let event = match event.json_data(notification) {
+        Ok(event) => event,
+        Err(err) => {
+            tracing::error!(%err, id = notification.id, "cannot serialize a notification");
+            return None;
+        }
+    };
+    Some(if with_id { event.id(notification.id.to_string()) } else { event })
+}
