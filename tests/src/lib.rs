@@ -192,6 +192,18 @@ pub mod fixtures {
         InvoiceInput { order_id, delivery_fee, notes: None }
     }
 
+    /// The statuses an order went through, from its status events, oldest first.
+    pub async fn order_path<S: Store>(store: &S, order_id: i64) -> Vec<gasstock_core::domain::OrderStatus> {
+        store
+            .order_events(order_id)
+            .await
+            .expect("order events")
+            .iter()
+            .filter(|event| event.entity == "order")
+            .map(|event| event.to_status.parse().expect("a known status"))
+            .collect()
+    }
+
     /// Everyone a workflow test needs.
     #[derive(Debug, Clone, Copy)]
     pub struct Cast {
@@ -225,6 +237,18 @@ pub struct PaymentFacts {
     pub delivery_fee: i64,
     pub order_total: i64,
     pub order_status: String,
+}
+
+impl PaymentFacts {
+    /// Panics unless this is the one payment of a delivered order, equal to its approved
+    /// invoice, which is the order total plus the delivery fee.
+    pub fn assert_consistent(&self) {
+        assert_eq!(self.payments, 1, "more than one payment for order {}", self.order_id);
+        assert_eq!(self.order_status, "delivered", "payment for an undelivered order: {self:?}");
+        assert_eq!(self.invoice_status, "approved", "{self:?}");
+        assert_eq!(self.payment_amount, self.invoice_amount, "{self:?}");
+        assert_eq!(self.invoice_amount, self.order_total + self.delivery_fee, "{self:?}");
+    }
 }
 
 impl TestDb {

@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use gasstock_core::commands::{FeedbackInput, PageRequest, StockFilter};
 use gasstock_core::domain::{is_legal_order_path, OrderStatus, Role};
 use gasstock_core::{Actor, Error, Gasstock, Store};
-use gasstock_tests::fixtures::{approve, invoice, order_input, reject, stock_input, user};
-use gasstock_tests::{Backend, TestDb};
+use gasstock_tests::fixtures::{approve, invoice, order_input, order_path, reject, stock_input, user};
+use gasstock_tests::{Backend, PaymentFacts, TestDb};
 use proptest::prelude::*;
 
 #[derive(Debug, Clone)]
@@ -259,14 +259,7 @@ impl World {
             }
             let model = self.orders.iter().find(|m| m.id == order.id).expect("order in model");
             assert_eq!(order.status, model.status, "order {}", order.id);
-            let path: Vec<OrderStatus> = store
-                .order_events(order.id)
-                .await
-                .unwrap()
-                .iter()
-                .filter(|e| e.entity == "order")
-                .map(|e| e.to_status.parse().unwrap())
-                .collect();
+            let path = order_path(store, order.id).await;
             assert!(is_legal_order_path(&path), "order {} took an illegal path {path:?}", order.id);
             assert_eq!(path.last(), Some(&order.status), "the last event is the current status");
         }
@@ -283,13 +276,7 @@ impl World {
         }
 
         let payments = db.payment_facts().await;
-        for fact in &payments {
-            assert_eq!(fact.payments, 1, "more than one payment for order {}", fact.order_id);
-            assert_eq!(fact.order_status, "delivered");
-            assert_eq!(fact.invoice_status, "approved");
-            assert_eq!(fact.payment_amount, fact.invoice_amount);
-            assert_eq!(fact.invoice_amount, fact.order_total + fact.delivery_fee);
-        }
+        payments.iter().for_each(PaymentFacts::assert_consistent);
         let delivered = self.orders.iter().filter(|o| o.status == OrderStatus::Delivered).count();
         assert_eq!(payments.len(), delivered, "one payment per delivered order");
     }

@@ -1,12 +1,7 @@
 use gasstock_core::domain::{is_legal_order_path, InvoiceStatus, OrderStatus, PaymentStatus};
-use gasstock_core::models::StatusEvent;
 use gasstock_core::{Error, Store};
-use gasstock_tests::fixtures::{approve, cast, invoice, order, order_input, reject, stock, stock_input};
+use gasstock_tests::fixtures::{approve, cast, invoice, order, order_input, order_path, reject, stock, stock_input};
 use gasstock_tests::for_each_backend;
-
-fn order_path(events: &[StatusEvent]) -> Vec<OrderStatus> {
-    events.iter().filter(|e| e.entity == "order").map(|e| e.to_status.parse().unwrap()).collect()
-}
 
 fn conflict_code(err: &Error) -> &'static str {
     match err {
@@ -63,7 +58,7 @@ async fn the_whole_story_from_order_to_payment_and_feedback() {
         assert_eq!((rating.count, rating.average), (1, Some(4.0)));
 
         let history = core.order_history(&c.buyer, placed.id).await.unwrap();
-        let path = order_path(&history);
+        let path = order_path(core.store(), placed.id).await;
         assert_eq!(path, [OrderStatus::Pending, OrderStatus::Approved, OrderStatus::Invoiced, OrderStatus::Delivered]);
         assert!(is_legal_order_path(&path));
         assert!(history.iter().any(|e| e.entity == "payment" && e.to_status == "released"));
@@ -212,7 +207,7 @@ async fn illegal_transitions_are_conflicts() {
         let bad_rating = gasstock_core::commands::FeedbackInput { rating: 6, ..feedback };
         assert!(matches!(core.leave_feedback(&c.buyer, &bad_rating).await, Err(Error::Invalid { .. })));
 
-        let path = order_path(&core.order_history(&c.admin, placed.id).await.unwrap());
+        let path = order_path(core.store(), placed.id).await;
         assert!(is_legal_order_path(&path), "{path:?}");
         assert_eq!(path.len(), 6, "pending, approved, invoiced, approved, invoiced, delivered");
 

@@ -1,9 +1,9 @@
 use gasstock_core::commands::{PageRequest, StockQuery};
-use gasstock_core::domain::{is_legal_order_path, OrderStatus};
+use gasstock_core::domain::is_legal_order_path;
 use gasstock_core::seed::SeedPlan;
 use gasstock_core::Store;
-use gasstock_tests::fixtures::{cast, order};
-use gasstock_tests::for_each_backend;
+use gasstock_tests::fixtures::{cast, order, order_path};
+use gasstock_tests::{for_each_backend, PaymentFacts};
 
 fn plan(orders: u32) -> SeedPlan {
     SeedPlan { sellers: 4, buyers: 10, items: 60, orders, password: "seed-password".into(), seed: 42 }
@@ -23,26 +23,14 @@ async fn seeding_writes_a_consistent_data_set_and_the_app_keeps_working() {
         // Payments: one per delivered order, equal to the approved invoice.
         let facts = db.payment_facts().await;
         assert_eq!(facts.len() as u64, summary.payments);
-        assert!(facts.iter().all(|f| f.payments == 1
-            && f.order_status == "delivered"
-            && f.invoice_status == "approved"
-            && f.payment_amount == f.invoice_amount
-            && f.invoice_amount == f.order_total + f.delivery_fee));
+        facts.iter().for_each(PaymentFacts::assert_consistent);
 
         // A sample of orders took legal paths.
         let all =
             core.store().list_orders(Default::default(), PageRequest::new(Some(7), Some(100)).unwrap()).await.unwrap();
         assert_eq!(all.total, 25_000);
         for seeded in &all.items {
-            let path: Vec<OrderStatus> = core
-                .store()
-                .order_events(seeded.id)
-                .await
-                .unwrap()
-                .iter()
-                .filter(|e| e.entity == "order")
-                .map(|e| e.to_status.parse().unwrap())
-                .collect();
+            let path = order_path(core.store(), seeded.id).await;
             assert!(is_legal_order_path(&path) && path.last() == Some(&seeded.status), "{path:?}");
         }
 
