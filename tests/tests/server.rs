@@ -9,8 +9,12 @@ mod input;
 mod lifecycle;
 #[path = "server/logging.rs"]
 mod logging;
+#[path = "server/notifications.rs"]
+mod notifications;
 #[path = "server/openapi.rs"]
 mod openapi;
+#[path = "server/sse_client.rs"]
+mod sse_client;
 #[path = "server/story.rs"]
 mod story;
 #[path = "server/support.rs"]
