@@ -297,3 +297,92 @@ async fn bad_database_urls_and_help() {
 pub fn five_stars(order_id: i64) -> FeedbackInput {
     FeedbackInput { order_id, rating: 5, comment: None }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_approval_by_the_cli_is_seen_by_the_running_server_at_once() {
+    use serde_json::{json, Value};
+    for_each_backend(|db| async move {
+        let mut config =
+            gasstock_server::Config::new(db.url.clone(), b"cli test secret: 32 bytes or more, HS256".to_vec());
+        config.bind = "127.0.0.1:0".parse().unwrap();
+        let server = gasstock_server::start(config).await.expect("server starts");
+        let http = reqwest::Client::new();
+        let api = |path: &str| format!("{}/api/v1{path}", server.url());
+        let call = |method: reqwest::Method, path: String, token: Option<String>, body: Option<Value>| {
+            let mut request = http.request(method, path);
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
+            }
+            if let Some(body) = body {
+                request = request.json(&body);
+            }
+            async move {
+                let response = request.send().await.expect("request");
+                let status = response.status().as_u16();
+                (status, response.json::<Value>().await.unwrap_or(Value::Null))
+            }
+        };
+        let password = "correct horse battery";
+        let login = |email: &'static str| {
+            let call = &call;
+            let api = &api;
+            async move {
+                let (status, body) = call(
+                    reqwest::Method::POST,
+                    api("/login"),
+                    None,
+                    Some(json!({"email": email, "password": password})),
+                )
+                .await;
+                assert_eq!(status, 200, "login {email}: {body}");
+                body["token"].as_str().unwrap().to_owned()
+            }
+        };
+        for (email, role) in [("buyer@example.rw", "buyer"), ("seller@example.rw", "seller")] {
+            let body = json!({"email": email, "password": password, "name": role, "role": role});
+            let (status, reply) = call(reqwest::Method::POST, api("/register"), None, Some(body)).await;
+            assert_eq!(status, 201, "{reply}");
+        }
+        gasstock(
+            &db,
+            None,
+            &["users", "create-admin", "--email", ADMIN, "--password-stdin"],
+            Some(b"correct horse battery\n"),
+        )
+        .expect_code(0);
+        let (buyer, seller, admin) =
+            (login("buyer@example.rw").await, login("seller@example.rw").await, login(ADMIN).await);
+        let item = json!({"brand": "Jibu", "weight": "12kg", "location": "Kigali", "quantity": 5, "unit_price": 15000});
+        let (status, item) = call(reqwest::Method::POST, api("/seller/inventory"), Some(seller), Some(item)).await;
+        assert_eq!(status, 201, "{item}");
+        let (status, placed) = call(
+            reqwest::Method::POST,
+            api("/orders"),
+            Some(buyer.clone()),
+            Some(json!({"inventory_id": item["id"], "quantity": 2})),
+        )
+        .await;
+        assert_eq!(status, 201, "{placed}");
+        let id = placed["id"].as_i64().unwrap();
+        let (_, pending) = call(reqwest::Method::GET, api("/admin/orders/pending"), Some(admin.clone()), None).await;
+        assert_eq!(pending["total"], 1);
+
+        gasstock(&db, Some(ADMIN), &["orders", "approve", &id.to_string()], None).expect_code(0);
+
+        let (status, seen) = call(reqwest::Method::GET, api(&format!("/orders/{id}")), Some(buyer), None).await;
+        assert_eq!((status, seen["status"].as_str()), (200, Some("approved")), "{seen}");
+        let (_, pending) = call(reqwest::Method::GET, api("/admin/orders/pending"), Some(admin.clone()), None).await;
+        assert_eq!(pending["total"], 0);
+        // And the server's own approval attempt now meets the CLI's: approving twice is a 409.
+        let (status, _) = call(
+            reqwest::Method::PATCH,
+            api(&format!("/admin/orders/{id}/approve")),
+            Some(admin),
+            Some(json!({"approve": true})),
+        )
+        .await;
+        assert_eq!(status, 409);
+        server.shutdown().await;
+    })
+    .await;
+}
