@@ -76,6 +76,11 @@ fn write_csv(out: &mut impl Write, listing: &Listing) -> std::io::Result<()> {
 fn table(listing: &Listing) -> Table {
     let mut table = Table::new();
     table.load_style(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
+    // A terminal that reports no sensible width (some ptys say 0) would squeeze every column
+    // to one character: print full width instead.
+    if table.width().is_some_and(|width| width < 40) {
+        table.set_content_arrangement(ContentArrangement::Disabled);
+    }
     table.set_header(listing.columns.iter().copied());
     for row in listing.rows.iter().chain(&listing.footer) {
         table.add_row(row);
