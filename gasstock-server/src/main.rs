@@ -180,4 +180,18 @@ mod tests {
         use clap::CommandFactory;
         Args::command().debug_assert();
     }
+
+    #[test]
+    fn webhooks_and_streams_are_configurable() {
+        let defaults = Args::try_parse_from(["gasstock-server"]).unwrap();
+        assert!(defaults.webhooks, "webhooks are delivered by default");
+        assert_eq!((defaults.stream_poll_ms, defaults.stream_heartbeat_secs), (500, 15));
+        for off in ["off", "false", "0", "no"] {
+            let args = Args::try_parse_from(["gasstock-server", "--webhooks", off]).unwrap();
+            assert!(!args.webhooks, "{off}");
+        }
+        assert!(Args::try_parse_from(["gasstock-server", "--webhooks", "sometimes"]).is_err());
+        assert!(Args::try_parse_from(["gasstock-server", "--webhook-timeout-secs", "31"]).is_err(), "bounded");
+        assert!(Args::try_parse_from(["gasstock-server", "--webhook-timeout-secs", "0"]).is_err());
+    }
 }

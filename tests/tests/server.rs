@@ -21,3 +21,5 @@ mod story;
 mod support;
 #[path = "server/tokens.rs"]
 mod tokens;
+#[path = "server/webhooks.rs"]
+mod webhooks;
