@@ -6,6 +6,7 @@ mod completions;
 mod context;
 mod delivery;
 mod error;
+mod history;
 mod invoices;
 mod orders;
 mod output;
@@ -13,6 +14,7 @@ mod report;
 mod seed;
 mod stock;
 mod users;
+mod webhooks;
 
 use std::process::ExitCode;
 
@@ -63,6 +65,9 @@ pub enum Command {
     Report(report::ReportCommand),
     /// Generate a realistic data set (demos, benchmarks): accounts, stock, a year of orders.
     Seed(seed::SeedArgs),
+    /// Webhooks for integrations: subscribe URLs to status events, see their deliveries.
+    #[command(subcommand)]
+    Webhooks(webhooks::WebhooksCommand),
     /// Print a shell completion script.
     Completions(completions::CompletionsArgs),
 }
@@ -93,6 +98,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
             Command::Stock(command) => stock::run(&ctx, command).await,
             Command::Report(command) => report::run(&ctx, command).await,
             Command::Seed(args) => seed::run(&ctx, args).await,
+            Command::Webhooks(command) => webhooks::run(&ctx, command).await,
             Command::Completions(_) => Ok(()),
         };
         ctx.close().await;

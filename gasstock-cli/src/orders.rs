@@ -14,6 +14,8 @@ pub enum OrdersCommand {
     Pending,
     /// One order and its status history.
     Show(IdArgs),
+    /// The order's status changes (who, when, from, to, reason), oldest first.
+    History(IdArgs),
     /// Approve a pending order.
     Approve(ApproveArgs),
     /// Reject a pending order (its stock goes back).
@@ -48,6 +50,7 @@ pub async fn run(ctx: &Context, command: OrdersCommand) -> Result<(), CliError> 
             let orders = all_pages(|page| ctx.core.pending_orders(&actor, page)).await?;
             emit(ctx.format, &orders, &orders_listing(&orders))
         }
+        OrdersCommand::History(args) => crate::history::run(ctx, &actor, args.id).await,
         OrdersCommand::Show(args) => {
             let order = ctx.core.order(&actor, args.id).await?;
             let events = ctx.core.order_history(&actor, args.id).await?;
@@ -127,7 +130,7 @@ pub fn orders_listing(orders: &[Order]) -> Listing {
     listing
 }
 
-fn events_listing(events: &[StatusEvent]) -> Listing {
+pub fn events_listing(events: &[StatusEvent]) -> Listing {
     let mut listing = Listing::new(&["at", "entity", "entity_id", "from", "to", "actor_id", "reason"]);
     for event in events {
         listing.row(vec![

@@ -1,0 +1,199 @@
+//! `gasstock webhooks add | list | remove | deliveries`: subscriptions of integrations (SMS
+//! gateway, mobile money, dashboards) to status events, and how their deliveries went. The
+//! running server delivers them (signed, retried with backoff); this only manages them.
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use clap::{Args, Subcommand};
+use gasstock_core::commands::PageRequest;
+use gasstock_core::webhooks::{Webhook, WebhookDelivery};
+
+use crate::context::Context;
+use crate::error::CliError;
+use crate::output::{emit, opt, time, Listing};
+
+#[derive(Debug, Subcommand)]
+pub enum WebhooksCommand {
+    /// Subscribe a URL to event types; prints the webhook's id and its generated signing secret.
+    Add(AddArgs),
+    /// Subscribed URLs, oldest first (secrets masked unless --show-secrets).
+    List(ListArgs),
+    /// Remove a webhook and its delivery log (asks, or pass --yes).
+    Remove(RemoveArgs),
+    /// Deliveries, newest first: status, attempts, last error.
+    Deliveries(DeliveriesArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// Where to POST the events: an http:// or https:// URL.
+    pub url: String,
+    /// Event types, comma-separated or repeated: order.created, order.approved, order.rejected,
+    /// order.cancelled, order.invoiced, order.delivered, invoice.submitted, invoice.approved,
+    /// invoice.rejected, payment.released, or * for all.
+    #[arg(long, required = true, value_name = "TYPES")]
+    pub events: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Print the full signing secrets.
+    #[arg(long)]
+    pub show_secrets: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RemoveArgs {
+    pub id: i64,
+    /// Do not ask for confirmation (required when stdin is not a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DeliveriesArgs {
+    /// Only this webhook's deliveries.
+    #[arg(long, value_name = "ID")]
+    pub webhook: Option<i64>,
+    /// At most this many (newest first).
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub limit: u32,
+}
+
+pub async fn run(ctx: &Context, command: WebhooksCommand) -> Result<(), CliError> {
+    let actor = ctx.admin().await?;
+    match command {
+        WebhooksCommand::Add(args) => {
+            let hook = ctx.core.add_webhook(&actor, &args.url, &args.events).await?;
+            emit(ctx.format, &hook, &webhooks_listing(std::slice::from_ref(&hook)))?;
+            if ctx.format == crate::output::Format::Table {
+                eprintln!(
+                    "Keep the secret: receivers verify the Gasstock-Signature header with it \
+                     (HMAC-SHA256 of \"<t>.<body>\")."
+                );
+            }
+            Ok(())
+        }
+        WebhooksCommand::List(args) => {
+            let hooks = ctx.core.webhooks(&actor).await?;
+            let shown: Vec<Webhook> = hooks
+                .into_iter()
+                .map(|hook| if args.show_secrets { hook } else { Webhook { secret: mask(&hook.secret), ..hook } })
+                .collect();
+            emit(ctx.format, &shown, &webhooks_listing(&shown))
+        }
+        WebhooksCommand::Remove(args) => {
+            if !args.yes {
+                let hooks = ctx.core.webhooks(&actor).await?;
+                let hook = hooks.iter().find(|hook| hook.id == args.id);
+                let what = match hook {
+                    Some(hook) => format!("webhook {} ({}, events {})", hook.id, hook.url, hook.events),
+                    // The core answers "not found" below.
+                    None => format!("webhook {}", args.id),
+                };
+                if hook.is_some() && !confirm(&format!("Remove {what} and its delivery log?"))? {
+                    return Err(CliError::Usage("not removed: confirm, or pass --yes".into()));
+                }
+            }
+            ctx.core.remove_webhook(&actor, args.id).await?;
+            let json = serde_json::json!({ "removed": args.id });
+            let mut listing = Listing::new(&["removed"]);
+            listing.row(vec![args.id.to_string()]);
+            emit(ctx.format, &json, &listing)
+        }
+        WebhooksCommand::Deliveries(args) => {
+            let limit = args.limit as usize;
+            let mut deliveries = Vec::new();
+            for page in 1.. {
+                let request = PageRequest::new(Some(page), Some(i64::from(PageRequest::MAX_PER_PAGE)))?;
+                let found = ctx.core.webhook_deliveries(&actor, args.webhook, request).await?;
+                let done = found.items.len() < request.per_page as usize;
+                deliveries.extend(found.items);
+                if done || deliveries.len() >= limit || deliveries.len() as i64 >= found.total {
+                    break;
+                }
+            }
+            deliveries.truncate(limit);
+            emit(ctx.format, &deliveries, &deliveries_listing(&deliveries))
+        }
+    }
+}
+
+/// Asks on the terminal; without one, refuses (the caller must pass --yes).
+fn confirm(question: &str) -> Result<bool, CliError> {
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        return Err(CliError::Usage(format!("{question} Pass --yes to confirm (stdin is not a terminal).")));
+    }
+    eprint!("{question} [y/N] ");
+    std::io::stderr().flush().map_err(|err| CliError::Io(err.to_string()))?;
+    let mut answer = String::new();
+    stdin.lock().read_line(&mut answer).map_err(|err| CliError::Io(format!("cannot read the answer: {err}")))?;
+    Ok(matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes"))
+}
+
+/// `whsec_ab…ef12`: enough to tell secrets apart.
+fn mask(secret: &str) -> String {
+    let keep = 4;
+    if secret.len() <= "whsec_".len() + 2 * keep {
+        return "…".into();
+    }
+    let start = secret.strip_prefix("whsec_").map_or(0, |_| "whsec_".len());
+    format!("{}{}…{}", &secret[..start], &secret[start..start + keep], &secret[secret.len() - keep..])
+}
+
+fn webhooks_listing(hooks: &[Webhook]) -> Listing {
+    let mut listing = Listing::new(&["id", "url", "events", "secret", "created_at"]);
+    for hook in hooks {
+        listing.row(vec![
+            hook.id.to_string(),
+            hook.url.clone(),
+            hook.events.clone(),
+            hook.secret.clone(),
+            time(&hook.created_at),
+        ]);
+    }
+    listing
+}
+
+fn deliveries_listing(deliveries: &[WebhookDelivery]) -> Listing {
+    let mut listing = Listing::new(&[
+        "id",
+        "webhook_id",
+        "event_id",
+        "event",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+        "created_at",
+        "finished_at",
+    ]);
+    for delivery in deliveries {
+        listing.row(vec![
+            delivery.id.to_string(),
+            delivery.webhook_id.to_string(),
+            delivery.event_id.to_string(),
+            delivery.event.clone(),
+            delivery.status.clone(),
+            delivery.attempts.to_string(),
+            if delivery.status == "pending" { time(&delivery.next_attempt_at) } else { String::new() },
+            opt(delivery.last_error.as_ref()),
+            time(&delivery.created_at),
+            opt(delivery.finished_at.as_ref().map(time)),
+        ]);
+    }
+    listing
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mask;
+
+    #[test]
+    fn secrets_are_masked_but_distinguishable() {
+        let secret = format!("whsec_{}", "0123456789abcdef".repeat(4));
+        assert_eq!(mask(&secret), "whsec_0123…cdef");
+        assert_eq!(mask("short"), "…");
+    }
+}
