@@ -22,3 +22,7 @@ mod import;
 mod reports;
 #[path = "cli/seed.rs"]
 mod seed;
+#[path = "server/sse_client.rs"]
+mod sse_client;
+#[path = "cli/webhooks.rs"]
+mod webhooks;
