@@ -8,7 +8,7 @@
 #
 #   scripts/bench-import.sh                    # SQLite in a temp folder
 #   ROWS=200000 scripts/bench-import.sh
-#   DATABASE_URL=postgres://postgres@127.0.0.1:55432/gasstock_bench scripts/bench-import.sh
+#   DATABASE_URL=postgres://postgres@127.0.0.1:55432/gasstock_import_bench scripts/bench-import.sh
 #
 # Needs /usr/bin/time (GNU), awk, and sqlite3 or psql to create the seller account (the CLI
 # creates admins only; sellers register through the API).
