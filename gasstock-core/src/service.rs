@@ -140,6 +140,11 @@ impl<S: Store> Gasstock<S> {
         self.store.is_token_revoked(jti).await
     }
 
+    /// Every revoked, unexpired token id: one statement, for a cache of revocations.
+    pub async fn revoked_token_ids(&self) -> Result<Vec<String>> {
+        self.store.revoked_token_ids().await
+    }
+
     pub async fn ready(&self) -> Result<()> {
         self.store.ping().await
     }

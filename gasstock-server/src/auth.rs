@@ -1,7 +1,11 @@
 //! Bearer tokens: HS256 JWTs with `sub`, `role`, `exp`, `iat` and `jti`, checked on every
-//! request against the signature, the expiry, the revocation list and the user's existence.
+//! request against the signature, the expiry, the revocation list and the user's existence
+//! (the last two through [`AuthCache`], at most [`AUTH_CACHE_MAX_AGE`] stale).
 
-use std::time::Duration;
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use gasstock_core::domain::Role;
@@ -107,8 +111,137 @@ pub fn bearer_token(header: Option<&str>) -> ApiResult<&str> {
     Ok(token)
 }
 
-/// Checks a request's token: signature, expiry, revocation, and that the user still exists.
-/// The role comes from the database, so a changed role takes effect at once.
+/// How stale one instance's view of revocations and of users (existence, role) may be.
+///
+/// Checking them in the database costs two statements on every request, more than the
+/// request's own work for a page read (each sqlx statement costs ~50 us of hand-off here).
+/// So each instance keeps the set of revoked token ids and each user's role in memory:
+/// - a logout on this instance takes effect on it at once;
+/// - a logout on another instance, a deleted user or a changed role takes effect here within
+///   `AUTH_CACHE_MAX_AGE` (1 s): a request never trusts a revocation snapshot whose query
+///   began longer ago, nor a user entry fetched longer ago; it asks the database instead.
+///
+/// The revocation set is reloaded in the background (one statement) once it is older than
+/// `REFRESH_AFTER`, so under load requests almost never wait for it. The reload reads every
+/// unexpired revoked token id: cheap while logouts within one token lifetime number in the
+/// thousands, as they do here.
+pub const AUTH_CACHE_MAX_AGE: Duration = Duration::from_secs(1);
+const REFRESH_AFTER: Duration = Duration::from_millis(250);
+/// Cached users beyond this many are dropped all at once (memory stays bounded).
+const MAX_CACHED_USERS: usize = 100_000;
+
+#[derive(Debug)]
+struct RevokedSnapshot {
+    jtis: HashSet<String>,
+    /// When the query that produced it began.
+    taken_at: Instant,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct CachedUser {
+    role: Option<Role>,
+    fetched_at: Instant,
+}
+
+/// Revocations and users as this instance last saw them (see [`AUTH_CACHE_MAX_AGE`]).
+#[derive(Debug, Default)]
+pub struct AuthCache {
+    revoked: RwLock<Option<Arc<RevokedSnapshot>>>,
+    /// Revoked here since the snapshot was taken; merged until the next snapshot includes them.
+    revoked_here: Mutex<HashSet<String>>,
+    refreshing: AtomicBool,
+    users: RwLock<HashMap<i64, CachedUser>>,
+}
+
+impl AuthCache {
+    /// A logout on this instance: refused here from now on.
+    pub fn revoked(&self, jti: &str) {
+        lock(&self.revoked_here).insert(jti.to_owned());
+    }
+
+    async fn is_revoked(self: &Arc<Self>, core: &Gasstock, jti: &str) -> ApiResult<bool> {
+        if lock(&self.revoked_here).contains(jti) {
+            return Ok(true);
+        }
+        let snapshot = self.revoked.read().unwrap_or_else(|p| p.into_inner()).clone();
+        match snapshot {
+            Some(snapshot) if snapshot.taken_at.elapsed() < AUTH_CACHE_MAX_AGE => {
+                if snapshot.taken_at.elapsed() >= REFRESH_AFTER {
+                    self.refresh_in_background(core);
+                }
+                Ok(snapshot.jtis.contains(jti))
+            }
+            // Too old (an idle instance, or the reload failing): the database decides.
+            _ => {
+                self.refresh_in_background(core);
+                Ok(core.is_token_revoked(jti).await?)
+            }
+        }
+    }
+
+    fn refresh_in_background(self: &Arc<Self>, core: &Gasstock) {
+        if self.refreshing.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let (cache, core) = (self.clone(), core.clone());
+        tokio::spawn(async move {
+            let taken_at = Instant::now();
+            match core.revoked_token_ids().await {
+                Ok(ids) => {
+                    let jtis: HashSet<String> = ids.into_iter().collect();
+                    // What this instance revoked is in the database now; later ones stay local.
+                    lock(&cache.revoked_here).retain(|jti| !jtis.contains(jti));
+                    *cache.revoked.write().unwrap_or_else(|p| p.into_inner()) =
+                        Some(Arc::new(RevokedSnapshot { jtis, taken_at }));
+                }
+                Err(err) => tracing::warn!(%err, "cannot reload revoked tokens"),
+            }
+            cache.refreshing.store(false, Ordering::Release);
+        });
+    }
+
+    /// The user's role, `None` when the user no longer exists.
+    async fn role(&self, core: &Gasstock, user_id: i64) -> ApiResult<Option<Role>> {
+        let cached = self.users.read().unwrap_or_else(|p| p.into_inner()).get(&user_id).copied();
+        if let Some(user) = cached.filter(|user| user.fetched_at.elapsed() < AUTH_CACHE_MAX_AGE) {
+            return Ok(user.role);
+        }
+        let fetched_at = Instant::now();
+        let role = core.user(user_id).await?.map(|user| user.role);
+        let mut users = self.users.write().unwrap_or_else(|p| p.into_inner());
+        if users.len() >= MAX_CACHED_USERS {
+            users.clear();
+        }
+        users.insert(user_id, CachedUser { role, fetched_at });
+        Ok(role)
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Checks a request's token: signature, expiry, revocation, and that the user still exists,
+/// through `cache` (revocations and roles at most [`AUTH_CACHE_MAX_AGE`] old): on the hot
+/// path, no statement at all.
+pub async fn authenticate_cached(
+    core: &Gasstock,
+    keys: &TokenKeys,
+    cache: &Arc<AuthCache>,
+    header: Option<&str>,
+) -> ApiResult<Session> {
+    let claims = keys.decode(bearer_token(header)?)?;
+    let user_id: i64 = claims.sub.parse().map_err(|_| ApiError::unauthenticated("invalid token"))?;
+    if cache.is_revoked(core, &claims.jti).await? {
+        return Err(ApiError::unauthenticated("token revoked: sign in again"));
+    }
+    let role = cache.role(core, user_id).await?.ok_or_else(|| ApiError::unauthenticated("invalid token"))?;
+    Ok(Session { actor: Actor::new(user_id, role), claims })
+}
+
+/// Checks a request's token: signature, expiry, revocation, and that the user still exists,
+/// straight from the database (two statements). The role comes from the database, so a
+/// changed role takes effect at once.
 pub async fn authenticate(core: &Gasstock, keys: &TokenKeys, header: Option<&str>) -> ApiResult<Session> {
     let claims = keys.decode(bearer_token(header)?)?;
     let user_id: i64 = claims.sub.parse().map_err(|_| ApiError::unauthenticated("invalid token"))?;

@@ -15,7 +15,7 @@ use warp::http::StatusCode;
 use warp::reply::Response;
 use warp::Reply;
 
-use crate::auth::{authenticate, Session};
+use crate::auth::{authenticate_cached, Session};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::state::State;
 
@@ -174,6 +174,7 @@ pub async fn login(state: State, client: Option<SocketAddr>, body: LoginRequest)
 pub async fn logout(state: State, session: Session) -> ApiResult {
     let expires_at = DateTime::from_timestamp(session.claims.exp, 0).unwrap_or_else(Utc::now);
     state.core.revoke_token(&session.claims.jti, expires_at).await?;
+    state.auth_cache.revoked(&session.claims.jti);
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -401,5 +402,7 @@ pub async fn confirm_delivery(id: i64, state: State, session: Session) -> ApiRes
 
 /// Checks the bearer token of a request (used by the `authenticated` filter).
 pub async fn session(state: State, header: Option<String>) -> Result<Session, warp::Rejection> {
-    authenticate(&state.core, &state.keys, header.as_deref()).await.map_err(warp::reject::custom)
+    authenticate_cached(&state.core, &state.keys, &state.auth_cache, header.as_deref())
+        .await
+        .map_err(warp::reject::custom)
 }

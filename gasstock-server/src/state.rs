@@ -6,7 +6,7 @@ use std::time::Duration;
 use gasstock_core::Gasstock;
 use tokio::sync::watch;
 
-use crate::auth::TokenKeys;
+use crate::auth::{AuthCache, TokenKeys};
 use crate::config::Config;
 use crate::throttle::LoginThrottle;
 
@@ -14,6 +14,8 @@ use crate::throttle::LoginThrottle;
 pub struct AppState {
     pub core: Gasstock,
     pub keys: TokenKeys,
+    /// Revocations and users, so that checking a token costs no statement on the hot path.
+    pub auth_cache: Arc<AuthCache>,
     pub throttle: LoginThrottle,
     pub body_limit: usize,
     pub stream_poll_interval: Duration,
@@ -30,6 +32,7 @@ impl AppState {
         Arc::new(AppState {
             core,
             keys: TokenKeys::new(&config.jwt_secret, config.token_ttl),
+            auth_cache: Arc::default(),
             throttle: LoginThrottle::new(
                 config.login_attempts_per_email,
                 config.login_attempts_per_client,

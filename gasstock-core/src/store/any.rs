@@ -101,6 +101,7 @@ delegate! {
     fn order_events(&self, order_id: i64) -> Vec<StatusEvent>;
     fn revoke_token(&self, jti: &str, expires_at: DateTime<Utc>) -> ();
     fn is_token_revoked(&self, jti: &str) -> bool;
+    fn revoked_token_ids(&self) -> Vec<String>;
     fn list_notifications(&self, user_id: i64, unread_only: bool, page: PageRequest) -> Paged<Notification>;
     fn mark_notification_read(&self, user_id: i64, id: i64) -> Option<Notification>;
     fn mark_all_notifications_read(&self, user_id: i64) -> u64;

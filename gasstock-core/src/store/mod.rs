@@ -117,6 +117,8 @@ pub trait Store: Clone + Send + Sync + 'static {
 
     fn revoke_token(&self, jti: &str, expires_at: DateTime<Utc>) -> impl Future<Output = Result<()>> + Send;
     fn is_token_revoked(&self, jti: &str) -> impl Future<Output = Result<bool>> + Send;
+    /// The ids of every revoked token not yet expired (for a server's revocation cache).
+    fn revoked_token_ids(&self) -> impl Future<Output = Result<Vec<String>>> + Send;
 
     /// A user's notifications, newest first.
     fn list_notifications(

