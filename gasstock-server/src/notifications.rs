@@ -133,11 +133,7 @@ async fn produce(state: State, session: Session, start: i64, tx: mpsc::Sender<Ev
         .map(|at| (at - chrono::Utc::now()).to_std().unwrap_or(Duration::ZERO))
         .map(|left| Instant::now() + left)
         .unwrap_or_else(Instant::now);
-    // The highest id sent (or replayed from); what the client's Last-Event-ID is.
-    let mut cursor = start;
-    // Below this id everything has been seen; ids above it that were sent, and when.
-    let mut settled = start;
-    let mut recent: BTreeMap<i64, Instant> = BTreeMap::new();
+    let mut position = StreamPosition::new(start);
     let mut last_write = Instant::now();
     let mut next_poll = Instant::now();
     loop {
@@ -148,7 +144,7 @@ async fn produce(state: State, session: Session, start: i64, tx: mpsc::Sender<Ev
         if now >= next_poll {
             next_poll = now + state.stream_poll_interval;
             loop {
-                let found = match state.core.notifications_after(&actor, settled, BATCH).await {
+                let found = match state.core.notifications_after(&actor, position.query_after(), BATCH).await {
                     Ok(found) => found,
                     Err(err) => {
                         tracing::warn!(%err, user_id = actor.user_id, "notification stream: cannot read notifications");
@@ -158,37 +154,20 @@ async fn produce(state: State, session: Session, start: i64, tx: mpsc::Sender<Ev
                 let full = found.len() as i64 == BATCH;
                 let last_seen = found.last().map(|n| n.id);
                 for notification in found {
-                    if recent.contains_key(&notification.id) {
-                        continue;
-                    }
-                    let late = notification.id <= cursor;
-                    let Some(event) = event_for(&notification, !late) else { continue };
+                    let Some(with_id) = position.accept(notification.id, Instant::now()) else { continue };
+                    let Some(event) = event_for(&notification, with_id) else { continue };
                     if tx.send(event).await.is_err() {
                         return;
                     }
-                    recent.insert(notification.id, Instant::now());
-                    cursor = cursor.max(notification.id);
                     last_write = Instant::now();
                 }
-                if !full {
-                    break;
-                }
-                // A long replay: the next batch starts after this one.
-                if let Some(id) = last_seen {
-                    settled = settled.max(id);
+                match last_seen {
+                    // A long replay: the next batch starts after this one.
+                    Some(id) if full => position.skip_to(id),
+                    _ => break,
                 }
             }
-            // Ids sent long enough ago settle: nothing below them can still appear.
-            let horizon = Instant::now().checked_sub(LATE_COMMIT_WINDOW);
-            let old: Vec<i64> = recent
-                .iter()
-                .filter(|(_, at)| horizon.is_some_and(|horizon| **at <= horizon))
-                .map(|(id, _)| *id)
-                .collect();
-            if let Some(max_old) = old.iter().max() {
-                settled = settled.max(*max_old);
-            }
-            recent.retain(|id, _| *id > settled);
+            position.settle(Instant::now());
         }
         if last_write + state.stream_heartbeat <= Instant::now() {
             if tx.send(Event::default().comment(" keepalive")).await.is_err() {
@@ -211,6 +190,59 @@ async fn produce(state: State, session: Session, start: i64, tx: mpsc::Sender<Ev
     }
 }
 
+/// Where a stream is: what it sent, and from where it must keep looking.
+///
+/// Notification ids come from one sequence, but on PostgreSQL two transactions can commit in
+/// the other order than their ids (a lower id becomes visible after a higher one was sent).
+/// So ids sent within [`LATE_COMMIT_WINDOW`] are remembered and the stream keeps reading from
+/// below them: a late one is still sent (once). It goes without an `id:` line, so that the
+/// client's last event id never goes backwards and a reconnection repeats nothing.
+#[derive(Debug)]
+struct StreamPosition {
+    /// The highest id sent (or replayed from): the client's Last-Event-ID.
+    cursor: i64,
+    /// Every id at or below this one has been seen (or can no longer appear).
+    settled: i64,
+    /// Ids above `settled` already sent, and when.
+    recent: BTreeMap<i64, Instant>,
+}
+
+impl StreamPosition {
+    fn new(start: i64) -> Self {
+        StreamPosition { cursor: start, settled: start, recent: BTreeMap::new() }
+    }
+
+    /// Read notifications with ids above this one.
+    fn query_after(&self) -> i64 {
+        self.settled
+    }
+
+    /// Whether to send notification `id` (already sent: `None`), and with an `id:` line.
+    fn accept(&mut self, id: i64, now: Instant) -> Option<bool> {
+        if id <= self.settled || self.recent.contains_key(&id) {
+            return None;
+        }
+        self.recent.insert(id, now);
+        let in_order = id > self.cursor;
+        self.cursor = self.cursor.max(id);
+        Some(in_order)
+    }
+
+    /// A replay read everything up to `id` in one go.
+    fn skip_to(&mut self, id: i64) {
+        self.settled = self.settled.max(id);
+        self.recent.retain(|sent, _| *sent > self.settled);
+    }
+
+    /// Ids sent longer than the window ago settle: nothing below them can still appear.
+    fn settle(&mut self, now: Instant) {
+        let Some(horizon) = now.checked_sub(LATE_COMMIT_WINDOW) else { return };
+        if let Some(newest_settled) = self.recent.iter().filter(|(_, at)| **at <= horizon).map(|(id, _)| *id).max() {
+            self.skip_to(newest_settled);
+        }
+    }
+}
+
 fn event_for(notification: &Notification, with_id: bool) -> Option<Event> {
     let event = Event::default().event(notification.event.clone());
     let event = match event.json_data(notification) {
@@ -221,4 +253,53 @@ fn event_for(notification: &Notification, with_id: bool) -> Option<Event> {
         }
     };
     Some(if with_id { event.id(notification.id.to_string()) } else { event })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn in_order_ids_are_sent_once_with_their_id() {
+        let t0 = Instant::now();
+        let mut position = StreamPosition::new(10);
+        assert_eq!(position.query_after(), 10);
+        assert_eq!(position.accept(9, t0), None, "at or before the start: never");
+        assert_eq!(position.accept(11, t0), Some(true));
+        assert_eq!(position.accept(12, t0), Some(true));
+        assert_eq!(position.accept(11, t0), None, "nothing twice");
+        assert_eq!(position.cursor, 12);
+    }
+
+    #[test]
+    fn a_late_commit_is_sent_once_without_moving_the_last_event_id_back() {
+        let t0 = Instant::now();
+        let mut position = StreamPosition::new(0);
+        assert_eq!(position.accept(5, t0), Some(true));
+        assert_eq!(position.accept(7, t0), Some(true));
+        position.settle(t0 + Duration::from_secs(1));
+        assert_eq!(position.query_after(), 0, "still reading below the recent ids");
+        // 6 commits after 7 was sent.
+        assert_eq!(position.accept(6, t0 + Duration::from_secs(1)), Some(false), "sent, without an id line");
+        assert_eq!(position.accept(6, t0 + Duration::from_secs(2)), None);
+        assert_eq!(position.cursor, 7, "the client's Last-Event-ID stays 7");
+        // After the window everything sent settles.
+        position.settle(t0 + LATE_COMMIT_WINDOW + Duration::from_secs(2));
+        assert_eq!(position.query_after(), 7);
+        assert!(position.recent.is_empty());
+        assert_eq!(position.accept(6, t0 + LATE_COMMIT_WINDOW * 2), None);
+    }
+
+    #[test]
+    fn only_ids_older_than_the_window_settle() {
+        let t0 = Instant::now();
+        let mut position = StreamPosition::new(0);
+        position.accept(1, t0);
+        position.accept(2, t0 + LATE_COMMIT_WINDOW);
+        position.settle(t0 + LATE_COMMIT_WINDOW + Duration::from_millis(1));
+        assert_eq!(position.query_after(), 1);
+        assert_eq!(position.recent.keys().copied().collect::<Vec<_>>(), [2]);
+        position.skip_to(500);
+        assert_eq!((position.query_after(), position.recent.len()), (500, 0));
+    }
 }
