@@ -11,7 +11,7 @@ use crate::models::{Delivery, Feedback, Invoice, Order, Paged, RatingSummary, St
 use crate::notifications::Notification;
 use crate::reports::{SalesQuery, SalesRow, SellerReportRow, StockReportRow};
 use crate::seed::{SeedPlan, SeedSummary};
-use crate::webhooks::{AttemptRecord, DeliveryJob, Webhook, WebhookDelivery};
+use crate::webhooks::{AttemptRecord, DeliveryJob, Webhook, WebhookAttempt, WebhookDelivery};
 
 /// `SqliteStore` for `sqlite:` URLs, `PgStore` for `postgres:`/`postgresql:` URLs.
 #[derive(Debug, Clone)]
@@ -115,6 +115,7 @@ delegate! {
     fn claim_webhook_deliveries(&self, limit: i64, lease_until: DateTime<Utc>) -> Vec<DeliveryJob>;
     fn record_webhook_attempt(&self, attempt: AttemptRecord) -> ();
     fn list_webhook_deliveries(&self, webhook_id: Option<i64>, page: PageRequest) -> Paged<WebhookDelivery>;
+    fn list_webhook_attempts(&self, webhook_id: Option<i64>, page: PageRequest) -> Paged<WebhookAttempt>;
     fn import_stock(&self, seller_id: i64, batches: impl Iterator<Item = Vec<ImportRow>> + Send, write: impl FnOnce(&ImportTally) -> bool + Send) -> (ImportTally, bool);
     fn sales_report(&self, query: SalesQuery) -> Vec<SalesRow>;
     fn stock_report(&self, low: i64, only_low: bool) -> Vec<StockReportRow>;

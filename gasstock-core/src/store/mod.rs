@@ -16,7 +16,7 @@ use crate::models::{Delivery, Feedback, Invoice, Order, Paged, RatingSummary, St
 use crate::notifications::Notification;
 use crate::reports::{SalesQuery, SalesRow, SellerReportRow, StockReportRow};
 use crate::seed::{SeedPlan, SeedSummary};
-use crate::webhooks::{AttemptRecord, DeliveryJob, Webhook, WebhookDelivery};
+use crate::webhooks::{AttemptRecord, DeliveryJob, Webhook, WebhookAttempt, WebhookDelivery};
 
 #[macro_use]
 mod sql_store;
@@ -176,6 +176,12 @@ pub trait Store: Clone + Send + Sync + 'static {
         webhook_id: Option<i64>,
         page: PageRequest,
     ) -> impl Future<Output = Result<Paged<WebhookDelivery>>> + Send;
+    /// Every delivery attempt (optionally of one webhook's deliveries), newest first.
+    fn list_webhook_attempts(
+        &self,
+        webhook_id: Option<i64>,
+        page: PageRequest,
+    ) -> impl Future<Output = Result<Paged<WebhookAttempt>>> + Send;
 
     /// Bulk stock import (see [`crate::import`]): stages every batch for the seller in one
     /// transaction, tallies created/updated/unchanged and duplicate keys, then upserts all

@@ -1139,6 +1139,30 @@ macro_rules! impl_sql_store {
                 .await
             }
 
+            async fn list_webhook_attempts(
+                &self,
+                webhook_id: Option<i64>,
+                page: PageRequest,
+            ) -> Result<Paged<$crate::webhooks::WebhookAttempt>> {
+                const COLUMNS: &str = "a.id, a.delivery_id, d.webhook_id, d.event_id, d.event, a.attempt, a.status_code, \
+                    a.error, a.duration_ms, a.created_at";
+                fetch_page(self.read_pool(), page, |query, count_only| {
+                    select_counted(
+                        query,
+                        count_only,
+                        COLUMNS,
+                        "webhook_attempts a JOIN webhook_deliveries d ON d.id = a.delivery_id WHERE 1 = 1",
+                    );
+                    if let Some(webhook_id) = webhook_id {
+                        query.push(" AND d.webhook_id = ").push_bind(webhook_id);
+                    }
+                    if !count_only {
+                        query.push(" ORDER BY a.id DESC");
+                    }
+                })
+                .await
+            }
+
             async fn last_notification_id(&self, user_id: i64) -> Result<i64> {
                 let last: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM notifications WHERE user_id = $1")
                     .bind(user_id)

@@ -54,6 +54,24 @@ pub struct WebhookDelivery {
     pub finished_at: Option<DateTime<Utc>>,
 }
 
+/// One attempt at a delivery: the log that `gasstock webhooks deliveries --attempts` shows.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+pub struct WebhookAttempt {
+    pub id: i64,
+    pub delivery_id: i64,
+    pub webhook_id: i64,
+    pub event_id: i64,
+    pub event: String,
+    /// 1 for the first attempt of the delivery.
+    pub attempt: i64,
+    /// The receiver's HTTP status, when it answered.
+    pub status_code: Option<i64>,
+    /// Why it failed (`None`: delivered).
+    pub error: Option<String>,
+    pub duration_ms: i64,
+    pub created_at: DateTime<Utc>,
+}
+
 /// A due delivery a worker has claimed.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct DeliveryJob {
@@ -215,6 +233,17 @@ impl<S: Store> Gasstock<S> {
     ) -> Result<Paged<WebhookDelivery>> {
         authorize(actor, Operation::ManageUsers)?;
         self.store().list_webhook_deliveries(webhook_id, page).await
+    }
+
+    /// Every attempt, newest first, optionally of one webhook's deliveries only.
+    pub async fn webhook_attempts(
+        &self,
+        actor: &Actor,
+        webhook_id: Option<i64>,
+        page: PageRequest,
+    ) -> Result<Paged<WebhookAttempt>> {
+        authorize(actor, Operation::ManageUsers)?;
+        self.store().list_webhook_attempts(webhook_id, page).await
     }
 }
 

@@ -224,3 +224,31 @@ async fn a_crashed_worker_loses_nothing_and_two_workers_deliver_each_event_once(
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_attempt_is_logged() {
+    for_each_backend(|db| async move {
+        let core = db.core().await;
+        let c = cast(&core).await;
+        let receiver = Receiver::start(2).await;
+        let hook = core.add_webhook(&c.admin, &receiver.url(), &events(&["payment.released"])).await.unwrap();
+        story(&core, &c).await;
+        let worker = WebhookWorker::new(core.clone(), fast()).unwrap();
+        drain(&worker, &core, &c).await;
+
+        let attempts = core.webhook_attempts(&c.admin, Some(hook.id), PageRequest::default()).await.unwrap();
+        assert_eq!(attempts.total, 3);
+        let log: Vec<(i64, Option<i64>, bool)> =
+            attempts.items.iter().map(|a| (a.attempt, a.status_code, a.error.is_some())).collect();
+        assert_eq!(log, [(3, Some(204), false), (2, Some(500), true), (1, Some(500), true)], "newest first");
+        assert!(attempts.items.iter().all(|a| a.event == "payment.released" && a.webhook_id == hook.id));
+        let delivery = &core.webhook_deliveries(&c.admin, None, PageRequest::default()).await.unwrap().items[0];
+        assert!(attempts.items.iter().all(|a| a.delivery_id == delivery.id && a.event_id == delivery.event_id));
+        assert_eq!(core.webhook_attempts(&c.admin, Some(hook.id + 1), PageRequest::default()).await.unwrap().total, 0);
+        assert!(matches!(
+            core.webhook_attempts(&c.seller, None, PageRequest::default()).await,
+            Err(Error::Forbidden(_))
+        ));
+    })
+    .await;
+}
