@@ -6,7 +6,8 @@ use std::io::{BufRead, IsTerminal, Write};
 
 use clap::{Args, Subcommand};
 use gasstock_core::commands::PageRequest;
-use gasstock_core::webhooks::{Webhook, WebhookDelivery};
+use gasstock_core::models::Paged;
+use gasstock_core::webhooks::{Webhook, WebhookAttempt, WebhookDelivery};
 
 use crate::context::Context;
 use crate::error::CliError;
@@ -20,7 +21,7 @@ pub enum WebhooksCommand {
     List(ListArgs),
     /// Remove a webhook and its delivery log (asks, or pass --yes).
     Remove(RemoveArgs),
-    /// Deliveries, newest first: status, attempts, last error.
+    /// Deliveries, newest first: status, attempts, last error (--attempts: every attempt).
     Deliveries(DeliveriesArgs),
 }
 
@@ -55,6 +56,9 @@ pub struct DeliveriesArgs {
     /// Only this webhook's deliveries.
     #[arg(long, value_name = "ID")]
     pub webhook: Option<i64>,
+    /// List every attempt (HTTP status, error, duration) instead of one line per delivery.
+    #[arg(long)]
+    pub attempts: bool,
     /// At most this many (newest first).
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub limit: u32,
@@ -101,22 +105,36 @@ pub async fn run(ctx: &Context, command: WebhooksCommand) -> Result<(), CliError
             listing.row(vec![args.id.to_string()]);
             emit(ctx.format, &json, &listing)
         }
+        WebhooksCommand::Deliveries(args) if args.attempts => {
+            let attempts = newest(args.limit, |page| ctx.core.webhook_attempts(&actor, args.webhook, page)).await?;
+            emit(ctx.format, &attempts, &attempts_listing(&attempts))
+        }
         WebhooksCommand::Deliveries(args) => {
-            let limit = args.limit as usize;
-            let mut deliveries = Vec::new();
-            for page in 1.. {
-                let request = PageRequest::new(Some(page), Some(i64::from(PageRequest::MAX_PER_PAGE)))?;
-                let found = ctx.core.webhook_deliveries(&actor, args.webhook, request).await?;
-                let done = found.items.len() < request.per_page as usize;
-                deliveries.extend(found.items);
-                if done || deliveries.len() >= limit || deliveries.len() as i64 >= found.total {
-                    break;
-                }
-            }
-            deliveries.truncate(limit);
+            let deliveries = newest(args.limit, |page| ctx.core.webhook_deliveries(&actor, args.webhook, page)).await?;
             emit(ctx.format, &deliveries, &deliveries_listing(&deliveries))
         }
     }
+}
+
+/// The first `limit` items of a newest-first paged list.
+async fn newest<T, F, Fut>(limit: u32, fetch: F) -> Result<Vec<T>, CliError>
+where
+    F: Fn(PageRequest) -> Fut,
+    Fut: std::future::Future<Output = gasstock_core::Result<Paged<T>>>,
+{
+    let limit = limit as usize;
+    let mut items = Vec::new();
+    for page in 1.. {
+        let request = PageRequest::new(Some(page), Some(i64::from(PageRequest::MAX_PER_PAGE)))?;
+        let found = fetch(request).await?;
+        let done = found.items.len() < request.per_page as usize;
+        items.extend(found.items);
+        if done || items.len() >= limit || items.len() as i64 >= found.total {
+            break;
+        }
+    }
+    items.truncate(limit);
+    Ok(items)
 }
 
 /// Asks on the terminal; without one, refuses (the caller must pass --yes).
@@ -181,6 +199,36 @@ fn deliveries_listing(deliveries: &[WebhookDelivery]) -> Listing {
             opt(delivery.last_error.as_ref()),
             time(&delivery.created_at),
             opt(delivery.finished_at.as_ref().map(time)),
+        ]);
+    }
+    listing
+}
+
+fn attempts_listing(attempts: &[WebhookAttempt]) -> Listing {
+    let mut listing = Listing::new(&[
+        "id",
+        "delivery_id",
+        "webhook_id",
+        "event_id",
+        "event",
+        "attempt",
+        "status_code",
+        "error",
+        "duration_ms",
+        "at",
+    ]);
+    for attempt in attempts {
+        listing.row(vec![
+            attempt.id.to_string(),
+            attempt.delivery_id.to_string(),
+            attempt.webhook_id.to_string(),
+            attempt.event_id.to_string(),
+            attempt.event.clone(),
+            attempt.attempt.to_string(),
+            opt(attempt.status_code),
+            opt(attempt.error.as_ref()),
+            attempt.duration_ms.to_string(),
+            time(&attempt.created_at),
         ]);
     }
     listing

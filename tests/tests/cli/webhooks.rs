@@ -118,6 +118,23 @@ async fn webhooks_are_managed_from_the_cli() {
         assert_eq!(all.as_array().unwrap().len(), 3, "1 + 2 for the * webhook (created and approved)");
         let (header, rows) = gasstock(&db, admin, &["webhooks", "deliveries", "--format", "csv"], None).csv();
         assert!(header.contains(&"last_error".to_owned()) && rows.len() == 3);
+        let attempts = gasstock(
+            &db,
+            admin,
+            &["webhooks", "deliveries", "--attempts", "--webhook", &id.to_string(), "--format", "json"],
+            None,
+        )
+        .json();
+        let attempts = attempts.as_array().unwrap();
+        assert_eq!(attempts.len(), 1, "{attempts:?}");
+        assert_eq!(
+            (attempts[0]["attempt"].as_i64(), attempts[0]["status_code"].as_i64(), attempts[0]["error"].is_null()),
+            (Some(1), Some(200), true)
+        );
+        let (header, rows) =
+            gasstock(&db, admin, &["webhooks", "deliveries", "--attempts", "--format", "csv"], None).csv();
+        assert_eq!(rows.len(), 3);
+        assert_eq!(col(&header, &rows[0], "status_code"), "200");
         let limited =
             gasstock(&db, admin, &["webhooks", "deliveries", "--limit", "1", "--format", "json"], None).json();
         assert_eq!(limited.as_array().unwrap().len(), 1);
