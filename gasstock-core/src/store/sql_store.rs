@@ -364,6 +364,98 @@ macro_rules! impl_sql_store {
             }
         }
 
+        /// Bulk import (see `Store::import_stock`). The rows are staged, indexed and checked
+        /// for duplicate keys in this connection's temporary table, in a transaction of its
+        /// own that touches no shared table, so on SQLite no lock on the database file is
+        /// taken while a big file is read: a server on the same file keeps writing. Only the
+        /// tally and the upsert run in the write transaction, so they agree with each other.
+        async fn stage_and_upsert(
+            conn: &mut $conn,
+            seller_id: i64,
+            batches: impl Iterator<Item = Vec<ImportRow>> + Send,
+            write: impl FnOnce(&ImportTally) -> bool + Send,
+        ) -> Result<(ImportTally, bool)> {
+            let mut tally = ImportTally::default();
+            let mut staging = sqlx::Connection::begin(&mut *conn).await?;
+            sqlx::query(dialect::IMPORT_TABLE).execute(&mut *staging).await?;
+            for batch in batches {
+                if batch.is_empty() {
+                    continue;
+                }
+                tally.rows += batch.len() as u64;
+                let mut insert = QueryBuilder::<$db>::new(
+                    "INSERT INTO import_rows (line, brand, weight_g, location, quantity, unit_price, currency) ",
+                );
+                insert.push_values(&batch, |mut row, staged| {
+                    row.push_bind(staged.line as i64)
+                        .push_bind(staged.item.brand.as_str())
+                        .push_bind(staged.item.weight.grams())
+                        .push_bind(staged.item.location.as_str())
+                        .push_bind(staged.item.quantity.get())
+                        .push_bind(staged.item.unit_price.minor_units())
+                        .push_bind(staged.item.currency.as_str());
+                });
+                insert.build().execute(&mut *staging).await?;
+            }
+            // One sort of the staged keys serves the duplicate check, the tally's join and
+            // the upsert, which then walks the key index in order (2-4x faster than
+            // inserting in file order once the index outgrows the page cache).
+            sqlx::query(dialect::IMPORT_INDEX).execute(&mut *staging).await?;
+            if !dialect::IMPORT_ANALYZE.is_empty() {
+                sqlx::query(dialect::IMPORT_ANALYZE).execute(&mut *staging).await?;
+            }
+            let duplicates: Vec<(i64, i64)> = sqlx::query_as(&format!(
+                "SELECT line, first_line FROM (SELECT line, MIN(line) OVER (PARTITION BY {}) AS first_line \
+                 FROM import_rows) AS staged WHERE line <> first_line ORDER BY line",
+                dialect::IMPORT_KEY
+            ))
+            .fetch_all(&mut *staging)
+            .await?;
+            staging.commit().await?;
+            tally.duplicates = duplicates
+                .into_iter()
+                .map(|(line, first_line)| DuplicateRow { line: line as u64, first_line: first_line as u64 })
+                .collect();
+
+            let at = now();
+            let mut tx = sqlx::Connection::begin_with(&mut *conn, dialect::WRITE_BEGIN).await?;
+            let (created, updated, unchanged): (i64, i64, i64) = sqlx::query_as(&format!(
+                "SELECT CAST(COALESCE(SUM(CASE WHEN s.id IS NULL THEN 1 ELSE 0 END), 0) AS BIGINT), \
+                 CAST(COALESCE(SUM(CASE WHEN s.id IS NOT NULL AND (s.quantity <> i.quantity OR s.unit_price <> i.unit_price \
+                 OR s.currency <> i.currency) THEN 1 ELSE 0 END), 0) AS BIGINT), \
+                 CAST(COALESCE(SUM(CASE WHEN s.id IS NOT NULL AND s.quantity = i.quantity AND s.unit_price = i.unit_price \
+                 AND s.currency = i.currency THEN 1 ELSE 0 END), 0) AS BIGINT) \
+                 FROM {} LEFT JOIN stock_items s ON s.seller_id = $1 AND {}",
+                dialect::IMPORT_SCAN,
+                dialect::IMPORT_MATCH
+            ))
+            .bind(seller_id)
+            .fetch_one(&mut *tx)
+            .await?;
+            (tally.created, tally.updated, tally.unchanged) = (created as u64, updated as u64, unchanged as u64);
+            if !(tally.duplicates.is_empty() && write(&tally)) {
+                tx.rollback().await?;
+                return Ok((tally, false));
+            }
+            // Rows that change nothing are left alone (their updated_at too).
+            sqlx::query(&format!(
+                "INSERT INTO stock_items (seller_id, brand, weight_g, location, quantity, unit_price, currency, created_at, updated_at) \
+                 SELECT $1, brand, weight_g, location, quantity, unit_price, currency, $2, $2 FROM import_rows WHERE true \
+                 ORDER BY {} ON CONFLICT {} DO UPDATE SET quantity = excluded.quantity, unit_price = excluded.unit_price, \
+                 currency = excluded.currency, updated_at = excluded.updated_at \
+                 WHERE stock_items.quantity <> excluded.quantity OR stock_items.unit_price <> excluded.unit_price \
+                 OR stock_items.currency <> excluded.currency",
+                dialect::IMPORT_KEY,
+                dialect::STOCK_KEY
+            ))
+            .bind(seller_id)
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok((tally, true))
+        }
+
         impl Store for $store {
             async fn ping(&self) -> Result<()> {
                 sqlx::query("SELECT 1").execute(self.read_pool()).await?;
@@ -1177,83 +1269,14 @@ macro_rules! impl_sql_store {
                 batches: impl Iterator<Item = Vec<ImportRow>> + Send,
                 write: impl FnOnce(&ImportTally) -> bool + Send,
             ) -> Result<(ImportTally, bool)> {
-                let at = now();
-                let mut tx = self.write_tx().await?;
-                sqlx::query(dialect::IMPORT_TABLE).execute(&mut *tx).await?;
-                let mut tally = ImportTally::default();
-                for batch in batches {
-                    if batch.is_empty() {
-                        continue;
-                    }
-                    tally.rows += batch.len() as u64;
-                    let mut insert = QueryBuilder::<$db>::new(
-                        "INSERT INTO import_rows (line, brand, weight_g, location, quantity, unit_price, currency) ",
-                    );
-                    insert.push_values(&batch, |mut row, staged| {
-                        row.push_bind(staged.line as i64)
-                            .push_bind(staged.item.brand.as_str())
-                            .push_bind(staged.item.weight.grams())
-                            .push_bind(staged.item.location.as_str())
-                            .push_bind(staged.item.quantity.get())
-                            .push_bind(staged.item.unit_price.minor_units())
-                            .push_bind(staged.item.currency.as_str());
-                    });
-                    insert.build().execute(&mut *tx).await?;
-                }
-                // One sort of the staged keys serves the duplicate check, the tally's join and
-                // the upsert, which then walks the key index in order (2-4x faster than
-                // inserting in file order once the index outgrows the page cache).
-                sqlx::query(dialect::IMPORT_INDEX).execute(&mut *tx).await?;
-                if !dialect::IMPORT_ANALYZE.is_empty() {
-                    sqlx::query(dialect::IMPORT_ANALYZE).execute(&mut *tx).await?;
-                }
-                let duplicates: Vec<(i64, i64)> = sqlx::query_as(&format!(
-                    "SELECT line, first_line FROM (SELECT line, MIN(line) OVER (PARTITION BY {}) AS first_line \
-                     FROM import_rows) AS staged WHERE line <> first_line ORDER BY line",
-                    dialect::IMPORT_KEY
-                ))
-                .fetch_all(&mut *tx)
-                .await?;
-                tally.duplicates = duplicates
-                    .into_iter()
-                    .map(|(line, first_line)| DuplicateRow { line: line as u64, first_line: first_line as u64 })
-                    .collect();
-                let (created, updated, unchanged): (i64, i64, i64) = sqlx::query_as(&format!(
-                    "SELECT CAST(COALESCE(SUM(CASE WHEN s.id IS NULL THEN 1 ELSE 0 END), 0) AS BIGINT), \
-                     CAST(COALESCE(SUM(CASE WHEN s.id IS NOT NULL AND (s.quantity <> i.quantity OR s.unit_price <> i.unit_price \
-                     OR s.currency <> i.currency) THEN 1 ELSE 0 END), 0) AS BIGINT), \
-                     CAST(COALESCE(SUM(CASE WHEN s.id IS NOT NULL AND s.quantity = i.quantity AND s.unit_price = i.unit_price \
-                     AND s.currency = i.currency THEN 1 ELSE 0 END), 0) AS BIGINT) \
-                     FROM {} LEFT JOIN stock_items s ON s.seller_id = $1 AND {}",
-                    dialect::IMPORT_SCAN,
-                    dialect::IMPORT_MATCH
-                ))
-                .bind(seller_id)
-                .fetch_one(&mut *tx)
-                .await?;
-                (tally.created, tally.updated, tally.unchanged) = (created as u64, updated as u64, unchanged as u64);
-                if !(tally.duplicates.is_empty() && write(&tally)) {
-                    tx.rollback().await?;
-                    return Ok((tally, false));
-                }
-                // Rows that change nothing are left alone (their updated_at too).
-                sqlx::query(&format!(
-                    "INSERT INTO stock_items (seller_id, brand, weight_g, location, quantity, unit_price, currency, created_at, updated_at) \
-                     SELECT $1, brand, weight_g, location, quantity, unit_price, currency, $2, $2 FROM import_rows WHERE true \
-                     ORDER BY {} ON CONFLICT {} DO UPDATE SET quantity = excluded.quantity, unit_price = excluded.unit_price, \
-                     currency = excluded.currency, updated_at = excluded.updated_at \
-                     WHERE stock_items.quantity <> excluded.quantity OR stock_items.unit_price <> excluded.unit_price \
-                     OR stock_items.currency <> excluded.currency",
-                    dialect::IMPORT_KEY,
-                    dialect::STOCK_KEY
-                ))
-                .bind(seller_id)
-                .bind(at)
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query("DROP TABLE import_rows").execute(&mut *tx).await?;
-                tx.commit().await?;
-                Ok((tally, true))
+                let mut conn = self.write_conn().await?;
+                sqlx::query("DROP TABLE IF EXISTS import_rows").execute(&mut *conn).await?;
+                let outcome = stage_and_upsert(&mut conn, seller_id, batches, write).await;
+                // Never hand the pooled connection back with a staging table on it.
+                let cleanup = sqlx::query("DROP TABLE IF EXISTS import_rows").execute(&mut *conn).await;
+                let outcome = outcome?;
+                cleanup?;
+                Ok(outcome)
             }
 
             async fn sales_report(&self, query: SalesQuery) -> Result<Vec<SalesRow>> {

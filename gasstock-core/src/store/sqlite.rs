@@ -34,6 +34,8 @@ mod dialect {
     pub const IMPORT_INDEX: &str =
         "CREATE INDEX temp.import_rows_key ON import_rows (brand, weight_g, location, line, quantity, unit_price, currency)";
     pub const IMPORT_SCAN: &str = "import_rows i INDEXED BY import_rows_key";
+    /// How the import's write transaction begins (like `write_tx`).
+    pub const WRITE_BEGIN: &str = "BEGIN IMMEDIATE";
     pub const IMPORT_KEY: &str = "brand, weight_g, location";
     pub const IMPORT_MATCH: &str = "s.brand = i.brand AND s.weight_g = i.weight_g AND s.location = i.location";
     pub const IMPORT_ANALYZE: &str = "";
@@ -107,6 +109,11 @@ impl SqliteStore {
 
     fn read_pool(&self) -> &SqlitePool {
         &self.readers
+    }
+
+    /// A writing connection outside any transaction (bulk import stages rows on it first).
+    async fn write_conn(&self) -> crate::Result<sqlx::pool::PoolConnection<sqlx::Sqlite>> {
+        Ok(self.writer.acquire().await?)
     }
 
     async fn write_tx(&self) -> crate::Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
