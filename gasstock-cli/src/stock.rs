@@ -49,7 +49,14 @@ pub async fn run(ctx: &Context, command: StockCommand) -> Result<(), CliError> {
     };
     let input = progress.wrap_read(input);
     let bar = progress.clone();
-    let on_error = move |error: RowError| bar.suspend(|| eprintln!("{error}"));
+    // One line per bad row on stderr: text, or a JSON object per line with --format json.
+    let json = ctx.format == crate::output::Format::Json;
+    let on_error = move |error: RowError| {
+        bar.suspend(|| match json {
+            true => eprintln!("{}", serde_json::to_string(&error).unwrap_or_else(|_| error.to_string())),
+            false => eprintln!("{error}"),
+        })
+    };
     let options = ImportOptions { dry_run: args.dry_run };
     let result = ctx.core.import_stock(&actor, &args.seller, input, options, on_error).await;
     progress.finish_and_clear();

@@ -177,6 +177,22 @@ async fn every_bad_row_is_reported_and_nothing_is_written() {
             assert_eq!(inventory(&core, &c.seller).await, before, "something was written for {shown}");
         }
 
+        // With --format json each bad row is a JSON object on its own stderr line.
+        let csv = format!("{HEADER}Jibu,heavy,Kigali,1,100\nJibu,12,Kigali,1,100\njibu,12,kigali,2,100\n");
+        let run = import_file(&db, csv.as_bytes(), &["--format", "json"]);
+        run.expect_code(2);
+        let rows: Vec<serde_json::Value> = run
+            .stderr
+            .lines()
+            .filter(|line| line.starts_with('{'))
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect();
+        assert_eq!(rows.len(), 2, "{}", run.stderr);
+        assert_eq!((rows[0]["line"].as_u64(), rows[0]["column"].as_str()), (Some(2), Some("weight")));
+        assert_eq!((rows[1]["line"].as_u64(), rows[1]["column"].is_null()), (Some(4), true));
+        assert!(rows[1]["reason"].as_str().unwrap().contains("repeats line 3"));
+        assert_eq!(inventory(&core, &c.seller).await, before);
+
         // A leading byte-order mark (Excel's "CSV UTF-8") is accepted.
         let bom = [b"\xef\xbb\xbf".as_slice(), format!("{HEADER}Jibu,12,Kigali,9,100\n").as_bytes()].concat();
         let summary = import_file(&db, &bom, &["--format", "json"]).json();
