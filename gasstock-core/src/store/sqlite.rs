@@ -43,6 +43,13 @@ mod dialect {
     pub const RELEASE_DAY: &str = "substr(p.released_at, 1, 10)";
 }
 
+/// Page cache per connection (negative: KiB). Every connection has its own, inside the
+/// process: at 16 MiB each, the server's RSS grew to ~63 MiB on the benchmark's data set
+/// (BENCHMARKS.md). Pages missing from it come from the OS page cache, and a reader's cache
+/// is dropped anyway whenever another connection has committed since its last read.
+const WRITER_CACHE_KIB: &str = "-8192";
+const READER_CACHE_KIB: &str = "-4096";
+
 /// Options for [`SqliteStore::open_with`].
 #[derive(Debug, Clone)]
 pub struct SqliteConfig {
@@ -83,7 +90,7 @@ impl SqliteStore {
             .synchronous(if config.synchronous_full { SqliteSynchronous::Full } else { SqliteSynchronous::Normal })
             .foreign_keys(true)
             .busy_timeout(config.busy_timeout)
-            .pragma("cache_size", "-16000");
+            .pragma("cache_size", WRITER_CACHE_KIB);
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
@@ -96,7 +103,7 @@ impl SqliteStore {
             .max_connections(config.read_connections.max(1))
             .idle_timeout(None)
             .max_lifetime(None)
-            .connect_with(options.read_only(true))
+            .connect_with(options.read_only(true).pragma("cache_size", READER_CACHE_KIB))
             .await?;
         Ok(SqliteStore { writer, readers })
     }
