@@ -1,5 +1,7 @@
 //! `gasstock completions bash|zsh|fish`.
 
+use std::io::Write;
+
 use clap::{Args, CommandFactory};
 use clap_complete::Shell;
 
@@ -18,6 +20,11 @@ pub fn run(args: &CompletionsArgs) -> Result<(), CliError> {
         _ => Shell::Fish,
     };
     let mut command = crate::Cli::command();
-    clap_complete::generate(shell, &mut command, "gasstock", &mut std::io::stdout());
-    Ok(())
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut command, "gasstock", &mut script);
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(&script).and_then(|()| stdout.flush()).map_err(|err| match err.kind() {
+        std::io::ErrorKind::BrokenPipe => CliError::ClosedOutput,
+        _ => CliError::Io(format!("cannot write the output: {err}")),
+    })
 }

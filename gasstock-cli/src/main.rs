@@ -74,9 +74,20 @@ pub enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => err.report(),
+    // A bug must still end as one line and an exit code, never a backtrace.
+    std::panic::set_hook(Box::new(|info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".to_owned());
+        eprintln!("error: internal error (a bug in gasstock): {}", message.replace('\n', " "));
+    }));
+    match std::panic::catch_unwind(move || run(cli)) {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(err)) => err.report(),
+        Err(_) => ExitCode::from(error::EXIT_INTERNAL),
     }
 }
 

@@ -65,10 +65,15 @@ pub fn emit_all(format: Format, json: &impl Serialize, listings: &[&Listing]) ->
 }
 
 fn write_csv(out: &mut impl Write, listing: &Listing) -> std::io::Result<()> {
+    // Keep the I/O error's kind (a closed pipe is not a failure worth a message).
+    let io = |err: csv::Error| match err.into_kind() {
+        csv::ErrorKind::Io(err) => err,
+        other => std::io::Error::other(format!("{other:?}")),
+    };
     let mut writer = csv::Writer::from_writer(out);
-    writer.write_record(&listing.columns)?;
+    writer.write_record(&listing.columns).map_err(io)?;
     for row in &listing.rows {
-        writer.write_record(row)?;
+        writer.write_record(row).map_err(io)?;
     }
     writer.flush()
 }

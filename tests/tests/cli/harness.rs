@@ -148,3 +148,28 @@ pub fn gasstock(db: &TestDb, admin: Option<&str>, args: &[&str], stdin: Option<&
 /// The admin email of `gasstock_tests::fixtures::cast`.
 pub const ADMIN: &str = "admin@example.rw";
 pub const SELLER: &str = "seller@example.rw";
+
+/// Runs `gasstock ARGS`, reads only the first line of its output and closes the pipe, like
+/// `gasstock ... | head -1`; returns that line, the exit code and stderr.
+pub fn gasstock_head(db: &TestDb, admin: Option<&str>, args: &[&str]) -> (String, i32, String) {
+    use std::io::{BufRead, BufReader, Read};
+    let mut command = Command::new(gasstock_bin());
+    command
+        .args(args)
+        .env_remove("GASSTOCK_ADMIN")
+        .env("GASSTOCK_DATABASE_URL", &db.url)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some(admin) = admin {
+        command.env("GASSTOCK_ADMIN", admin);
+    }
+    let mut child = command.spawn().expect("start gasstock");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut first).expect("first line");
+    // The reader (and the pipe) are dropped here: the rest of the output has nowhere to go.
+    let mut stderr = String::new();
+    child.stderr.take().expect("stderr").read_to_string(&mut stderr).expect("stderr");
+    let status = child.wait().expect("wait for gasstock");
+    (first, status.code().expect("exited normally, not by a signal"), stderr)
+}

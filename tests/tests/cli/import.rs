@@ -230,6 +230,13 @@ async fn a_large_file_imports_in_one_go() {
         assert_eq!((summary["rows"].as_u64(), summary["created"].as_u64()), (Some(2_345), Some(2_345)));
         let page = PageRequest::new(Some(1), Some(1)).unwrap();
         assert_eq!(core.seller_inventory(&c.seller, page).await.unwrap().total, 2_345);
+        // Output piped into `head -1`: the closed pipe ends the command quietly, in every format.
+        for format in ["csv", "table", "json"] {
+            let (first, code, stderr) =
+                crate::harness::gasstock_head(&db, Some(ADMIN), &["report", "stock", "--format", format]);
+            assert!(!first.is_empty());
+            assert_eq!((code, stderr.as_str()), (0, ""), "{format}");
+        }
         // A bad row at the very end rolls back every batch before it.
         let mut bad = csv.replace("Brand0,", "Brand9,");
         bad.push_str("Late,1kg,Town,1,-5\n");
