@@ -2,12 +2,13 @@
 //!
 //! The file is streamed: each record is validated as it is read (with the same rules as
 //! `POST /seller/inventory`, through [`StockItemInput::validate`]) and valid rows go to the
-//! store in batches, which stages them in a temporary table inside ONE transaction. The store
-//! then finds rows that repeat a key of the file, counts what would be created, updated or
-//! left unchanged, and upserts everything with one `INSERT ... SELECT ... ON CONFLICT`, or
-//! rolls back when any row was bad (or on a dry run). Memory stays constant whatever the size
-//! of the file; bad rows are handed to a callback as they are found, so all of them are
-//! reported, not only the first.
+//! store in batches, which stages them in a temporary table of its connection and finds rows
+//! that repeat a key of the file. Then, in ONE write transaction, it counts what would be
+//! created, updated or left unchanged and upserts everything with one
+//! `INSERT ... SELECT ... ON CONFLICT`, or rolls back when any row was bad (or on a dry run):
+//! the stock items see all rows or none. Memory stays constant whatever the size of the
+//! file; bad rows are handed to a callback as they are found, so all of them are reported,
+//! not only the first.
 //!
 //! A leading UTF-8 byte-order mark (as Excel writes) is accepted and ignored. Header names
 //! are matched case-insensitively and in any order; unknown, missing or repeated columns are

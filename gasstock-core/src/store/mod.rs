@@ -183,10 +183,10 @@ pub trait Store: Clone + Send + Sync + 'static {
         page: PageRequest,
     ) -> impl Future<Output = Result<Paged<WebhookAttempt>>> + Send;
 
-    /// Bulk stock import (see [`crate::import`]): stages every batch for the seller in one
-    /// transaction, tallies created/updated/unchanged and duplicate keys, then upserts all
-    /// rows if there are no duplicates and `write(&tally)` agrees, else rolls back. Returns
-    /// the tally and whether it was written.
+    /// Bulk stock import (see [`crate::import`]): stages every batch in a temporary table
+    /// and finds duplicate keys, then in one write transaction tallies created/updated/
+    /// unchanged and upserts all rows for the seller if there are no duplicates and
+    /// `write(&tally)` agrees, else rolls back. Returns the tally and whether it was written.
     fn import_stock(
         &self,
         seller_id: i64,
