@@ -85,6 +85,17 @@ pub struct ImportTally {
     pub duplicates: Vec<DuplicateRow>,
 }
 
+/// What the store does once the rows are staged (see [`crate::Store::import_stock`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportDecision {
+    /// Bad rows: stop, without touching the stock items (no lock taken).
+    Abort,
+    /// Dry run: count created/updated/unchanged in a read-only transaction.
+    Count,
+    /// Count and upsert, in one write transaction.
+    Write,
+}
+
 /// The summary of an import: the tally and whether it was written.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ImportSummary {
@@ -414,8 +425,14 @@ impl<S: Store> Gasstock<S> {
         let dry_run = options.dry_run;
         let outcome = self
             .store()
-            .import_stock(seller.id, &mut batches, move |tally| {
-                check.load(Ordering::Relaxed) == 0 && tally.rows > 0 && !dry_run
+            .import_stock(seller.id, &mut batches, move |staged| {
+                if check.load(Ordering::Relaxed) > 0 || staged.rows == 0 {
+                    ImportDecision::Abort
+                } else if dry_run {
+                    ImportDecision::Count
+                } else {
+                    ImportDecision::Write
+                }
             })
             .await;
         let fatal = batches.fatal.take();

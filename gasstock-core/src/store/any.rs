@@ -6,7 +6,7 @@ use super::{ActorId, NewUserRecord, PgStore, SqliteStore, Store};
 use crate::commands::{FeedbackDraft, InvoiceDraft, OrderDraft, OrderFilter, PageRequest, StockFilter, StockItemDraft};
 use crate::domain::{InvoiceStatus, OrderTransition, Role};
 use crate::error::{Error, Result};
-use crate::import::{ImportRow, ImportTally};
+use crate::import::{ImportDecision, ImportRow, ImportTally};
 use crate::models::{Delivery, Feedback, Invoice, Order, Paged, RatingSummary, StatusEvent, StockItem, User};
 use crate::notifications::Notification;
 use crate::reports::{SalesQuery, SalesRow, SellerReportRow, StockReportRow};
@@ -116,7 +116,7 @@ delegate! {
     fn record_webhook_attempt(&self, attempt: AttemptRecord) -> ();
     fn list_webhook_deliveries(&self, webhook_id: Option<i64>, page: PageRequest) -> Paged<WebhookDelivery>;
     fn list_webhook_attempts(&self, webhook_id: Option<i64>, page: PageRequest) -> Paged<WebhookAttempt>;
-    fn import_stock(&self, seller_id: i64, batches: impl Iterator<Item = Vec<ImportRow>> + Send, write: impl FnOnce(&ImportTally) -> bool + Send) -> (ImportTally, bool);
+    fn import_stock(&self, seller_id: i64, batches: impl Iterator<Item = Vec<ImportRow>> + Send, decide: impl FnOnce(&ImportTally) -> ImportDecision + Send) -> (ImportTally, bool);
     fn sales_report(&self, query: SalesQuery) -> Vec<SalesRow>;
     fn stock_report(&self, low: i64, only_low: bool) -> Vec<StockReportRow>;
     fn sellers_report(&self) -> Vec<SellerReportRow>;

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use crate::commands::{FeedbackDraft, InvoiceDraft, OrderDraft, OrderFilter, PageRequest, StockFilter, StockItemDraft};
 use crate::domain::{InvoiceStatus, OrderTransition, Role};
 use crate::error::Result;
-use crate::import::{ImportRow, ImportTally};
+use crate::import::{ImportDecision, ImportRow, ImportTally};
 use crate::models::{Delivery, Feedback, Invoice, Order, Paged, RatingSummary, StatusEvent, StockItem, User};
 use crate::notifications::Notification;
 use crate::reports::{SalesQuery, SalesRow, SellerReportRow, StockReportRow};
@@ -184,14 +184,15 @@ pub trait Store: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = Result<Paged<WebhookAttempt>>> + Send;
 
     /// Bulk stock import (see [`crate::import`]): stages every batch in a temporary table
-    /// and finds duplicate keys, then in one write transaction tallies created/updated/
-    /// unchanged and upserts all rows for the seller if there are no duplicates and
-    /// `write(&tally)` agrees, else rolls back. Returns the tally and whether it was written.
+    /// and finds duplicate keys; then, unless there are duplicates or `decide` (given the
+    /// staged tally) says [`ImportDecision::Abort`], tallies created/updated/unchanged and,
+    /// for [`ImportDecision::Write`], upserts all rows for the seller in the same write
+    /// transaction. Returns the tally and whether it was written.
     fn import_stock(
         &self,
         seller_id: i64,
         batches: impl Iterator<Item = Vec<ImportRow>> + Send,
-        write: impl FnOnce(&ImportTally) -> bool + Send,
+        decide: impl FnOnce(&ImportTally) -> ImportDecision + Send,
     ) -> impl Future<Output = Result<(ImportTally, bool)>> + Send;
     /// Delivered orders grouped as `query.by` says, per currency.
     fn sales_report(&self, query: SalesQuery) -> impl Future<Output = Result<Vec<SalesRow>>> + Send;

@@ -60,7 +60,7 @@ macro_rules! impl_sql_store {
         use $crate::seed::{SeedGenerator, SeedPlan, SeedSummary};
         use $crate::webhooks::{AttemptRecord, DeliveryJob, NextStep, Webhook, WebhookDelivery};
         use $crate::store::{ActorId, NewUserRecord, Store};
-        use $crate::import::{DuplicateRow, ImportRow, ImportTally};
+        use $crate::import::{DuplicateRow, ImportDecision, ImportRow, ImportTally};
         use $crate::reports::{SalesGrouping, SalesQuery, SalesRow, SellerReportRow, StockReportRow};
         use chrono::{DateTime, Utc};
         use sqlx::QueryBuilder;
@@ -373,7 +373,7 @@ macro_rules! impl_sql_store {
             conn: &mut $conn,
             seller_id: i64,
             batches: impl Iterator<Item = Vec<ImportRow>> + Send,
-            write: impl FnOnce(&ImportTally) -> bool + Send,
+            decide: impl FnOnce(&ImportTally) -> ImportDecision + Send,
         ) -> Result<(ImportTally, bool)> {
             let mut tally = ImportTally::default();
             let mut staging = sqlx::Connection::begin(&mut *conn).await?;
@@ -417,8 +417,15 @@ macro_rules! impl_sql_store {
                 .map(|(line, first_line)| DuplicateRow { line: line as u64, first_line: first_line as u64 })
                 .collect();
 
+            let decision = if tally.duplicates.is_empty() { decide(&tally) } else { ImportDecision::Abort };
+            // A refused file never touches the database; a dry run only reads it.
+            let begin = match decision {
+                ImportDecision::Abort => return Ok((tally, false)),
+                ImportDecision::Count => "BEGIN",
+                ImportDecision::Write => dialect::WRITE_BEGIN,
+            };
             let at = now();
-            let mut tx = sqlx::Connection::begin_with(&mut *conn, dialect::WRITE_BEGIN).await?;
+            let mut tx = sqlx::Connection::begin_with(&mut *conn, begin).await?;
             let (created, updated, unchanged): (i64, i64, i64) = sqlx::query_as(&format!(
                 "SELECT CAST(COALESCE(SUM(CASE WHEN s.id IS NULL THEN 1 ELSE 0 END), 0) AS BIGINT), \
                  CAST(COALESCE(SUM(CASE WHEN s.id IS NOT NULL AND (s.quantity <> i.quantity OR s.unit_price <> i.unit_price \
@@ -433,7 +440,7 @@ macro_rules! impl_sql_store {
             .fetch_one(&mut *tx)
             .await?;
             (tally.created, tally.updated, tally.unchanged) = (created as u64, updated as u64, unchanged as u64);
-            if !(tally.duplicates.is_empty() && write(&tally)) {
+            if decision != ImportDecision::Write {
                 tx.rollback().await?;
                 return Ok((tally, false));
             }
@@ -1267,11 +1274,11 @@ macro_rules! impl_sql_store {
                 &self,
                 seller_id: i64,
                 batches: impl Iterator<Item = Vec<ImportRow>> + Send,
-                write: impl FnOnce(&ImportTally) -> bool + Send,
+                decide: impl FnOnce(&ImportTally) -> ImportDecision + Send,
             ) -> Result<(ImportTally, bool)> {
                 let mut conn = self.write_conn().await?;
                 sqlx::query("DROP TABLE IF EXISTS import_rows").execute(&mut *conn).await?;
-                let outcome = stage_and_upsert(&mut conn, seller_id, batches, write).await;
+                let outcome = stage_and_upsert(&mut conn, seller_id, batches, decide).await;
                 // Never hand the pooled connection back with a staging table on it.
                 let cleanup = sqlx::query("DROP TABLE IF EXISTS import_rows").execute(&mut *conn).await;
                 let outcome = outcome?;

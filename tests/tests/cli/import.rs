@@ -248,3 +248,30 @@ async fn a_large_file_imports_in_one_go() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_refused_file_or_a_dry_run_never_waits_for_the_sqlite_write_lock() {
+    use sqlx::Connection;
+    // Another process (a server, say) is in the middle of a write transaction: a file that is
+    // refused, and a dry run, are still answered, since they never take the write lock.
+    let db = gasstock_tests::TestDb::new(gasstock_tests::Backend::Sqlite).await;
+    let core = db.core().await;
+    let c = cast(&core).await;
+    import_file(&db, format!("{HEADER}Jibu,12,Kigali,1,100\n").as_bytes(), &[]).expect_code(0);
+    let before = inventory(&core, &c.seller).await;
+    let mut writer = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut writer).await.unwrap();
+
+    let bad = import_file(&db, format!("{HEADER}Jibu,heavy,Kigali,1,100\nKgas,6,Huye,1,1\n").as_bytes(), &[]);
+    bad.expect_code(2);
+    assert!(bad.stderr.contains("line 2, column weight"), "{}", bad.stderr);
+    let duplicate = import_file(&db, format!("{HEADER}Kgas,6,Huye,1,1\nkgas,6,huye,2,1\n").as_bytes(), &[]);
+    duplicate.expect_code(2);
+    let dry =
+        import_file(&db, format!("{HEADER}Jibu,12,Kigali,5,100\n").as_bytes(), &["--dry-run", "--format", "json"])
+            .json();
+    assert_eq!((dry["updated"].as_u64(), dry["written"].as_bool()), (Some(1), Some(false)));
+
+    sqlx::query("ROLLBACK").execute(&mut writer).await.unwrap();
+    assert_eq!(inventory(&core, &c.seller).await, before);
+}
