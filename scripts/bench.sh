@@ -16,9 +16,10 @@
 # new order per 201. Then the sales report over the seeded orders (wall time) and the 1M-row
 # CSV import (scripts/bench-import.sh).
 #
-# Needs: cargo, curl, sqlite3, jq-free (parses with sed), wrk (installed from Debian's
-# packages when missing, as root), PostgreSQL for the postgres backend (scripts/test-postgres.sh
-# starts a throwaway cluster on 127.0.0.1:${GASSTOCK_PG_PORT:-55432}). Traffic stays on 127.0.0.1.
+# Needs: cargo, curl, awk; wrk and sqlite3 (installed from Debian's packages when missing, as
+# root); PostgreSQL for the postgres backend (scripts/test-postgres.sh installs it when missing
+# and starts a throwaway cluster on 127.0.0.1:${GASSTOCK_PG_PORT:-55432}); GNU time for the
+# import (scripts/bench-import.sh). Traffic stays on 127.0.0.1.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -53,21 +54,24 @@ cleanup() {
 }
 trap cleanup EXIT
 
-need_wrk() {
-    command -v wrk >/dev/null && return
+# need TOOL PACKAGE: installs Debian's PACKAGE when TOOL is missing (needs root).
+need() {
+    command -v "$1" >/dev/null && return
     if [ "$(id -u)" != 0 ]; then
-        log "wrk is missing and this is not root: install Debian's 'wrk' package"
+        log "$1 is missing and this is not root: install Debian's '$2' package"
         exit 1
     fi
-    log "installing wrk from Debian's packages"
-    apt-get update -qq >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >&2
+    log "installing $2 from Debian's packages"
+    [ -n "${APT_UPDATED:-}" ] || { apt-get update -qq >&2; APT_UPDATED=1; }
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >&2
 }
 
-for tool in curl sqlite3 psql awk; do
+for tool in curl awk; do
     command -v "$tool" >/dev/null || { log "$tool is missing"; exit 1; }
 done
-need_wrk
+need wrk wrk
+need sqlite3 sqlite3
+[ "$RUN_IMPORT" = 1 ] && need /usr/bin/time time && need bc bc
 
 # BIN_DIR: benchmark binaries built elsewhere (e.g. a copy of an earlier build, for before/after).
 if [ -n "${BIN_DIR:-}" ]; then
@@ -88,6 +92,11 @@ sql() {
         sqlite:*) sqlite3 "${URL#sqlite://}" "$1" ;;
         postgres*) psql -X -q -At "$URL" -c "$1" ;;
     esac
+}
+
+# seconds_since START: wall seconds since START (a `date +%s.%N`).
+seconds_since() {
+    awk -v start="$1" -v now="$(date +%s.%N)" 'BEGIN { printf "%.2f", now - start }'
 }
 
 free_port() {
@@ -132,6 +141,7 @@ scenario() {
     CREATED="$created"
     local rss
     rss="$(rss_mib)"
+    [ -n "${RSS_LATER:-}" ] && rss="(below)"
     TABLE+="$(printf '%-34s %4s %10s %9s %9s %8s %9s %8s %8s' "$label" "$connections" "$rps" "$p50" "$p99" \
         "$non2xx" "$other" "$created" "$rss")"$'\n'
     if [ "$other" -gt 0 ]; then
@@ -149,7 +159,7 @@ bench_backend() {
             URL="sqlite://$WORK/bench.db"
             ;;
         postgres)
-            if ! pg_isready -q -h 127.0.0.1 -p "$PG_PORT"; then
+            if ! { command -v pg_isready >/dev/null && pg_isready -q -h 127.0.0.1 -p "$PG_PORT"; }; then
                 GASSTOCK_PG_PORT="$PG_PORT" "$ROOT/scripts/test-postgres.sh" start >/dev/null
                 STOP_PG=1
             fi
@@ -166,7 +176,7 @@ bench_backend() {
     started=$(date +%s.%N)
     "$CLI" --format json seed --sellers "$SELLERS" --items "$ITEMS" --orders "$ORDERS" \
         --password "$PASSWORD" > "$WORK/seed.json"
-    seeded=$(echo "$(date +%s.%N) - $started" | bc -l)
+    seeded="$(seconds_since "$started")"
     echo "$PASSWORD" | "$CLI" users create-admin --email "$ADMIN" --password-stdin > /dev/null
     if [ "$backend" = postgres ]; then
         sql "VACUUM ANALYZE" > /dev/null
@@ -248,7 +258,7 @@ bench_backend() {
     CONNECTIONS_OVERRIDE=8 BENCH_SCENARIO=login BENCH_THREADS=1 wrk -t 1 -c 8 -d "$DURATION" --timeout 5s --latency \
         -s "$ROOT/scripts/bench/gasstock.lua" "$BASE" > "$storm" 2>&1 &
     local storm_pid=$!
-    scenario "6 browse during a login storm" browse
+    RSS_LATER=1 scenario "6 browse during a login storm" browse
     wait "$storm_pid" || true
     # The last logins' hashes finish after wrk stops; their argon2 memory (19 MiB each) is
     # returned to the OS when they do.
@@ -266,7 +276,7 @@ bench_backend() {
     local report_started report_secs
     report_started=$(date +%s.%N)
     GASSTOCK_ADMIN="$ADMIN" "$CLI" --format json report sales --by seller > "$WORK/report.json"
-    report_secs=$(echo "$(date +%s.%N) - $report_started" | bc -l)
+    report_secs="$(seconds_since "$report_started")"
 
     echo
     echo "== $backend: $(tr -d ' \n' < "$WORK/seed.json" | sed 's/"first_seller".*//') seeded in $(printf '%.1f' "$seeded") s"

@@ -124,7 +124,23 @@ impl SqliteStore {
     }
 
     async fn write_tx(&self) -> crate::Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
-        Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
+        match self.writer.begin_with("BEGIN IMMEDIATE").await {
+            // A request dropped in the middle of a write (its client went away) can leave the
+            // writer connection inside its transaction: sqlx rolls back on drop, but when the
+            // ROLLBACK fails (e.g. a statement of the dropped request still in progress) the
+            // connection keeps its transaction, and every later write failed with this error
+            // until a restart (seen at the end of scripts/bench.sh's order scenarios, when wrk
+            // stops with requests in flight). Close that connection (SQLite rolls its
+            // transaction back on close) and begin on a fresh one.
+            Err(sqlx::Error::InvalidSavePointStatement) => {
+                tracing::warn!("the SQLite writer connection was left inside a transaction: reopening it");
+                let mut stuck = self.writer.acquire().await?;
+                stuck.close_on_drop();
+                drop(stuck);
+                Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
+            }
+            begun => Ok(begun?),
+        }
     }
 }
 
