@@ -1,10 +1,10 @@
 //! `gasstock invoices pending | approve | reject`.
 
-use clap::{Args, Subcommand};
-use gasstock_core::commands::Decision;
+use clap::Subcommand;
 use gasstock_core::models::Invoice;
 
 use crate::context::Context;
+use crate::decision::{ApproveArgs, RejectArgs};
 use crate::error::CliError;
 use crate::orders::all_pages;
 use crate::output::{emit, opt, time, Listing};
@@ -19,22 +19,6 @@ pub enum InvoicesCommand {
     Reject(RejectArgs),
 }
 
-#[derive(Debug, Args)]
-pub struct ApproveArgs {
-    pub id: i64,
-    /// Optional note recorded with the approval.
-    #[arg(long)]
-    pub reason: Option<String>,
-}
-
-#[derive(Debug, Args)]
-pub struct RejectArgs {
-    pub id: i64,
-    /// Why, recorded in the status history.
-    #[arg(long)]
-    pub reason: String,
-}
-
 pub async fn run(ctx: &Context, command: InvoicesCommand) -> Result<(), CliError> {
     let actor = ctx.admin().await?;
     let (id, decision) = match command {
@@ -42,13 +26,8 @@ pub async fn run(ctx: &Context, command: InvoicesCommand) -> Result<(), CliError
             let invoices = all_pages(|page| ctx.core.pending_invoices(&actor, page)).await?;
             return emit(ctx.format, &invoices, &invoices_listing(&invoices));
         }
-        InvoicesCommand::Approve(args) => (args.id, Decision { approve: true, reason: args.reason }),
-        InvoicesCommand::Reject(args) => {
-            if args.reason.trim().is_empty() {
-                return Err(CliError::Usage("--reason must not be empty".into()));
-            }
-            (args.id, Decision { approve: false, reason: Some(args.reason) })
-        }
+        InvoicesCommand::Approve(args) => args.decision(),
+        InvoicesCommand::Reject(args) => args.decision()?,
     };
     let invoice = ctx.core.decide_invoice(&actor, id, &decision).await?;
     emit(ctx.format, &invoice, &invoices_listing(std::slice::from_ref(&invoice)))

@@ -4,6 +4,7 @@
 
 mod completions;
 mod context;
+mod decision;
 mod delivery;
 mod error;
 mod history;

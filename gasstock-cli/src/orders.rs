@@ -3,8 +3,10 @@
 use clap::{Args, Subcommand};
 use gasstock_core::commands::{Decision, PageRequest};
 use gasstock_core::models::{Order, Paged, StatusEvent};
+use gasstock_core::Actor;
 
 use crate::context::Context;
+use crate::decision::{ApproveArgs, RejectArgs};
 use crate::error::CliError;
 use crate::output::{emit, emit_all, kg, opt, time, Listing};
 
@@ -27,22 +29,6 @@ pub struct IdArgs {
     pub id: i64,
 }
 
-#[derive(Debug, Args)]
-pub struct ApproveArgs {
-    pub id: i64,
-    /// Optional note recorded with the approval.
-    #[arg(long)]
-    pub reason: Option<String>,
-}
-
-#[derive(Debug, Args)]
-pub struct RejectArgs {
-    pub id: i64,
-    /// Why, recorded in the status history and told to the buyer.
-    #[arg(long)]
-    pub reason: String,
-}
-
 pub async fn run(ctx: &Context, command: OrdersCommand) -> Result<(), CliError> {
     let actor = ctx.admin().await?;
     match command {
@@ -57,20 +43,14 @@ pub async fn run(ctx: &Context, command: OrdersCommand) -> Result<(), CliError> 
             let json = serde_json::json!({ "order": order, "events": events });
             emit_all(ctx.format, &json, &[&orders_listing(std::slice::from_ref(&order)), &events_listing(&events)])
         }
-        OrdersCommand::Approve(args) => {
-            let decision = Decision { approve: true, reason: args.reason };
-            let order = ctx.core.decide_order(&actor, args.id, &decision).await?;
-            emit(ctx.format, &order, &orders_listing(std::slice::from_ref(&order)))
-        }
-        OrdersCommand::Reject(args) => {
-            if args.reason.trim().is_empty() {
-                return Err(CliError::Usage("--reason must not be empty".into()));
-            }
-            let decision = Decision { approve: false, reason: Some(args.reason) };
-            let order = ctx.core.decide_order(&actor, args.id, &decision).await?;
-            emit(ctx.format, &order, &orders_listing(std::slice::from_ref(&order)))
-        }
+        OrdersCommand::Approve(args) => decide(ctx, &actor, args.decision()).await,
+        OrdersCommand::Reject(args) => decide(ctx, &actor, args.decision()?).await,
     }
+}
+
+async fn decide(ctx: &Context, actor: &Actor, (id, decision): (i64, Decision)) -> Result<(), CliError> {
+    let order = ctx.core.decide_order(actor, id, &decision).await?;
+    emit(ctx.format, &order, &orders_listing(std::slice::from_ref(&order)))
 }
 
 /// Every item of a paginated core list.
