@@ -34,6 +34,8 @@ pub enum Operation {
     ReviewInvoices,
     ConfirmDelivery,
     ManageUsers,
+    /// Webhooks receive every subscribed event, so only admins manage them.
+    ManageWebhooks,
 }
 
 impl Operation {
@@ -47,7 +49,8 @@ impl Operation {
             Operation::ReviewOrders
             | Operation::ReviewInvoices
             | Operation::ConfirmDelivery
-            | Operation::ManageUsers => Role::Admin,
+            | Operation::ManageUsers
+            | Operation::ManageWebhooks => Role::Admin,
         }
     }
 }
@@ -95,6 +98,7 @@ mod tests {
             Operation::ReviewInvoices,
             Operation::ConfirmDelivery,
             Operation::ManageUsers,
+            Operation::ManageWebhooks,
         ];
         for operation in all {
             let allowed: Vec<Role> = [Role::Buyer, Role::Seller, Role::Admin]

@@ -363,8 +363,7 @@ impl<S: Store> Gasstock<S> {
     ) -> Result<SeedSummary> {
         plan.validate()?;
         let password = Password::new(plan.password.clone())?;
-        let hash =
-            tokio::task::spawn_blocking(move || hash_password(&password)).await.map_err(crate::Error::internal)??;
+        let hash = self.password_job(move || hash_password(&password)).await??;
         self.store().seed(plan, hash, &progress).await
     }
 }

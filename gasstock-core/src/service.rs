@@ -39,7 +39,7 @@ impl<S: Store> Gasstock<S> {
     }
 
     /// Runs a CPU-heavy password job on the blocking pool, a bounded number at a time.
-    async fn password_job<T: Send + 'static>(&self, job: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+    pub(crate) async fn password_job<T: Send + 'static>(&self, job: impl FnOnce() -> T + Send + 'static) -> Result<T> {
         let _slot = self.password_slots.acquire().await.map_err(Error::internal)?;
         let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || span.in_scope(job)).await.map_err(Error::internal)

@@ -92,7 +92,6 @@ delegate! {
     fn list_orders(&self, filter: OrderFilter, page: PageRequest) -> Paged<Order>;
     fn transition_order(&self, order_id: i64, transition: OrderTransition, actor: ActorId, reason: Option<String>) -> Order;
     fn submit_invoice(&self, invoice: InvoiceDraft, actor: ActorId) -> Invoice;
-    fn get_invoice(&self, id: i64) -> Option<Invoice>;
     fn list_invoices(&self, status: Option<InvoiceStatus>, seller_id: Option<i64>, page: PageRequest) -> Paged<Invoice>;
     fn decide_invoice(&self, invoice_id: i64, approve: bool, actor: ActorId, reason: Option<String>) -> Invoice;
     fn confirm_delivery(&self, order_id: i64, actor: ActorId) -> Delivery;

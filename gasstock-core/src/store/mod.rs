@@ -89,7 +89,6 @@ pub trait Store: Clone + Send + Sync + 'static {
 
     /// Moves the approved order to invoiced and creates its invoice.
     fn submit_invoice(&self, invoice: InvoiceDraft, actor: ActorId) -> impl Future<Output = Result<Invoice>> + Send;
-    fn get_invoice(&self, id: i64) -> impl Future<Output = Result<Option<Invoice>>> + Send;
     fn list_invoices(
         &self,
         status: Option<InvoiceStatus>,

@@ -42,9 +42,20 @@ pub(crate) fn now() -> chrono::DateTime<chrono::Utc> {
 /// Internal code: an idempotent retry lost the race to insert its order.
 pub(crate) const IDEMPOTENCY_RACE: &str = "idempotency_race";
 
-pub(crate) fn is_unique_violation(err: &sqlx::Error) -> bool {
-    matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
+/// A statement's result, with a unique-constraint violation turned into the domain's
+/// `Conflict(code)`: the constraint is the check, and no `sqlx::Error` leaves the store.
+pub(crate) fn unique_or_conflict<T>(
+    result: Result<T, sqlx::Error>,
+    code: &'static str,
+    message: &str,
+) -> crate::error::Result<T> {
+    match result {
+        Err(sqlx::Error::Database(db)) if db.is_unique_violation() => Err(crate::error::Error::conflict(code, message)),
+        other => Ok(other?),
+    }
 }
+
+pub(crate) const WEBHOOK_COLUMNS: &str = "id, url, events, secret, created_at";
 
 macro_rules! impl_sql_store {
     ($store:ty, $db:ty, $conn:ty) => {
@@ -53,7 +64,7 @@ macro_rules! impl_sql_store {
         use $crate::error::{Error, Result};
         use $crate::models::{Delivery, Feedback, Invoice, Order, Paged, Payment, RatingSummary, StatusEvent, StockItem, User};
         use $crate::store::sql_store::{
-            is_unique_violation, now, Counted, IDEMPOTENCY_RACE, NOTIFICATION_COLUMNS, EVENT_COLUMNS, INVOICE_COLUMNS, ORDER_COLUMNS, PAYMENT_COLUMNS, STOCK_COLUMNS,
+            unique_or_conflict, now, Counted, IDEMPOTENCY_RACE, WEBHOOK_COLUMNS, NOTIFICATION_COLUMNS, EVENT_COLUMNS, INVOICE_COLUMNS, ORDER_COLUMNS, PAYMENT_COLUMNS, STOCK_COLUMNS,
             USER_COLUMNS,
         };
         use $crate::notifications::Notification;
@@ -147,11 +158,7 @@ macro_rules! impl_sql_store {
             .fetch_optional(&mut *conn)
             .await?;
             let Some(order) = moved else {
-                let actual: Option<String> = sqlx::query_scalar("SELECT status FROM orders WHERE id = $1")
-                    .bind(order_id)
-                    .fetch_optional(&mut *conn)
-                    .await?;
-                return Err(match actual {
+                return Err(match status_of(conn, "orders", order_id).await? {
                     None => Error::not_found("order", order_id),
                     Some(status) => transition.conflict(status.parse()?),
                 });
@@ -177,6 +184,12 @@ macro_rules! impl_sql_store {
             )
             .await?;
             Ok(order)
+        }
+
+        /// The current status of row `id` of `table` (`orders`, `invoices`), to explain why a
+        /// conditional update matched nothing.
+        async fn status_of(conn: &mut $conn, table: &str, id: i64) -> Result<Option<String>> {
+            Ok(sqlx::query_scalar(&format!("SELECT status FROM {table} WHERE id = $1")).bind(id).fetch_optional(&mut *conn).await?)
         }
 
         async fn find_idempotent_order(conn: &mut $conn, buyer_id: i64, key: &str) -> Result<Option<Order>> {
@@ -237,7 +250,7 @@ macro_rules! impl_sql_store {
                 .unit_price
                 .checked_mul(quantity)
                 .ok_or_else(|| Error::invalid("quantity", "order total is too large"))?;
-            let order: Order = sqlx::query_as(&format!(
+            let order = sqlx::query_as(&format!(
                 "INSERT INTO orders (buyer_id, seller_id, inventory_id, brand, weight_g, location, quantity, unit_price, \
                  total_amount, currency, status, delivery_address, note, idempotency_key, created_at, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) RETURNING {ORDER_COLUMNS}"
@@ -258,11 +271,27 @@ macro_rules! impl_sql_store {
             .bind(draft.idempotency_key.as_deref())
             .bind(at)
             .fetch_one(&mut **tx)
-            .await
-            .map_err(|err| if is_unique_violation(&err) { Error::conflict(IDEMPOTENCY_RACE, "retry raced its first attempt") } else { err.into() })?;
+            .await;
+            let order: Order = unique_or_conflict(order, IDEMPOTENCY_RACE, "retry raced its first attempt")?;
             record_event(tx, "order", order.id, order.id, Some(draft.buyer_id), None, OrderStatus::Pending.as_str(), None, at)
                 .await?;
             Ok(order)
+        }
+
+        /// The page of `rows` (each carrying the total); only an empty page past the end asks
+        /// `count` for the true total.
+        async fn into_page<'q, T>(
+            pool: &sqlx::Pool<$db>,
+            page: PageRequest,
+            rows: Vec<Counted<T>>,
+            count: impl FnOnce() -> QueryBuilder<'q, $db>,
+        ) -> Result<Paged<T>> {
+            let total = match rows.first() {
+                Some(row) => row.total,
+                None if page.page == 1 => 0,
+                None => count().build_query_scalar().fetch_one(pool).await?,
+            };
+            Ok(Paged { items: rows.into_iter().map(|row| row.item).collect(), page: page.page, per_page: page.per_page, total })
         }
 
         /// Runs a list query built by `build` with `COUNT(*) OVER ()`; an empty page past the
@@ -279,16 +308,12 @@ macro_rules! impl_sql_store {
             build(&mut query, false);
             query.push(" LIMIT ").push_bind(page.limit()).push(" OFFSET ").push_bind(page.offset());
             let rows: Vec<Counted<T>> = query.build_query_as().fetch_all(pool).await?;
-            let total = match rows.first() {
-                Some(row) => row.total,
-                None if page.page == 1 => 0,
-                None => {
-                    let mut count = QueryBuilder::new("");
-                    build(&mut count, true);
-                    count.build_query_scalar().fetch_one(pool).await?
-                }
-            };
-            Ok(Paged { items: rows.into_iter().map(|row| row.item).collect(), page: page.page, per_page: page.per_page, total })
+            into_page(pool, page, rows, || {
+                let mut count = QueryBuilder::new("");
+                build(&mut count, true);
+                count
+            })
+            .await
         }
 
         /// One page of `table` by id, with the total, in one statement, for tables that grow
@@ -318,16 +343,12 @@ macro_rules! impl_sql_store {
             query.push(" ORDER BY id LIMIT ").push_bind(page.limit()).push(" OFFSET ").push_bind(page.offset());
             query.push(") ORDER BY id");
             let rows: Vec<Counted<T>> = query.build_query_as().fetch_all(pool).await?;
-            let total = match rows.first() {
-                Some(row) => row.total,
-                None if page.page == 1 => 0,
-                None => {
-                    let mut count = QueryBuilder::new(format!("SELECT COUNT(*) FROM {table} WHERE 1 = 1"));
-                    filter(&mut count);
-                    count.build_query_scalar().fetch_one(pool).await?
-                }
-            };
-            Ok(Paged { items: rows.into_iter().map(|row| row.item).collect(), page: page.page, per_page: page.per_page, total })
+            into_page(pool, page, rows, || {
+                let mut count = QueryBuilder::new(format!("SELECT COUNT(*) FROM {table} WHERE 1 = 1"));
+                filter(&mut count);
+                count
+            })
+            .await
         }
 
         /// `SELECT <columns>, COUNT(*) OVER () AS total FROM <from>`, or just the count.
@@ -484,13 +505,8 @@ macro_rules! impl_sql_store {
                 .bind(now())
                 .fetch_one(&mut *tx)
                 .await;
-                let created = match inserted {
-                    Ok(created) => created,
-                    Err(err) if is_unique_violation(&err) => {
-                        return Err(Error::conflict("duplicate_email", format!("{} is already registered", user.email)))
-                    }
-                    Err(err) => return Err(err.into()),
-                };
+                let created =
+                    unique_or_conflict(inserted, "duplicate_email", &format!("{} is already registered", user.email))?;
                 tx.commit().await?;
                 Ok(created)
             }
@@ -681,13 +697,6 @@ macro_rules! impl_sql_store {
                 Ok(invoice)
             }
 
-            async fn get_invoice(&self, id: i64) -> Result<Option<Invoice>> {
-                Ok(sqlx::query_as(&format!("SELECT {INVOICE_COLUMNS} FROM invoices WHERE id = $1"))
-                    .bind(id)
-                    .fetch_optional(self.read_pool())
-                    .await?)
-            }
-
             async fn list_invoices(
                 &self,
                 status: Option<InvoiceStatus>,
@@ -728,11 +737,7 @@ macro_rules! impl_sql_store {
                 .fetch_optional(&mut *tx)
                 .await?;
                 let Some(invoice) = decided else {
-                    let actual: Option<String> = sqlx::query_scalar("SELECT status FROM invoices WHERE id = $1")
-                        .bind(invoice_id)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                    return Err(match actual {
+                    return Err(match status_of(&mut tx, "invoices", invoice_id).await? {
                         None => Error::not_found("invoice", invoice_id),
                         Some(status) => Error::conflict_with(
                             "invalid_state",
@@ -763,11 +768,7 @@ macro_rules! impl_sql_store {
                 .fetch_optional(&mut *tx)
                 .await?;
                 let Some(order) = delivered else {
-                    let actual: Option<String> = sqlx::query_scalar("SELECT status FROM orders WHERE id = $1")
-                        .bind(order_id)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                    return Err(match actual.as_deref() {
+                    return Err(match status_of(&mut tx, "orders", order_id).await?.as_deref() {
                         None => Error::not_found("order", order_id),
                         Some("delivered") => Error::conflict("already_delivered", "delivery was already confirmed"),
                         Some("invoiced") => Error::conflict("invoice_not_approved", "the order's invoice is not approved yet"),
@@ -792,13 +793,8 @@ macro_rules! impl_sql_store {
                 .bind(at)
                 .fetch_one(&mut *tx)
                 .await;
-                let payment: Payment = match inserted {
-                    Ok(payment) => payment,
-                    Err(err) if is_unique_violation(&err) => {
-                        return Err(Error::conflict("already_delivered", "a payment was already released for this order"))
-                    }
-                    Err(err) => return Err(err.into()),
-                };
+                let payment: Payment =
+                    unique_or_conflict(inserted, "already_delivered", "a payment was already released for this order")?;
                 record_event(&mut tx, "order", order.id, order.id, Some(actor), Some("invoiced"), "delivered", None, at).await?;
                 record_event(&mut tx, "payment", payment.id, order.id, Some(actor), None, "released", None, at).await?;
                 tx.commit().await?;
@@ -819,13 +815,7 @@ macro_rules! impl_sql_store {
                 .bind(now())
                 .fetch_one(&mut *tx)
                 .await;
-                let feedback = match inserted {
-                    Ok(feedback) => feedback,
-                    Err(err) if is_unique_violation(&err) => {
-                        return Err(Error::conflict("duplicate_feedback", "this order already has feedback"))
-                    }
-                    Err(err) => return Err(err.into()),
-                };
+                let feedback = unique_or_conflict(inserted, "duplicate_feedback", "this order already has feedback")?;
                 tx.commit().await?;
                 Ok(feedback)
             }
@@ -1090,10 +1080,10 @@ macro_rules! impl_sql_store {
 
             async fn create_webhook(&self, url: &str, events: &str, secret: &str) -> Result<Webhook> {
                 let mut tx = self.write_tx().await?;
-                let webhook = sqlx::query_as(
+                let webhook = sqlx::query_as(&format!(
                     "INSERT INTO webhooks (url, events, secret, created_at) VALUES ($1, $2, $3, $4) \
-                     RETURNING id, url, events, secret, created_at",
-                )
+                     RETURNING {WEBHOOK_COLUMNS}"
+                ))
                 .bind(url)
                 .bind(events)
                 .bind(secret)
@@ -1105,19 +1095,14 @@ macro_rules! impl_sql_store {
             }
 
             async fn list_webhooks(&self) -> Result<Vec<Webhook>> {
-                Ok(sqlx::query_as("SELECT id, url, events, secret, created_at FROM webhooks ORDER BY id")
+                Ok(sqlx::query_as(&format!("SELECT {WEBHOOK_COLUMNS} FROM webhooks ORDER BY id"))
                     .fetch_all(self.read_pool())
                     .await?)
             }
 
             async fn delete_webhook(&self, id: i64) -> Result<bool> {
                 let mut tx = self.write_tx().await?;
-                // Attempts and deliveries go with it (ON DELETE CASCADE).
-                sqlx::query("DELETE FROM webhook_attempts WHERE delivery_id IN (SELECT id FROM webhook_deliveries WHERE webhook_id = $1)")
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query("DELETE FROM webhook_deliveries WHERE webhook_id = $1").bind(id).execute(&mut *tx).await?;
+                // Its deliveries and their attempts go with it (ON DELETE CASCADE).
                 let deleted = sqlx::query("DELETE FROM webhooks WHERE id = $1").bind(id).execute(&mut *tx).await?;
                 tx.commit().await?;
                 Ok(deleted.rows_affected() > 0)
@@ -1137,7 +1122,7 @@ macro_rules! impl_sql_store {
                     return Ok(0);
                 }
                 let webhooks: Vec<Webhook> =
-                    sqlx::query_as("SELECT id, url, events, secret, created_at FROM webhooks").fetch_all(&mut *tx).await?;
+                    sqlx::query_as(&format!("SELECT {WEBHOOK_COLUMNS} FROM webhooks")).fetch_all(&mut *tx).await?;
                 for event in &events {
                     let Some(payload) = $crate::webhooks::payload(event) else { continue };
                     for hook in webhooks.iter().filter(|hook| $crate::webhooks::subscribes(hook, &payload.kind, event.created_at)) {

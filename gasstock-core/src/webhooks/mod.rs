@@ -206,18 +206,18 @@ pub fn generate_secret() -> String {
 /// Managing webhooks is for admins.
 impl<S: Store> Gasstock<S> {
     pub async fn add_webhook(&self, actor: &Actor, url: &str, events: &[String]) -> Result<Webhook> {
-        authorize(actor, Operation::ManageUsers)?;
+        authorize(actor, Operation::ManageWebhooks)?;
         let (url, events) = validate_subscription(url, events)?;
         self.store().create_webhook(&url, &events, &generate_secret()).await
     }
 
     pub async fn webhooks(&self, actor: &Actor) -> Result<Vec<Webhook>> {
-        authorize(actor, Operation::ManageUsers)?;
+        authorize(actor, Operation::ManageWebhooks)?;
         self.store().list_webhooks().await
     }
 
     pub async fn remove_webhook(&self, actor: &Actor, id: i64) -> Result<()> {
-        authorize(actor, Operation::ManageUsers)?;
+        authorize(actor, Operation::ManageWebhooks)?;
         if self.store().delete_webhook(id).await? {
             Ok(())
         } else {
@@ -231,7 +231,7 @@ impl<S: Store> Gasstock<S> {
         webhook_id: Option<i64>,
         page: PageRequest,
     ) -> Result<Paged<WebhookDelivery>> {
-        authorize(actor, Operation::ManageUsers)?;
+        authorize(actor, Operation::ManageWebhooks)?;
         self.store().list_webhook_deliveries(webhook_id, page).await
     }
 
@@ -242,7 +242,7 @@ impl<S: Store> Gasstock<S> {
         webhook_id: Option<i64>,
         page: PageRequest,
     ) -> Result<Paged<WebhookAttempt>> {
-        authorize(actor, Operation::ManageUsers)?;
+        authorize(actor, Operation::ManageWebhooks)?;
         self.store().list_webhook_attempts(webhook_id, page).await
     }
 }

@@ -138,6 +138,8 @@ async fn subscribed_events_arrive_signed() {
         core.remove_webhook(&c.admin, hook.id).await.unwrap();
         assert!(matches!(core.remove_webhook(&c.admin, hook.id).await, Err(Error::NotFound { .. })));
         assert!(core.webhooks(&c.admin).await.unwrap().is_empty());
+        let left = core.webhook_deliveries(&c.admin, None, PageRequest::default()).await.unwrap();
+        assert_eq!(left.total, 0, "its deliveries went with it");
     })
     .await;
 }
