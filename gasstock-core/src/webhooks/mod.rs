@@ -171,9 +171,8 @@ pub fn subscribes(hook: &Webhook, kind: &str, at: DateTime<Utc>) -> bool {
 /// Checks a subscription: an http(s) URL with a host, and known event types (or `*`).
 pub fn validate_subscription(url: &str, events: &[String]) -> Result<(String, String)> {
     let url = url.trim();
-    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
-    let host = rest.map(|r| r.split(['/', '?', '#']).next().unwrap_or(""));
-    if !matches!(host, Some(h) if !h.is_empty() && !h.contains(char::is_whitespace)) || url.len() > 2000 {
+    let parsed = reqwest::Url::parse(url).ok().filter(|u| matches!(u.scheme(), "http" | "https") && u.has_host());
+    if parsed.is_none() || url.len() > 2000 {
         return Err(Error::invalid("url", "must be an http:// or https:// URL with a host"));
     }
     let mut list: Vec<&str> =
