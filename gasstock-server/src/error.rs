@@ -29,7 +29,7 @@ pub struct ErrorDetail {
 }
 
 /// An error on its way to becoming a response.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
@@ -62,15 +62,21 @@ impl ApiError {
     }
 
     pub fn too_many_attempts(retry_after_secs: u64) -> Self {
+        let secs = retry_after_secs.max(1);
         ApiError {
-            retry_after_secs: Some(retry_after_secs.max(1)),
+            retry_after_secs: Some(secs),
             ..ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "too_many_attempts",
-                format!("too many login attempts: try again in {} seconds", retry_after_secs.max(1)),
+                format!("too many login attempts: try again in {secs} seconds"),
             )
-            .with_details(serde_json::json!({ "retry_after_secs": retry_after_secs.max(1) }))
+            .with_details(serde_json::json!({ "retry_after_secs": secs }))
         }
+    }
+
+    /// 413 for a body over `limit` bytes (from its Content-Length or while reading it).
+    pub fn payload_too_large(limit: usize) -> Self {
+        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", format!("request body over {limit} bytes"))
     }
 
     pub fn internal() -> Self {
@@ -136,13 +142,7 @@ pub async fn recover(rejection: Rejection) -> Result<Response, Infallible> {
         UnsupportedMediaType,
     };
     let error = if let Some(error) = rejection.find::<ApiError>() {
-        ApiError {
-            status: error.status,
-            code: error.code,
-            message: error.message.clone(),
-            details: error.details.clone(),
-            retry_after_secs: error.retry_after_secs,
-        }
+        error.clone()
     } else if rejection.is_not_found() {
         ApiError::new(StatusCode::NOT_FOUND, "route_not_found", "no such endpoint: see /api/v1/openapi.json")
     } else if rejection.find::<MethodNotAllowed>().is_some() {

@@ -31,9 +31,6 @@ fn authenticated(state: &State) -> impl Filter<Extract = (Session,), Error = Rej
 fn json_body<T: DeserializeOwned + Send + 'static>(
     limit: usize,
 ) -> impl Filter<Extract = (T,), Error = Rejection> + Clone {
-    let too_large = move || {
-        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", format!("request body over {limit} bytes"))
-    };
     warp::header::optional::<String>("content-type")
         .and(warp::header::optional::<u64>("content-length"))
         .and_then(move |content_type: Option<String>, length: Option<u64>| async move {
@@ -49,7 +46,7 @@ fn json_body<T: DeserializeOwned + Send + 'static>(
                 }
             }
             if length.is_some_and(|length| length > limit as u64) {
-                return Err(warp::reject::custom(too_large()));
+                return Err(warp::reject::custom(ApiError::payload_too_large(limit)));
             }
             Ok(())
         })
@@ -75,11 +72,7 @@ where
         .map_err(|err| ApiError::bad_request("body_read_error", format!("cannot read the body: {err}")))?
     {
         if body.len() + chunk.remaining() > limit {
-            return Err(ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                format!("request body over {limit} bytes"),
-            ));
+            return Err(ApiError::payload_too_large(limit));
         }
         while chunk.has_remaining() {
             let bytes = chunk.chunk();
@@ -122,7 +115,8 @@ type Route = BoxedFilter<(Response,)>;
 pub fn api(state: &State) -> Route {
     let limit = state.body_limit;
     let s = || with_state(state);
-    let auth = || authenticated(state);
+    // The handler's state and the caller's session (401 without a valid token).
+    let signed_in = || with_state(state).and(authenticated(state));
 
     let healthz = warp::path!("healthz").and(warp::get()).then(h::healthz).map(render).boxed();
     let readyz = warp::path!("readyz").and(warp::get()).and(s()).then(h::readyz).map(render).boxed();
@@ -137,108 +131,87 @@ pub fn api(state: &State) -> Route {
         .and(warp::addr::remote())
         .and(json_body(limit))
         .then(h::login);
-    let logout = warp::path!("api" / "v1" / "logout").and(warp::post()).and(s()).and(auth()).then(h::logout);
+    let logout = warp::path!("api" / "v1" / "logout").and(warp::post()).and(signed_in()).then(h::logout);
 
-    let gas =
-        warp::path!("api" / "v1" / "gas").and(warp::get()).and(s()).and(auth()).and(query()).then(h::browse_stock);
+    let gas = warp::path!("api" / "v1" / "gas").and(warp::get()).and(signed_in()).and(query()).then(h::browse_stock);
     let place_order = warp::path!("api" / "v1" / "orders")
         .and(warp::post())
-        .and(s())
-        .and(auth())
+        .and(signed_in())
         .and(idempotency_key())
         .and(json_body(limit))
         .then(h::place_order);
     let my_orders =
-        warp::path!("api" / "v1" / "orders").and(warp::get()).and(s()).and(auth()).and(query()).then(h::my_orders);
-    let get_order = warp::path!("api" / "v1" / "orders" / i64).and(warp::get()).and(s()).and(auth()).then(h::get_order);
-    let order_history = warp::path!("api" / "v1" / "orders" / i64 / "history")
-        .and(warp::get())
-        .and(s())
-        .and(auth())
-        .then(h::order_history);
-    let cancel_order = warp::path!("api" / "v1" / "orders" / i64 / "cancel")
-        .and(warp::post())
-        .and(s())
-        .and(auth())
-        .then(h::cancel_order);
+        warp::path!("api" / "v1" / "orders").and(warp::get()).and(signed_in()).and(query()).then(h::my_orders);
+    let get_order = warp::path!("api" / "v1" / "orders" / i64).and(warp::get()).and(signed_in()).then(h::get_order);
+    let order_history =
+        warp::path!("api" / "v1" / "orders" / i64 / "history").and(warp::get()).and(signed_in()).then(h::order_history);
+    let cancel_order =
+        warp::path!("api" / "v1" / "orders" / i64 / "cancel").and(warp::post()).and(signed_in()).then(h::cancel_order);
     let feedback = warp::path!("api" / "v1" / "feedback")
         .and(warp::post())
-        .and(s())
-        .and(auth())
+        .and(signed_in())
         .and(json_body(limit))
         .then(h::leave_feedback);
 
     let inventory = warp::path!("api" / "v1" / "seller" / "inventory")
         .and(warp::get())
-        .and(s())
-        .and(auth())
+        .and(signed_in())
         .and(query())
         .then(h::seller_inventory);
     let upsert = warp::path!("api" / "v1" / "seller" / "inventory")
         .and(warp::post())
-        .and(s())
-        .and(auth())
+        .and(signed_in())
         .and(json_body(limit))
         .then(h::upsert_stock_item);
     let seller_orders = warp::path!("api" / "v1" / "seller" / "orders")
         .and(warp::get())
-        .and(s())
-        .and(auth())
+        .and(signed_in())
         .and(query())
         .then(h::seller_orders);
     let invoice = warp::path!("api" / "v1" / "seller" / "invoice")
         .and(warp::post())
-        .and(s())
-        .and(auth())
+        .and(signed_in())
         .and(json_body(limit))
         .then(h::submit_invoice);
 
     let pending_orders = warp::path!("api" / "v1" / "admin" / "orders" / "pending")
         .and(warp::get())
-        .and(s())
-        .and(auth())
+        .and(signed_in())
         .and(query())
         .then(h::pending_orders);
     let decide_order = warp::path!("api" / "v1" / "admin" / "orders" / i64 / "approve")
         .and(warp::patch())
-        .and(s())
-        .and(auth())
+        .and(signed_in())
         .and(json_body(limit))
         .then(h::decide_order);
     let pending_invoices = warp::path!("api" / "v1" / "admin" / "invoices" / "pending")
         .and(warp::get())
-        .and(s())
-        .and(auth())
+        .and(signed_in())
         .and(query())
         .then(h::pending_invoices);
     let decide_invoice = warp::path!("api" / "v1" / "admin" / "invoices" / i64 / "approve")
         .and(warp::patch())
-        .and(s())
-        .and(auth())
+        .and(signed_in())
         .and(json_body(limit))
         .then(h::decide_invoice);
     let confirm_delivery = warp::path!("api" / "v1" / "admin" / "delivery" / i64 / "confirm")
         .and(warp::patch())
-        .and(s())
-        .and(auth())
+        .and(signed_in())
         .then(h::confirm_delivery);
 
     let notifications =
-        warp::path!("api" / "v1" / "notifications").and(warp::get()).and(s()).and(auth()).and(query()).then(n::list);
+        warp::path!("api" / "v1" / "notifications").and(warp::get()).and(signed_in()).and(query()).then(n::list);
     let notification_read = warp::path!("api" / "v1" / "notifications" / i64 / "read")
         .and(warp::post())
-        .and(s())
-        .and(auth())
+        .and(signed_in())
         .then(n::mark_read);
     let notifications_read_all = warp::path!("api" / "v1" / "notifications" / "read-all")
         .and(warp::post())
-        .and(s())
-        .and(auth())
+        .and(signed_in())
         .then(n::mark_all_read);
     let notification_stream = warp::path!("api" / "v1" / "notifications" / "stream")
         .and(warp::get())
-        .and(s())
-        .and(auth())
+        .and(signed_in())
         .and(warp::header::optional::<String>("last-event-id"))
         .then(n::stream);
 

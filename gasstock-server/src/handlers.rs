@@ -23,7 +23,7 @@ fn json<T: Serialize>(status: StatusCode, value: &T) -> Response {
     warp::reply::with_status(warp::reply::json(value), status).into_response()
 }
 
-fn ok<T: Serialize>(value: &T) -> ApiResult {
+pub(crate) fn ok<T: Serialize>(value: &T) -> ApiResult {
     Ok(json(StatusCode::OK, value))
 }
 

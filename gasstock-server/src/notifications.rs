@@ -13,12 +13,12 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 use utoipa::{IntoParams, ToSchema};
-use warp::http::StatusCode;
 use warp::sse::Event;
 use warp::Reply;
 
 use crate::auth::Session;
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::handlers::ok;
 use crate::state::State;
 
 /// `GET /notifications` filters.
@@ -52,7 +52,7 @@ pub struct MarkedRead {
 pub async fn list(state: State, session: Session, query: NotificationsQuery) -> ApiResult {
     let page = gasstock_core::commands::PageRequest::new(query.page, query.per_page)?;
     let found = state.core.notifications(&session.actor, query.unread.unwrap_or(false), page).await?;
-    Ok(warp::reply::json(&found).into_response())
+    ok(&found)
 }
 
 /// Marks one of the caller's notifications read (again: the first reading time is kept).
@@ -64,7 +64,7 @@ pub async fn list(state: State, session: Session, query: NotificationsQuery) -> 
     ))]
 pub async fn mark_read(id: i64, state: State, session: Session) -> ApiResult {
     let notification = state.core.mark_notification_read(&session.actor, id).await?;
-    Ok(warp::reply::json(&notification).into_response())
+    ok(&notification)
 }
 
 /// Marks all of the caller's notifications read.
@@ -75,7 +75,7 @@ pub async fn mark_read(id: i64, state: State, session: Session) -> ApiResult {
     ))]
 pub async fn mark_all_read(state: State, session: Session) -> ApiResult {
     let marked = state.core.mark_all_notifications_read(&session.actor).await?;
-    Ok(warp::reply::with_status(warp::reply::json(&MarkedRead { marked }), StatusCode::OK).into_response())
+    ok(&MarkedRead { marked })
 }
 
 /// How long a notification id stays "recent": one with a lower id that commits later than it

@@ -5,7 +5,7 @@ use std::io::{Read, Write};
 use gasstock_tests::Backend;
 use serde_json::{json, Value};
 
-use crate::support::{assert_error_body, App};
+use crate::support::{assert_error_body, App, Market};
 
 /// What the data looks like from the outside: the seller's stock and every order.
 async fn snapshot(app: &App, seller: &str, admin: &str, buyer: &str) -> (Value, Value, Value) {
@@ -20,10 +20,7 @@ async fn bad_bodies_and_queries_are_refused_without_changes() {
     for backend in Backend::available() {
         eprintln!("-- backend: {backend:?}");
         let app = App::start(backend).await;
-        let (_, seller) = app.user("seller@gas.rw", "seller").await;
-        let (_, buyer) = app.user("buyer@gas.rw", "buyer").await;
-        let (_, admin) = app.admin("admin@gas.rw").await;
-        let item = app.stock(&seller, "Jibu", json!(12), "Kigali", 5, 1000).await;
+        let Market { seller, buyer, admin, item } = app.market().await;
         let order = app.order(&buyer, item, 1).await["id"].as_i64().unwrap();
         let before = snapshot(&app, &seller, &admin, &buyer).await;
 
@@ -113,7 +110,11 @@ async fn bad_bodies_and_queries_are_refused_without_changes() {
             json!({"brand": "  ", "weight": 12, "location": "Kigali", "quantity": 1, "unit_price": 1}),
             json!({"brand": "Jibu", "weight": 12, "location": "Kigali", "quantity": 1, "unit_price": 1, "currency": "RWFX"}),
         ] {
-            app.post("/api/v1/seller/inventory", &seller, body.clone()).await.expect(422, &body.to_string());
+            app.post("/api/v1/seller/inventory", &seller, body.clone()).await.expect_error(
+                422,
+                "invalid",
+                &body.to_string(),
+            );
         }
         app.get("/api/v1/gas?weight=heavy", &buyer).await.expect_error(422, "invalid", "weight filter");
         for rating in [0, 6, -1] {
@@ -294,8 +295,15 @@ async fn operations_endpoints_and_request_ids() {
     assert_eq!(ready.expect(200, "readyz")["status"], "ready");
     let id = health.headers["x-request-id"].to_str().unwrap();
     assert!(!id.is_empty());
+    assert_ne!(ready.headers["x-request-id"], id, "each request gets its own id");
     let echoed = app.send(app.client.get(app.url("/healthz")).header("X-Request-Id", "trace-123")).await;
     assert_eq!(echoed.headers["x-request-id"], "trace-123");
+    // An id that could not be logged safely is replaced by a generated one.
+    for unsafe_id in ["has spaces", "semi;colon", &"x".repeat(65)] {
+        let replaced = app.send(app.client.get(app.url("/healthz")).header("X-Request-Id", unsafe_id)).await;
+        let id = replaced.headers["x-request-id"].to_str().unwrap();
+        assert!(id != unsafe_id && !id.is_empty(), "{unsafe_id:?} replaced, got {id:?}");
+    }
     let missing = app.call("GET", "/nope", None, None).await;
     assert!(missing.headers.contains_key("x-request-id"), "errors carry a request id too");
     assert_eq!(missing.headers["content-type"], "application/json");

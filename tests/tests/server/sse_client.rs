@@ -63,9 +63,8 @@ impl SseStream {
         SseStream { response, buffer: String::new() }
     }
 
-    /// The next event or comment, or `None` when nothing came within `wait`.
-    pub async fn next_within(&mut self, wait: Duration) -> Option<Next> {
-        let deadline = tokio::time::Instant::now() + wait;
+    /// The next event or comment, or `None` when nothing came before `deadline`.
+    async fn next_before(&mut self, deadline: tokio::time::Instant) -> Option<Next> {
         loop {
             if let Some(next) = self.parse_one() {
                 return Some(next);
@@ -85,8 +84,7 @@ impl SseStream {
     pub async fn event(&mut self, wait: Duration, what: &str) -> SseEvent {
         let deadline = tokio::time::Instant::now() + wait;
         loop {
-            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-            match self.next_within(left).await {
+            match self.next_before(deadline).await {
                 Some(Next::Event(event)) => return event,
                 Some(Next::Comment(_)) => continue,
                 Some(Next::Closed) => panic!("the stream closed while waiting for {what}"),
@@ -111,8 +109,7 @@ impl SseStream {
         let deadline = tokio::time::Instant::now() + wait;
         let mut events = Vec::new();
         loop {
-            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-            match self.next_within(left).await {
+            match self.next_before(deadline).await {
                 Some(Next::Event(event)) => events.push(event),
                 Some(Next::Comment(text)) => {
                     assert_eq!(text.trim(), "keepalive", "comment text");
@@ -129,8 +126,7 @@ impl SseStream {
         let deadline = tokio::time::Instant::now() + wait;
         let mut events = Vec::new();
         loop {
-            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-            match self.next_within(left).await {
+            match self.next_before(deadline).await {
                 Some(Next::Event(event)) => events.push(event),
                 Some(Next::Comment(_)) => {}
                 Some(Next::Closed) => return events,

@@ -4,7 +4,7 @@
 use gasstock_tests::Backend;
 use serde_json::json;
 
-use crate::support::App;
+use crate::support::{App, Market};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn full_story_from_stock_to_feedback() {
@@ -168,10 +168,7 @@ async fn rejection_cancellation_and_invoice_rejection() {
     for backend in Backend::available() {
         eprintln!("-- backend: {backend:?}");
         let app = App::start(backend).await;
-        let (_, seller) = app.user("seller@gas.rw", "seller").await;
-        let (_, buyer) = app.user("buyer@gas.rw", "buyer").await;
-        let (_, admin) = app.admin("admin@gas.rw").await;
-        let item = app.stock(&seller, "Jibu", json!(12), "Kigali", 5, 1000).await;
+        let Market { seller, buyer, admin, item } = app.market().await;
 
         // Rejected by the admin: the stock comes back.
         let rejected = app.order(&buyer, item, 2).await;

@@ -17,6 +17,14 @@ pub struct App {
     pub client: reqwest::Client,
 }
 
+/// The tokens of [`App::market`]'s users and its stock item's id.
+pub struct Market {
+    pub seller: String,
+    pub buyer: String,
+    pub admin: String,
+    pub item: i64,
+}
+
 /// A response: status, headers and the body parsed as JSON (`Value::Null` when empty).
 #[derive(Debug)]
 pub struct Reply {
@@ -144,6 +152,16 @@ impl App {
     pub async fn admin(&self, email: &str) -> (i64, String) {
         let user = self.server.core().create_admin(email, Some("Admin"), PASSWORD).await.expect("create admin");
         (user.id, self.login(email).await)
+    }
+
+    /// A seller, a buyer and an admin, signed in, and one stock item of the seller's:
+    /// 5 x Jibu 12 kg in Kigali at 1000.
+    pub async fn market(&self) -> Market {
+        let (_, seller) = self.user("seller@gas.rw", "seller").await;
+        let (_, buyer) = self.user("buyer@gas.rw", "buyer").await;
+        let (_, admin) = self.admin("admin@gas.rw").await;
+        let item = self.stock(&seller, "Jibu", json!(12), "Kigali", 5, 1000).await;
+        Market { seller, buyer, admin, item }
     }
 
     /// Adds a stock item as `seller`; returns its id.
