@@ -6,8 +6,8 @@ use gasstock_core::models::Invoice;
 use crate::context::Context;
 use crate::decision::{ApproveArgs, RejectArgs};
 use crate::error::CliError;
-use crate::orders::all_pages;
 use crate::output::{emit, opt, time, Listing};
+use crate::paging::all_pages;
 
 #[derive(Debug, Subcommand)]
 pub enum InvoicesCommand {

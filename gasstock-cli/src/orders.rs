@@ -1,14 +1,15 @@
-//! `gasstock orders pending | show | approve | reject`.
+//! `gasstock orders pending | show | history | approve | reject`.
 
 use clap::{Args, Subcommand};
-use gasstock_core::commands::{Decision, PageRequest};
-use gasstock_core::models::{Order, Paged, StatusEvent};
+use gasstock_core::commands::Decision;
+use gasstock_core::models::{Order, StatusEvent};
 use gasstock_core::Actor;
 
 use crate::context::Context;
 use crate::decision::{ApproveArgs, RejectArgs};
 use crate::error::CliError;
 use crate::output::{emit, emit_all, kg, opt, time, Listing};
+use crate::paging::all_pages;
 
 #[derive(Debug, Subcommand)]
 pub enum OrdersCommand {
@@ -36,7 +37,10 @@ pub async fn run(ctx: &Context, command: OrdersCommand) -> Result<(), CliError> 
             let orders = all_pages(|page| ctx.core.pending_orders(&actor, page)).await?;
             emit(ctx.format, &orders, &orders_listing(&orders))
         }
-        OrdersCommand::History(args) => crate::history::run(ctx, &actor, args.id).await,
+        OrdersCommand::History(args) => {
+            let events = ctx.core.order_history(&actor, args.id).await?;
+            emit(ctx.format, &events, &events_listing(&events))
+        }
         OrdersCommand::Show(args) => {
             let order = ctx.core.order(&actor, args.id).await?;
             let events = ctx.core.order_history(&actor, args.id).await?;
@@ -53,26 +57,7 @@ async fn decide(ctx: &Context, actor: &Actor, (id, decision): (i64, Decision)) -
     emit(ctx.format, &order, &orders_listing(std::slice::from_ref(&order)))
 }
 
-/// Every item of a paginated core list.
-pub async fn all_pages<T, F, Fut>(fetch: F) -> Result<Vec<T>, CliError>
-where
-    F: Fn(PageRequest) -> Fut,
-    Fut: std::future::Future<Output = gasstock_core::Result<Paged<T>>>,
-{
-    let mut items = Vec::new();
-    for page in 1.. {
-        let request = PageRequest::new(Some(page), Some(i64::from(PageRequest::MAX_PER_PAGE)))?;
-        let found = fetch(request).await?;
-        let done = found.items.len() < request.per_page as usize;
-        items.extend(found.items);
-        if done || items.len() as i64 >= found.total {
-            break;
-        }
-    }
-    Ok(items)
-}
-
-pub fn orders_listing(orders: &[Order]) -> Listing {
+fn orders_listing(orders: &[Order]) -> Listing {
     let mut listing = Listing::new(&[
         "id",
         "status",
@@ -110,7 +95,7 @@ pub fn orders_listing(orders: &[Order]) -> Listing {
     listing
 }
 
-pub fn events_listing(events: &[StatusEvent]) -> Listing {
+fn events_listing(events: &[StatusEvent]) -> Listing {
     let mut listing = Listing::new(&["at", "entity", "entity_id", "from", "to", "actor_id", "reason"]);
     for event in events {
         listing.row(vec![

@@ -61,8 +61,9 @@ pub async fn run(ctx: &Context, command: ReportCommand) -> Result<(), CliError> 
             let from = args.from.as_deref().map(|d| parse_day(d, "from")).transpose()?;
             let to = args.to.as_deref().map(|d| parse_day(d, "to")).transpose()?;
             let report = ctx.core.sales_report(&actor, SalesQuery::from_days(by, from, to)?).await?;
-            let mut listing = Listing::new(&["key", "currency", "orders", "quantity", "revenue"]);
-            listing.columns[0] = by.as_str();
+            // The table names the key column after the grouping; CSV keeps the stable "key".
+            let key = if ctx.format == crate::output::Format::Csv { "key" } else { by.as_str() };
+            let mut listing = Listing::new(&[key, "currency", "orders", "quantity", "revenue"]);
             for row in &report.rows {
                 listing.row(vec![
                     row.key.clone(),
@@ -80,9 +81,6 @@ pub async fn run(ctx: &Context, command: ReportCommand) -> Result<(), CliError> 
                     total.quantity.to_string(),
                     total.revenue.to_string(),
                 ]);
-            }
-            if ctx.format == crate::output::Format::Csv {
-                listing.columns[0] = "key";
             }
             emit(ctx.format, &report, &listing)
         }

@@ -3,13 +3,13 @@
 use std::io::BufRead;
 
 use clap::{Args, Subcommand};
-use gasstock_core::commands::PageRequest;
 use gasstock_core::domain::Role;
 use gasstock_core::models::User;
 
 use crate::context::Context;
 use crate::error::CliError;
 use crate::output::{emit, opt, time, Listing};
+use crate::paging::all_pages;
 
 #[derive(Debug, Subcommand)]
 pub enum UsersCommand {
@@ -65,16 +65,7 @@ async fn create_admin(ctx: &Context, args: CreateAdminArgs) -> Result<(), CliErr
 async fn list(ctx: &Context, args: ListArgs) -> Result<(), CliError> {
     let actor = ctx.admin().await?;
     let role: Option<Role> = args.role.as_deref().map(str::parse).transpose()?;
-    let mut users = Vec::new();
-    for page in 1.. {
-        let request = PageRequest::new(Some(page), Some(i64::from(PageRequest::MAX_PER_PAGE)))?;
-        let found = ctx.core.list_users(&actor, role, request).await?;
-        let done = found.items.len() < request.per_page as usize;
-        users.extend(found.items);
-        if done || users.len() as i64 >= found.total {
-            break;
-        }
-    }
+    let users = all_pages(|page| ctx.core.list_users(&actor, role, page)).await?;
     emit(ctx.format, &users, &users_listing(&users))
 }
 

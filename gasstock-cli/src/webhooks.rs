@@ -5,13 +5,12 @@
 use std::io::{BufRead, IsTerminal, Write};
 
 use clap::{Args, Subcommand};
-use gasstock_core::commands::PageRequest;
-use gasstock_core::models::Paged;
 use gasstock_core::webhooks::{Webhook, WebhookAttempt, WebhookDelivery};
 
 use crate::context::Context;
 use crate::error::CliError;
 use crate::output::{emit, opt, time, Listing};
+use crate::paging::first;
 
 #[derive(Debug, Subcommand)]
 pub enum WebhooksCommand {
@@ -106,35 +105,16 @@ pub async fn run(ctx: &Context, command: WebhooksCommand) -> Result<(), CliError
             emit(ctx.format, &json, &listing)
         }
         WebhooksCommand::Deliveries(args) if args.attempts => {
-            let attempts = newest(args.limit, |page| ctx.core.webhook_attempts(&actor, args.webhook, page)).await?;
+            let attempts =
+                first(args.limit as usize, |page| ctx.core.webhook_attempts(&actor, args.webhook, page)).await?;
             emit(ctx.format, &attempts, &attempts_listing(&attempts))
         }
         WebhooksCommand::Deliveries(args) => {
-            let deliveries = newest(args.limit, |page| ctx.core.webhook_deliveries(&actor, args.webhook, page)).await?;
+            let deliveries =
+                first(args.limit as usize, |page| ctx.core.webhook_deliveries(&actor, args.webhook, page)).await?;
             emit(ctx.format, &deliveries, &deliveries_listing(&deliveries))
         }
     }
-}
-
-/// The first `limit` items of a newest-first paged list.
-async fn newest<T, F, Fut>(limit: u32, fetch: F) -> Result<Vec<T>, CliError>
-where
-    F: Fn(PageRequest) -> Fut,
-    Fut: std::future::Future<Output = gasstock_core::Result<Paged<T>>>,
-{
-    let limit = limit as usize;
-    let mut items = Vec::new();
-    for page in 1.. {
-        let request = PageRequest::new(Some(page), Some(i64::from(PageRequest::MAX_PER_PAGE)))?;
-        let found = fetch(request).await?;
-        let done = found.items.len() < request.per_page as usize;
-        items.extend(found.items);
-        if done || items.len() >= limit || items.len() as i64 >= found.total {
-            break;
-        }
-    }
-    items.truncate(limit);
-    Ok(items)
 }
 
 /// Asks on the terminal; without one, refuses (the caller must pass --yes).

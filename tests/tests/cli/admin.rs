@@ -254,7 +254,28 @@ async fn an_approval_from_the_cli_is_seen_at_once_by_a_process_holding_the_datab
         // And the other way round: a write by the open process is seen by the CLI.
         let other = order(&server_side, &c.buyer, item.id, 1).await;
         let pending = gasstock(&db, Some(ADMIN), &["orders", "pending", "--format", "json"], None).json();
+        assert_eq!(pending.as_array().map(Vec::len), Some(1), "the approved one is gone: {pending}");
         assert_eq!(pending[0]["id"], other.id);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn lists_longer_than_a_page_are_read_to_the_end() {
+    for_each_backend(|db| async move {
+        let core = db.core().await;
+        let c = cast(&core).await;
+        let item = stock(&core, &c.seller, 500, 1_000).await;
+        // More than one page of the core (100 a page), oldest first.
+        let mut placed = Vec::new();
+        for _ in 0..205 {
+            placed.push(order(&core, &c.buyer, item.id, 1).await.id);
+        }
+        let pending = gasstock(&db, Some(ADMIN), &["orders", "pending", "--format", "json"], None).json();
+        let listed: Vec<i64> = pending.as_array().unwrap().iter().map(|o| o["id"].as_i64().unwrap()).collect();
+        assert_eq!(listed, placed);
+        let (_, rows) = gasstock(&db, Some(ADMIN), &["orders", "pending", "--format", "csv"], None).csv();
+        assert_eq!(rows.len(), 205);
     })
     .await;
 }

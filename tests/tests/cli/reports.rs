@@ -88,6 +88,11 @@ async fn reports_match_the_orders_stock_and_feedback() {
         let table = gasstock(&db, admin, &["report", "sales"], None);
         table.expect_code(0);
         assert!(table.stdout.contains("TOTAL") && table.stdout.contains("6000"), "{}", table.stdout);
+        // The table names the key column after the grouping (CSV keeps "key", above).
+        let table = gasstock(&db, admin, &["report", "sales", "--by", "brand"], None);
+        table.expect_code(0);
+        let header = table.stdout.lines().find(|line| line.contains("currency")).unwrap_or_default();
+        assert!(header.contains("brand") && !header.contains("key"), "{}", table.stdout);
         gasstock(&db, admin, &["report", "sales", "--from", "yesterday"], None).expect_code(2);
         gasstock(&db, admin, &["report", "sales", "--from", "2026-02-02", "--to", "2026-02-01"], None).expect_code(2);
         gasstock(&db, admin, &["report", "sales", "--by", "week"], None).expect_code(2);

@@ -32,6 +32,15 @@ async fn receiver() -> (String, Arc<Mutex<Vec<(String, String)>>>) {
     (format!("http://{addr}/hooks"), received)
 }
 
+/// POSTs `body` as `token`, expects 201 Created, and gives the reply.
+async fn post(client: &reqwest::Client, url: &str, token: &str, body: Value) -> Value {
+    let reply = client.post(url).bearer_auth(token).json(&body).send().await.unwrap();
+    let status = reply.status();
+    let reply: Value = reply.json().await.unwrap();
+    assert_eq!(status, 201, "POST {url}: {reply}");
+    reply
+}
+
 /// Runs the CLI without blocking the runtime's other tasks (the server runs on them).
 fn cli(db: &TestDb, admin: Option<&str>, args: &[&str]) -> crate::harness::Run {
     tokio::task::block_in_place(|| gasstock(db, admin, args, None))
@@ -74,7 +83,8 @@ async fn webhooks_are_managed_from_the_cli() {
         let hooks = listed.as_array().unwrap();
         assert_eq!(hooks.len(), 2);
         assert_eq!(hooks[0]["id"].as_i64(), Some(id));
-        assert_ne!(hooks[0]["secret"].as_str(), Some(secret.as_str()), "masked");
+        let masked = format!("{}…{}", &secret[..10], &secret[secret.len() - 4..]);
+        assert_eq!(hooks[0]["secret"].as_str(), Some(masked.as_str()), "masked, yet told apart");
         assert!(!listed.to_string().contains(&secret[10..]), "no secret in the plain listing");
         let shown = gasstock(&db, admin, &["webhooks", "list", "--show-secrets", "--format", "json"], None).json();
         assert_eq!(shown[0]["secret"].as_str(), Some(secret.as_str()));
@@ -138,6 +148,7 @@ async fn webhooks_are_managed_from_the_cli() {
         let limited =
             gasstock(&db, admin, &["webhooks", "deliveries", "--limit", "1", "--format", "json"], None).json();
         assert_eq!(limited.as_array().unwrap().len(), 1);
+        assert_eq!(limited[0]["id"], all[0]["id"], "the newest: {all}");
 
         // Removing is destructive: --yes, or a confirmation (refused without a terminal).
         let refused = gasstock(&db, admin, &["webhooks", "remove", &id.to_string()], None);
@@ -244,26 +255,15 @@ async fn an_approval_made_with_the_cli_reaches_the_stream_and_the_webhooks() {
             tokens.push(body["token"].as_str().unwrap().to_owned());
         }
         let (seller, buyer) = (tokens[0].clone(), tokens[1].clone());
-        let item: Value = client
-            .post(api("/api/v1/seller/inventory"))
-            .bearer_auth(&seller)
-            .json(&json!({"brand": "Jibu", "weight": "12kg", "location": "Kigali", "quantity": 5, "unit_price": 900}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let placed: Value = client
-            .post(api("/api/v1/orders"))
-            .bearer_auth(&buyer)
-            .json(&json!({"inventory_id": item["id"], "quantity": 1}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let item = post(
+            &client,
+            &api("/api/v1/seller/inventory"),
+            &seller,
+            json!({"brand": "Jibu", "weight": "12kg", "location": "Kigali", "quantity": 5, "unit_price": 900}),
+        )
+        .await;
+        let placed =
+            post(&client, &api("/api/v1/orders"), &buyer, json!({"inventory_id": item["id"], "quantity": 1})).await;
         let order_id = placed["id"].as_i64().expect("order placed");
 
         let (hook_url, received) = receiver().await;
