@@ -5,9 +5,7 @@ use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use gasstock_core::commands::PageRequest;
 use gasstock_core::seed::SeedPlan;
-use gasstock_core::Store;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
@@ -42,9 +40,6 @@ pub struct SeedArgs {
 struct SeedReport {
     #[serde(flatten)]
     summary: gasstock_core::seed::SeedSummary,
-    /// Sign-in names: `seller{i}.{run}@seed.gasstock.rw`, `buyer{i}.{run}@seed.gasstock.rw`.
-    first_seller: String,
-    first_buyer: String,
     seconds: f64,
 }
 
@@ -57,8 +52,6 @@ pub async fn run(ctx: &Context, args: SeedArgs) -> Result<(), CliError> {
         password: args.password,
         seed: args.seed,
     };
-    // Seeded emails carry the first new user id, so a rerun never collides.
-    let run = last_user_id(ctx).await? + 1;
     let bar = progress_bar(u64::from(plan.items) + u64::from(plan.orders))?;
     let (items, progress_bar) = (u64::from(plan.items), bar.clone());
     let progress = move |stage: &'static str, done: u64| {
@@ -69,12 +62,7 @@ pub async fn run(ctx: &Context, args: SeedArgs) -> Result<(), CliError> {
     let result = ctx.core.seed(plan, progress).await;
     bar.finish_and_clear();
     let summary = result?;
-    let report = SeedReport {
-        summary,
-        first_seller: format!("seller0.{run}@seed.gasstock.rw"),
-        first_buyer: format!("buyer0.{run}@seed.gasstock.rw"),
-        seconds: (started.elapsed().as_secs_f64() * 100.0).round() / 100.0,
-    };
+    let report = SeedReport { summary, seconds: (started.elapsed().as_secs_f64() * 100.0).round() / 100.0 };
     let s = &report.summary;
     let mut listing = Listing::new(&[
         "users",
@@ -94,22 +82,11 @@ pub async fn run(ctx: &Context, args: SeedArgs) -> Result<(), CliError> {
         s.invoices.to_string(),
         s.payments.to_string(),
         s.events.to_string(),
-        report.first_seller.clone(),
-        report.first_buyer.clone(),
+        s.first_seller.clone(),
+        s.first_buyer.clone(),
         format!("{:.2}", report.seconds),
     ]);
     emit(ctx.format, &report, &listing)
-}
-
-/// The largest user id so far (0 on an empty database).
-async fn last_user_id(ctx: &Context) -> Result<i64, CliError> {
-    let store = ctx.core.store();
-    let total = store.list_users(None, PageRequest::new(Some(1), Some(1))?).await?.total;
-    if total == 0 {
-        return Ok(0);
-    }
-    let last = store.list_users(None, PageRequest::new(Some(total), Some(1))?).await?;
-    Ok(last.items.first().map_or(0, |user| user.id))
 }
 
 /// A bar over items then orders on a terminal, nothing when stderr is piped.

@@ -85,6 +85,10 @@ impl SeedPlan {
 /// What a seed run wrote.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct SeedSummary {
+    /// Sign-in names of the run's first seller and first buyer (`seller0.{run}@...`); the
+    /// others differ only in the index.
+    pub first_seller: String,
+    pub first_buyer: String,
     pub users: u64,
     pub items: u64,
     pub orders: u64,

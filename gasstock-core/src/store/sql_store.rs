@@ -953,6 +953,8 @@ macro_rules! impl_sql_store {
                     insert.build().execute(&mut *tx).await?;
                 }
                 summary.users = users.len() as u64;
+                let first_email = |role: Role| users.iter().find(|u| u.role == role).map(|u| u.email.clone()).unwrap_or_default();
+                (summary.first_seller, summary.first_buyer) = (first_email(Role::Seller), first_email(Role::Buyer));
                 let items: Vec<_> = (0..plan.items).map(|i| generator.item(i)).collect();
                 for batch in items.chunks(ROWS_PER_INSERT) {
                     let mut insert = QueryBuilder::<$db>::new(format!(

@@ -35,7 +35,11 @@ async fn seeding_writes_a_consistent_data_set_and_the_app_keeps_working() {
         }
 
         // Seeded accounts can sign in, and new rows get fresh ids after the seeded ones.
-        let seller = core.verify_credentials("seller0.6@seed.gasstock.rw", "seed-password").await.unwrap();
+        assert_eq!(
+            (summary.first_seller.as_str(), summary.first_buyer.as_str()),
+            ("seller0.6@seed.gasstock.rw", "buyer0.6@seed.gasstock.rw")
+        );
+        let seller = core.verify_credentials(&summary.first_seller, "seed-password").await.unwrap();
         assert_eq!(seller.role, gasstock_core::domain::Role::Seller);
         let browse = core.browse_stock(&StockQuery::default(), PageRequest::default()).await.unwrap();
         let item = browse.items.iter().find(|i| i.quantity > 0).unwrap();
@@ -45,7 +49,8 @@ async fn seeding_writes_a_consistent_data_set_and_the_app_keeps_working() {
         // A second run adds to the first.
         let again = core.seed(plan(10), |_, _| {}).await.unwrap();
         assert_eq!(again.orders, 10);
-        assert!(core.verify_credentials("seller0.20@seed.gasstock.rw", "seed-password").await.is_ok());
+        assert_eq!(again.first_seller, "seller0.20@seed.gasstock.rw", "a rerun's names follow the ids it gets");
+        assert!(core.verify_credentials(&again.first_buyer, "seed-password").await.is_ok());
     })
     .await;
 }
