@@ -33,6 +33,34 @@ impl AnyStore {
         }
     }
 
+    /// Like [`AnyStore::open`], with the pool sizes and timeouts of `config`.
+    pub async fn open_with(url: &str, config: &super::StoreConfig) -> Result<Self> {
+        match url.split_once(':').map(|(scheme, _)| scheme) {
+            Some("sqlite") => Ok(AnyStore::Sqlite(
+                SqliteStore::open_with(
+                    url,
+                    super::SqliteConfig {
+                        read_connections: config.sqlite_read_connections,
+                        busy_timeout: config.sqlite_busy_timeout,
+                        synchronous_full: config.sqlite_synchronous_full,
+                    },
+                )
+                .await?,
+            )),
+            Some("postgres" | "postgresql") => Ok(AnyStore::Postgres(
+                PgStore::open_with(
+                    url,
+                    super::PgConfig {
+                        max_connections: config.pg_max_connections,
+                        acquire_timeout: config.pg_acquire_timeout,
+                    },
+                )
+                .await?,
+            )),
+            _ => Self::open(url).await,
+        }
+    }
+
     /// `sqlite` or `postgres`.
     pub fn backend(&self) -> &'static str {
         match self {

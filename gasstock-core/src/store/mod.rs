@@ -21,10 +21,12 @@ use crate::webhooks::{AttemptRecord, DeliveryJob, Webhook, WebhookAttempt, Webho
 #[macro_use]
 mod sql_store;
 mod any;
+mod config;
 mod postgres;
 mod sqlite;
 
 pub use any::AnyStore;
+pub use config::StoreConfig;
 pub use postgres::{PgConfig, PgStore};
 pub use sqlite::{SqliteConfig, SqliteStore};
 
