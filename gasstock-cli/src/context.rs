@@ -6,7 +6,7 @@ use gasstock_core::{AnyStore, Gasstock};
 
 use crate::error::CliError;
 use crate::output::Format;
-use crate::Cli;
+use crate::settings::Settings;
 
 #[derive(Debug)]
 pub struct Context {
@@ -16,9 +16,9 @@ pub struct Context {
 }
 
 impl Context {
-    pub async fn open(cli: &Cli) -> Result<Context, CliError> {
-        let store = AnyStore::open(&cli.database_url).await?;
-        Ok(Context { core: Gasstock::new(store), format: cli.format, as_admin: cli.as_admin.clone() })
+    pub async fn open(settings: &Settings) -> Result<Context, CliError> {
+        let store = AnyStore::open_with(&settings.database_url, &settings.store.store_config()).await?;
+        Ok(Context { core: Gasstock::new(store), format: settings.format, as_admin: settings.as_admin.clone() })
     }
 
     /// The admin named by `--as` / `GASSTOCK_ADMIN`.

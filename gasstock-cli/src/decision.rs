@@ -1,39 +1,21 @@
 //! The arguments of `orders approve|reject` and `invoices approve|reject`, and the admin's
-//! decision they make.
+//! decision they make. The reason is optional for both, as over HTTP (docs/api.md: `reason?`);
+//! the core checks it when given (commands.rs, `Decision`).
 
 use clap::Args;
 use gasstock_core::commands::Decision;
 
-use crate::error::CliError;
-
 #[derive(Debug, Args)]
-pub struct ApproveArgs {
+pub struct DecisionArgs {
     pub id: i64,
-    /// Optional note recorded with the approval.
+    /// Why (optional): recorded in the status history and told to those concerned.
     #[arg(long)]
     pub reason: Option<String>,
 }
 
-#[derive(Debug, Args)]
-pub struct RejectArgs {
-    pub id: i64,
-    /// Why, recorded in the status history and told to those concerned.
-    #[arg(long)]
-    pub reason: String,
-}
-
-impl ApproveArgs {
-    pub fn decision(self) -> (i64, Decision) {
-        (self.id, Decision { approve: true, reason: self.reason })
-    }
-}
-
-impl RejectArgs {
-    /// A rejection must say why.
-    pub fn decision(self) -> Result<(i64, Decision), CliError> {
-        if self.reason.trim().is_empty() {
-            return Err(CliError::Usage("--reason must not be empty".into()));
-        }
-        Ok((self.id, Decision { approve: false, reason: Some(self.reason) }))
+impl DecisionArgs {
+    /// The id and the decision: approve it, or reject it.
+    pub fn decision(self, approve: bool) -> (i64, Decision) {
+        (self.id, Decision { approve, reason: self.reason })
     }
 }

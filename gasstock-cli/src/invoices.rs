@@ -4,7 +4,7 @@ use clap::Subcommand;
 use gasstock_core::models::Invoice;
 
 use crate::context::Context;
-use crate::decision::{ApproveArgs, RejectArgs};
+use crate::decision::DecisionArgs;
 use crate::error::CliError;
 use crate::output::{emit, opt, time, Listing};
 use crate::paging::all_pages;
@@ -14,9 +14,9 @@ pub enum InvoicesCommand {
     /// Invoices waiting for approval, oldest first.
     Pending,
     /// Approve a pending invoice.
-    Approve(ApproveArgs),
+    Approve(DecisionArgs),
     /// Reject a pending invoice (the seller may invoice the order again).
-    Reject(RejectArgs),
+    Reject(DecisionArgs),
 }
 
 pub async fn run(ctx: &Context, command: InvoicesCommand) -> Result<(), CliError> {
@@ -26,8 +26,8 @@ pub async fn run(ctx: &Context, command: InvoicesCommand) -> Result<(), CliError
             let invoices = all_pages(|page| ctx.core.pending_invoices(&actor, page)).await?;
             return emit(ctx.format, &invoices, &invoices_listing(&invoices));
         }
-        InvoicesCommand::Approve(args) => args.decision(),
-        InvoicesCommand::Reject(args) => args.decision()?,
+        InvoicesCommand::Approve(args) => args.decision(true),
+        InvoicesCommand::Reject(args) => args.decision(false),
     };
     let invoice = ctx.core.decide_invoice(&actor, id, &decision).await?;
     emit(ctx.format, &invoice, &invoices_listing(std::slice::from_ref(&invoice)))

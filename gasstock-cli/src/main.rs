@@ -13,6 +13,7 @@ mod output;
 mod paging;
 mod report;
 mod seed;
+mod settings;
 mod stock;
 mod users;
 mod webhooks;
@@ -23,23 +24,14 @@ use clap::{Parser, Subcommand};
 
 use crate::context::Context;
 use crate::error::CliError;
-use crate::output::Format;
+use crate::settings::Settings;
 
 /// Admin tools for gasstock: approvals, CSV stock import and reports, straight on the database.
 #[derive(Debug, Parser)]
 #[command(name = "gasstock", version, about, propagate_version = true)]
 pub struct Cli {
-    /// Database to use (sqlite://FILE or postgres://USER@HOST/DB); the server's default file
-    /// when not given.
-    #[arg(long, global = true, env = "GASSTOCK_DATABASE_URL", default_value = gasstock_core::DEFAULT_DATABASE_URL,
-          hide_env_values = true)]
-    pub database_url: String,
-    /// Output format: human table, or stable JSON/CSV for scripts.
-    #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
-    /// The admin account acting (recorded in the status events); must be an admin.
-    #[arg(long = "as", global = true, env = "GASSTOCK_ADMIN", value_name = "EMAIL")]
-    pub as_admin: Option<String>,
+    #[command(flatten)]
+    pub settings: Settings,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -101,7 +93,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         .build()
         .map_err(|err| CliError::Io(format!("cannot start the async runtime: {err}")))?;
     runtime.block_on(async move {
-        let ctx = Context::open(&cli).await?;
+        let ctx = Context::open(&cli.settings).await?;
         let result = match cli.command {
             Command::Users(command) => users::run(&ctx, command).await,
             Command::Orders(command) => orders::run(&ctx, command).await,

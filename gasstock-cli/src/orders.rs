@@ -6,7 +6,7 @@ use gasstock_core::models::{Order, StatusEvent};
 use gasstock_core::Actor;
 
 use crate::context::Context;
-use crate::decision::{ApproveArgs, RejectArgs};
+use crate::decision::DecisionArgs;
 use crate::error::CliError;
 use crate::output::{emit, emit_all, kg, opt, time, Listing};
 use crate::paging::all_pages;
@@ -20,9 +20,9 @@ pub enum OrdersCommand {
     /// The order's status changes (who, when, from, to, reason), oldest first.
     History(IdArgs),
     /// Approve a pending order.
-    Approve(ApproveArgs),
+    Approve(DecisionArgs),
     /// Reject a pending order (its stock goes back).
-    Reject(RejectArgs),
+    Reject(DecisionArgs),
 }
 
 #[derive(Debug, Args)]
@@ -47,8 +47,8 @@ pub async fn run(ctx: &Context, command: OrdersCommand) -> Result<(), CliError> 
             let json = serde_json::json!({ "order": order, "events": events });
             emit_all(ctx.format, &json, &[&orders_listing(std::slice::from_ref(&order)), &events_listing(&events)])
         }
-        OrdersCommand::Approve(args) => decide(ctx, &actor, args.decision()).await,
-        OrdersCommand::Reject(args) => decide(ctx, &actor, args.decision()?).await,
+        OrdersCommand::Approve(args) => decide(ctx, &actor, args.decision(true)).await,
+        OrdersCommand::Reject(args) => decide(ctx, &actor, args.decision(false)).await,
     }
 }
 

@@ -1,44 +1,15 @@
 //! Running the real binary and reading what it prints.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
 
 use gasstock_tests::TestDb;
 
-/// The `gasstock` binary, built once per test run.
-pub fn gasstock_bin() -> &'static Path {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        if let Some(path) = std::env::var_os("GASSTOCK_BIN") {
-            return PathBuf::from(path);
-        }
-        let exe = std::env::current_exe().expect("test executable path");
-        // <target>/<profile>/deps/cli-<hash>
-        let profile_dir = exe.parent().and_then(Path::parent).expect("target/<profile> folder").to_path_buf();
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let mut build = Command::new(cargo);
-        build.current_dir(env!("CARGO_MANIFEST_DIR")).args([
-            "build",
-            "--quiet",
-            "-p",
-            "gasstock-cli",
-            "--bin",
-            "gasstock",
-        ]);
-        if profile_dir.file_name().is_some_and(|name| name == "release") {
-            build.arg("--release");
-        }
-        if let Some(target_dir) = profile_dir.parent() {
-            build.env("CARGO_TARGET_DIR", target_dir);
-        }
-        let status = build.status().expect("run cargo build for the gasstock binary");
-        assert!(status.success(), "cargo build -p gasstock-cli failed");
-        let bin = profile_dir.join(format!("gasstock{}", std::env::consts::EXE_SUFFIX));
-        assert!(bin.exists(), "{} was not built", bin.display());
-        bin
-    })
+/// The `gasstock` binary that `cargo test` built with this test (`GASSTOCK_BIN` to test
+/// another one).
+pub fn gasstock_bin() -> PathBuf {
+    std::env::var_os("GASSTOCK_BIN").map_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_gasstock")), PathBuf::from)
 }
 
 /// What a run of the binary did.
@@ -114,20 +85,32 @@ pub fn col<'a>(header: &[String], record: &'a [String], name: &str) -> &'a str {
     &record[index]
 }
 
-/// Runs `gasstock ARGS` on `db`, acting as `admin` (GASSTOCK_ADMIN) when given, with `stdin`.
-pub fn gasstock(db: &TestDb, admin: Option<&str>, args: &[&str], stdin: Option<&[u8]>) -> Run {
+/// `gasstock ARGS` on `db`, acting as `admin` (GASSTOCK_ADMIN) when given, with stdout and
+/// stderr piped. No other `GASSTOCK_*` variable of the test's environment reaches it, so a
+/// developer's settings cannot change what the tests see.
+fn command(db: &TestDb, admin: Option<&str>, args: &[&str]) -> Command {
     let mut command = Command::new(gasstock_bin());
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("GASSTOCK_") {
+            command.env_remove(name);
+        }
+    }
     command
         .args(args)
-        .env_remove("GASSTOCK_ADMIN")
         .env("GASSTOCK_DATABASE_URL", &db.url)
         .env_remove("RUST_BACKTRACE")
-        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     if let Some(admin) = admin {
         command.env("GASSTOCK_ADMIN", admin);
     }
+    command
+}
+
+/// Runs `gasstock ARGS` on `db`, acting as `admin` (GASSTOCK_ADMIN) when given, with `stdin`.
+pub fn gasstock(db: &TestDb, admin: Option<&str>, args: &[&str], stdin: Option<&[u8]>) -> Run {
+    let mut command = command(db, admin, args);
+    command.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
     let mut child = command.spawn().expect("start gasstock");
     if let Some(input) = stdin {
         let mut pipe = child.stdin.take().expect("stdin");
@@ -153,18 +136,7 @@ pub const SELLER: &str = "seller@example.rw";
 /// `gasstock ... | head -1`; returns that line, the exit code and stderr.
 pub fn gasstock_head(db: &TestDb, admin: Option<&str>, args: &[&str]) -> (String, i32, String) {
     use std::io::{BufRead, BufReader, Read};
-    let mut command = Command::new(gasstock_bin());
-    command
-        .args(args)
-        .env_remove("GASSTOCK_ADMIN")
-        .env("GASSTOCK_DATABASE_URL", &db.url)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    if let Some(admin) = admin {
-        command.env("GASSTOCK_ADMIN", admin);
-    }
-    let mut child = command.spawn().expect("start gasstock");
+    let mut child = command(db, admin, args).stdin(Stdio::null()).spawn().expect("start gasstock");
     let mut first = String::new();
     BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut first).expect("first line");
     // The reader (and the pipe) are dropped here: the rest of the output has nowhere to go.

@@ -135,8 +135,17 @@ async fn approving_and_rejecting_orders_follows_the_rules_and_records_the_admin(
         assert!(twice.stderr.starts_with("error: ") && twice.stderr.contains("order is approved"), "{}", twice.stderr);
         assert_eq!(twice.stderr.lines().count(), 1, "one line: {}", twice.stderr);
 
-        // Reject needs a reason; the stock comes back; the reason is recorded.
-        gasstock(&db, admin, &["orders", "reject", &second.id.to_string()], None).expect_code(2);
+        // A reason is optional (as over HTTP): without one the event has none.
+        let third = order(&core, &c.buyer, item.id, 1).await;
+        let rejected =
+            gasstock(&db, admin, &["orders", "reject", &third.id.to_string(), "--format", "json"], None).json();
+        assert_eq!(rejected["status"], "rejected");
+        let events = core.order_history(&c.admin, third.id).await.unwrap();
+        let last = events.last().unwrap();
+        assert_eq!((last.to_status.as_str(), last.reason.as_deref()), ("rejected", None), "{events:?}");
+        assert_eq!(last.actor_id, Some(c.admin.user_id));
+
+        // With a reason: the stock comes back; the reason is recorded.
         let rejected = gasstock(
             &db,
             admin,
@@ -201,18 +210,29 @@ async fn invoices_and_delivery_release_one_payment() {
         let (header, rows) = gasstock(&db, admin, &["invoices", "pending", "--format", "csv"], None).csv();
         assert_eq!(col(&header, &rows[0], "order_id"), placed.id.to_string());
 
-        // Reject: the order goes back to approved and the seller invoices again.
-        gasstock(&db, admin, &["invoices", "reject", &bill.id.to_string()], None).expect_code(2);
+        // Reject, without a reason (optional, as over HTTP): the order goes back to approved, the
+        // event has no reason, and the seller invoices again.
+        gasstock(&db, admin, &["invoices", "reject", &bill.id.to_string()], None).expect_code(0);
+        assert_eq!(core.order(&c.admin, placed.id).await.unwrap().status, OrderStatus::Approved);
+        let events = core.order_history(&c.admin, placed.id).await.unwrap();
+        let event =
+            events.iter().find(|e| e.entity == "invoice" && e.entity_id == bill.id && e.to_status == "rejected");
+        assert_eq!(event.map(|e| (e.reason.as_deref(), e.actor_id)), Some((None, Some(c.admin.user_id))), "{events:?}");
+        gasstock(&db, admin, &["invoices", "approve", &bill.id.to_string()], None).expect_code(1);
+
+        // Reject with a reason: recorded.
+        let retry = core.submit_invoice(&c.seller, &invoice(placed.id, Some(1_000))).await.unwrap();
         let rejected = gasstock(
             &db,
             admin,
-            &["invoices", "reject", &bill.id.to_string(), "--reason", "fee too high", "--format", "json"],
+            &["invoices", "reject", &retry.id.to_string(), "--reason", "fee too high", "--format", "json"],
             None,
         )
         .json();
         assert_eq!(rejected["status"], "rejected");
         assert_eq!(core.order(&c.admin, placed.id).await.unwrap().status, OrderStatus::Approved);
-        gasstock(&db, admin, &["invoices", "approve", &bill.id.to_string()], None).expect_code(1);
+        let events = core.order_history(&c.admin, placed.id).await.unwrap();
+        assert_eq!(events.last().and_then(|e| e.reason.as_deref()), Some("fee too high"), "{events:?}");
         let second = core.submit_invoice(&c.seller, &invoice(placed.id, None)).await.unwrap();
         let approved =
             gasstock(&db, admin, &["invoices", "approve", &second.id.to_string(), "--format", "json"], None).json();
