@@ -321,6 +321,25 @@ async fn bad_database_urls_and_help() {
         for command in ["users", "orders", "invoices", "delivery", "stock", "report", "completions"] {
             assert!(help.stdout.contains(command), "{command} missing from --help");
         }
+        // Every global setting with its variable; the store's defaults are the core's.
+        for setting in [
+            "--database-url",
+            "[env: GASSTOCK_DATABASE_URL]",
+            "[env: GASSTOCK_FORMAT=]",
+            "[env: GASSTOCK_ADMIN=]",
+            "--sqlite-read-connections",
+            "[env: GASSTOCK_SQLITE_READ_CONNECTIONS=]",
+            "[env: GASSTOCK_SQLITE_BUSY_TIMEOUT=]",
+            "[env: GASSTOCK_SQLITE_SYNCHRONOUS_FULL=]",
+            "[env: GASSTOCK_PG_MAX_CONNECTIONS=]",
+            "[env: GASSTOCK_PG_ACQUIRE_TIMEOUT=]",
+            "[default: 5s]",
+            "[default: sqlite://gasstock.db]",
+        ] {
+            assert!(help.stdout.contains(setting), "{setting} missing from --help: {}", help.stdout);
+        }
+        let sub_help = gasstock(&db, None, &["orders", "reject", "--help"], None);
+        assert!(sub_help.expect_code(0).stdout.contains("GASSTOCK_PG_MAX_CONNECTIONS"), "{}", sub_help.stdout);
         for shell in ["bash", "zsh", "fish"] {
             let script = gasstock(&db, None, &["completions", shell], None);
             script.expect_code(0);

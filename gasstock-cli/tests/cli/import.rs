@@ -271,6 +271,14 @@ async fn a_refused_file_or_a_dry_run_never_waits_for_the_sqlite_write_lock() {
         import_file(&db, format!("{HEADER}Jibu,12,Kigali,5,100\n").as_bytes(), &["--dry-run", "--format", "json"])
             .json();
     assert_eq!((dry["updated"].as_u64(), dry["written"].as_bool()), (Some(1), Some(false)));
+    // A real write waits for the lock as long as --sqlite-busy-timeout says (default 5s), then
+    // fails as a one-line internal error, writing nothing.
+    let started = std::time::Instant::now();
+    let locked =
+        import_file(&db, format!("{HEADER}Jibu,12,Kigali,7,100\n").as_bytes(), &["--sqlite-busy-timeout", "200ms"]);
+    locked.expect_code(3);
+    assert!(started.elapsed() < std::time::Duration::from_secs(4), "waited {:?}", started.elapsed());
+    assert_eq!(locked.stderr.lines().count(), 1, "{}", locked.stderr);
 
     sqlx::query("ROLLBACK").execute(&mut writer).await.unwrap();
     assert_eq!(inventory(&core, &c.seller).await, before);
