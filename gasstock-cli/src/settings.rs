@@ -14,9 +14,10 @@ use gasstock_core::store::StoreConfig;
 use crate::output::Format;
 
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct Settings {
-    /// Database to use: sqlite://FILE or postgres://USER@HOST/DB (the server's default file
-    /// when not given).
+    /// Database to use: sqlite://FILE or postgres://USER@HOST/DB; by default the server's
+    /// default file, so both share it.
     #[arg(long, global = true, env = "GASSTOCK_DATABASE_URL", default_value = gasstock_core::DEFAULT_DATABASE_URL,
           hide_env_values = true)]
     pub database_url: String,
