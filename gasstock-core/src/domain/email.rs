@@ -1,9 +1,17 @@
-//! A normalised email address: trimmed, lower-cased, one `@`, a dotted domain.
+//! A normalised email address: trimmed, NFKC-normalised, lower-cased, one `@`, a dotted
+//! domain, and nothing but ASCII once normalised.
+//!
+//! An email names an account, so two spellings that look alike must not be two accounts:
+//! NFKC folds compatibility forms (full-width `ｓｅｌｌｅｒ` is `seller`), and what is still not
+//! ASCII after it (a Cyrillic `е` inside a Latin name, a zero-width space, a right-to-left
+//! mark) is refused rather than guessed at. Internationalised domains are accepted in their
+//! ASCII (`xn--`) form.
 
 use std::fmt;
 use std::str::FromStr;
 
 use serde::Serialize;
+use unicode_normalization::UnicodeNormalization;
 
 use crate::error::Error;
 
@@ -22,9 +30,15 @@ impl FromStr for Email {
     type Err = Error;
 
     fn from_str(input: &str) -> Result<Self, Error> {
-        let email = input.trim().to_lowercase();
-        let bad =
-            |why: &str| Error::invalid("email", format!("'{}' is not a valid email address: {why}", input.trim()));
+        let email: String = input.trim().nfkc().collect::<String>().to_lowercase();
+        // The refused input is echoed escaped, so invisible characters show in the message.
+        let bad = |why: &str| {
+            Error::invalid("email", format!("'{}' is not a valid email address: {why}", input.trim().escape_debug()))
+        };
+        if !email.is_ascii() {
+            return Err(bad("only ASCII letters, digits and punctuation are accepted (look-alike letters from other \
+                 alphabets and invisible characters are refused; give an internationalised domain in its xn-- form)"));
+        }
         if email.len() > Self::MAX_LEN {
             return Err(bad("too long"));
         }
@@ -83,7 +97,40 @@ mod tests {
         }
     }
 
+    #[test]
+    fn look_alikes_fold_or_are_refused() {
+        // Full-width letters are the same address once folded.
+        assert_eq!("ｓｅｌｌｅｒ@example.rw".parse::<Email>().unwrap().as_str(), "seller@example.rw");
+        assert_eq!("SELLER@EXAMPLE.RW".parse::<Email>().unwrap().as_str(), "seller@example.rw");
+        for look_alike in [
+            "s\u{0435}ller@example.rw", // Cyrillic е
+            "buyer\u{200b}@example.rw", // zero-width space
+            "buyer@exam\u{200d}ple.rw", // zero-width joiner
+            "\u{202e}buyer@example.rw", // right-to-left override
+            "b\u{00fc}yer@example.rw",  // ü: not ASCII either
+            "buyer@\u{0435}xample.rw",  // Cyrillic in the domain
+            "a\u{0}b@example.rw",
+        ] {
+            let err = look_alike.parse::<Email>().unwrap_err().to_string();
+            assert!(err.contains("ASCII") || err.contains("spaces"), "{look_alike:?}: {err}");
+            assert!(
+                !err.contains('\u{200b}') && !err.contains('\u{0}'),
+                "invisible characters are shown escaped: {err}"
+            );
+        }
+        assert_eq!("buyer@xn--mller-kva.de".parse::<Email>().unwrap().as_str(), "buyer@xn--mller-kva.de");
+    }
+
     proptest! {
+        /// Whatever arrives, an accepted email is ASCII, normalised and stable.
+        #[test]
+        fn accepted_emails_are_ascii_and_stable(input in "\\PC{0,30}@\\PC{0,20}") {
+            if let Ok(email) = input.parse::<Email>() {
+                prop_assert!(email.as_str().is_ascii());
+                prop_assert_eq!(email.as_str().parse::<Email>().unwrap(), email);
+            }
+        }
+
         #[test]
         fn parsing_is_idempotent(input in "[a-zA-Z0-9._+-]{1,20}@[a-z0-9-]{1,10}\\.[a-z]{2,6}") {
             if let Ok(email) = input.parse::<Email>() {
