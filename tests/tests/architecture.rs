@@ -30,7 +30,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
 use gasstock_core::domain::{InvoiceStatus, OrderStatus, PaymentStatus};
@@ -89,8 +89,14 @@ impl Sources for BTreeMap<&str, &str> {
     }
 }
 
+/// The workspace checked: this one, or another checkout named by `GASSTOCK_ARCHITECTURE_ROOT`
+/// (to try the rules on a branch without building it).
 fn workspace() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent")
+    static ROOT: LazyLock<PathBuf> = LazyLock::new(|| match std::env::var_os("GASSTOCK_ARCHITECTURE_ROOT") {
+        Some(root) => PathBuf::from(root),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf(),
+    });
+    &ROOT
 }
 
 struct SourceFile {
@@ -548,6 +554,21 @@ impl Scanner<'_> {
                         }
                     }
                 }
+                // `use crate::{a, b::c};` written inside a macro (as in a `macro_rules!` body).
+                TokenTree::Ident(id) if id == "use" => {
+                    let end = tokens[i..]
+                        .iter()
+                        .position(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == ';'))
+                        .map(|n| i + n);
+                    if let Some(end) = end {
+                        let item: TokenStream = tokens[i..=end].iter().cloned().collect();
+                        if let Ok(item) = syn::parse2::<syn::ItemUse>(item) {
+                            self.use_item(&item, EdgeKind::Use);
+                            i = end + 1;
+                            continue;
+                        }
+                    }
+                }
                 TokenTree::Ident(id) if id == "crate" || id == "super" || id == "self" => {
                     let preceded_by_colons =
                         i > 0 && matches!(&tokens[i - 1], TokenTree::Punct(p) if p.as_char() == ':');
@@ -563,6 +584,22 @@ impl Scanner<'_> {
                 _ => {}
             }
             i += 1;
+        }
+    }
+}
+
+impl Scanner<'_> {
+    /// The edges of one `use` item: one per leaf of its tree.
+    fn use_item(&mut self, u: &syn::ItemUse, kind: EdgeKind) {
+        if u.leading_colon.is_some() {
+            return;
+        }
+        let mut leaves = Vec::new();
+        flatten_use(&u.tree, &mut Vec::new(), &mut leaves);
+        for leaf in leaves {
+            let star = if leaf.glob { "::*" } else { "" };
+            let shown = format!("use {}{star}", leaf.path.join("::"));
+            self.edge(&leaf.path, kind, leaf.span, || shown);
         }
     }
 }
@@ -623,16 +660,8 @@ impl<'ast> Visit<'ast> for Scanner<'_> {
     }
 
     fn visit_item_use(&mut self, u: &'ast syn::ItemUse) {
-        if u.leading_colon.is_some() {
-            return;
-        }
         let kind = if matches!(u.vis, syn::Visibility::Inherited) { EdgeKind::Use } else { EdgeKind::Reexport };
-        let mut leaves = Vec::new();
-        flatten_use(&u.tree, &mut Vec::new(), &mut leaves);
-        for leaf in leaves {
-            let shown = if leaf.glob { format!("use {}::*", leaf.path.join("::")) } else { format!("use {}", leaf.path.join("::")) };
-            self.edge(&leaf.path, kind, leaf.span, || shown);
-        }
+        self.use_item(u, kind);
     }
 
     fn visit_path(&mut self, p: &'ast syn::Path) {
@@ -725,7 +754,10 @@ impl Graph {
     }
 
     fn nodes(&self) -> BTreeSet<&str> {
-        self.edges.iter().flat_map(|(f, tos)| std::iter::once(f.as_str()).chain(tos.keys().map(|t| t.as_str()))).collect()
+        self.edges
+            .iter()
+            .flat_map(|(f, tos)| std::iter::once(f.as_str()).chain(tos.keys().map(|t| t.as_str())))
+            .collect()
     }
 
     fn successors<'a>(&'a self, node: &str) -> impl Iterator<Item = &'a str> + 'a {
@@ -824,11 +856,23 @@ impl Graph {
         self.cycles()
             .iter()
             .map(|component| {
-                let mut text = format!("{crate_name}: import cycle among {} modules: {}\n", component.len(), component.join(", "));
+                let mut text = format!(
+                    "{crate_name}: import cycle among {} modules: {}\n  one cycle:\n",
+                    component.len(),
+                    component.join(", ")
+                );
                 let cycle = self.shortest_cycle(&component[0], component);
                 for (i, from) in cycle.iter().enumerate() {
                     let to = &cycle[(i + 1) % cycle.len()];
                     let _ = writeln!(text, "    {from} -> {to}   ({})", self.edges[from][to]);
+                }
+                let _ = writeln!(text, "  every edge inside it (break enough of them to leave no cycle):");
+                for from in component {
+                    for (to, at) in self.edges.get(from).into_iter().flatten() {
+                        if component.contains(to) {
+                            let _ = writeln!(text, "    {from} -> {to}   ({at})");
+                        }
+                    }
                 }
                 text
             })
@@ -870,7 +914,12 @@ fn load_workspace(sources: &dyn Sources, crates: &[(&str, &str, bool)], dirs: &[
             let checked = krate
                 .files
                 .iter()
-                .map(|f| Checked { rel: f.rel.clone(), module: show(&f.module), line_count: f.line_count, scan: scan(&krate, f) })
+                .map(|f| Checked {
+                    rel: f.rel.clone(),
+                    module: show(&f.module),
+                    line_count: f.line_count,
+                    scan: scan(&krate, f),
+                })
                 .collect();
             reached.extend(krate.files.iter().map(|f| f.rel.clone()));
             reached.extend(krate.test_files.iter().cloned());
@@ -889,7 +938,7 @@ fn load_workspace(sources: &dyn Sources, crates: &[(&str, &str, bool)], dirs: &[
     Workspace { crates, unreached }
 }
 
-fn rust_files(dir: &Path) -> Vec<std::path::PathBuf> {
+fn rust_files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
         let path = entry.path();
@@ -934,7 +983,12 @@ fn status_hits(value: &str, statuses: &BTreeSet<&str>) -> Vec<String> {
 }
 
 fn fail(what: &str, rule: &str, violations: &[String]) {
-    assert!(violations.is_empty(), "{what}: {} violation(s) of \"{rule}\":\n{}", violations.len(), violations.join("\n"));
+    assert!(
+        violations.is_empty(),
+        "{what}: {} violation(s) of \"{rule}\":\n{}",
+        violations.len(),
+        violations.join("\n")
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -968,7 +1022,15 @@ fn no_long_source_file() {
         .iter()
         .flat_map(|k| &k.files)
         .filter(|c| non_test_lines(c) > MAX_FILE_LINES)
-        .map(|c| format!("{}: {} lines without tests ({} in all; module {})", c.rel, non_test_lines(c), c.line_count, c.module))
+        .map(|c| {
+            format!(
+                "{}: {} lines without tests ({} in all; module {})",
+                c.rel,
+                non_test_lines(c),
+                c.line_count,
+                c.module
+            )
+        })
         .collect();
     fail("files", &format!("no non-test Rust file over {MAX_FILE_LINES} lines"), &violations);
 }
@@ -989,7 +1051,10 @@ fn no_long_macro() {
 #[test]
 fn no_status_literal_outside_status_rs() {
     let statuses = statuses();
-    assert!(statuses.contains("pending") && statuses.contains("released"), "statuses read from the enums: {statuses:?}");
+    assert!(
+        statuses.contains("pending") && statuses.contains("released"),
+        "statuses read from the enums: {statuses:?}"
+    );
     let mut violations = Vec::new();
     for c in WORKSPACE.crates.iter().flat_map(|k| &k.files) {
         if c.rel == STATUS_FILE {
@@ -1112,4 +1177,17 @@ fn checker_measures_macros_tests_and_literals() {
     let hits: Vec<(usize, Vec<String>)> =
         scan.strings.iter().map(|(l, v)| (*l, status_hits(v, &statuses))).filter(|(_, h)| !h.is_empty()).collect();
     assert_eq!(hits, vec![(5, vec!["'approved'".to_string()]), (6, vec!["\"pending\"".to_string()])]);
+}
+
+#[test]
+fn checker_reads_use_groups_inside_macro_bodies() {
+    let cycles = cycles_of(&[
+        ("src/lib.rs", "mod store; mod feature;"),
+        (
+            "src/store.rs",
+            "macro_rules! ops { ($db:ty) => { use crate::{feature::{Row}, store as _}; } }\npub struct Store;",
+        ),
+        ("src/feature.rs", "use crate::store::Store;\npub struct Row;"),
+    ]);
+    assert_eq!(cycles, vec![vec!["feature".to_string(), "store".into()]]);
 }
