@@ -127,6 +127,8 @@ struct Crate {
     /// Files declared by `#[cfg(test)] mod x;` (never parsed).
     test_files: BTreeSet<String>,
     modules: BTreeMap<ModPath, Module>,
+    /// `#[macro_export]` macros: named at the crate root, defined in this file module.
+    exported_macros: BTreeMap<String, ModPath>,
     problems: Vec<String>,
 }
 
@@ -267,6 +269,7 @@ impl Crate {
             files: Vec::new(),
             test_files: BTreeSet::new(),
             modules: BTreeMap::new(),
+            exported_macros: BTreeMap::new(),
             problems: Vec::new(),
         };
         krate.load_file(root, Vec::new(), sources);
@@ -343,6 +346,11 @@ impl Crate {
                     }
                 }
                 syn::Item::Use(_) => {}
+                syn::Item::Macro(m) if !test && m.attrs.iter().any(|a| a.path().is_ident("macro_export")) => {
+                    if let Some(name) = &m.ident {
+                        self.exported_macros.insert(name.to_string(), file_module.clone());
+                    }
+                }
                 other if !test => {
                     if let Some(n) = item_name(other) {
                         module.defined.insert(n);
@@ -425,6 +433,11 @@ impl Crate {
             return Some(module.file_module.clone());
         }
         let name = &path[k];
+        if k == 0 {
+            if let Some(defined_in) = self.exported_macros.get(name) {
+                return Some(defined_in.clone());
+            }
+        }
         if module.defined.contains(name) {
             return Some(module.file_module.clone());
         }
@@ -1190,4 +1203,14 @@ fn checker_reads_use_groups_inside_macro_bodies() {
         ("src/feature.rs", "use crate::store::Store;\npub struct Row;"),
     ]);
     assert_eq!(cycles, vec![vec!["feature".to_string(), "store".into()]]);
+}
+
+#[test]
+fn checker_places_exported_macros_where_they_are_written() {
+    let cycles = cycles_of(&[
+        ("src/lib.rs", "mod config; mod duration; pub use config::Config;\npub fn start(c: config::Config) {}"),
+        ("src/duration.rs", "#[macro_export]\nmacro_rules! seconds { ($n:expr) => { $n } }"),
+        ("src/config.rs", "use crate::seconds;\npub struct Config;"),
+    ]);
+    assert!(cycles.is_empty(), "{cycles:?}");
 }
