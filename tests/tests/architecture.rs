@@ -27,6 +27,10 @@
 //!
 //! Failures name the file and line of each violation (for a cycle: each edge and the `use`
 //! that makes it). Test code is skipped everywhere: `#[cfg(test)]` items, `#[test]` functions.
+//!
+//! `GASSTOCK_ARCHITECTURE_GRAPH=1 cargo test -p gasstock-tests --test architecture -- --nocapture`
+//! also prints each crate's module graph; `GASSTOCK_ARCHITECTURE_ROOT=DIR` checks another
+//! checkout (the status values still come from this build's enums).
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt::Write as _;
@@ -1023,7 +1027,14 @@ fn no_import_cycle_between_modules() {
     let mut violations = Vec::new();
     for krate in WORKSPACE.crates.iter().filter(|k| k.check_cycles) {
         let edges: Vec<Edge> = krate.files.iter().flat_map(|f| f.scan.edges.iter().cloned()).collect();
-        violations.extend(Graph::from_edges(&edges).describe_cycles(&krate.name));
+        let graph = Graph::from_edges(&edges);
+        if std::env::var_os("GASSTOCK_ARCHITECTURE_GRAPH").is_some() {
+            println!("{}: module -> modules it depends on", krate.name);
+            for (from, tos) in &graph.edges {
+                println!("  {from} -> {}", tos.keys().cloned().collect::<Vec<_>>().join(", "));
+            }
+        }
+        violations.extend(graph.describe_cycles(&krate.name));
     }
     fail("modules", "no import cycle inside gasstock-core or gasstock-server", &violations);
 }
