@@ -682,8 +682,12 @@ impl<'ast> Visit<'ast> for Scanner<'_> {
     }
 
     fn visit_path(&mut self, p: &'ast syn::Path) {
-        if p.leading_colon.is_none() && p.segments.len() > 1 {
-            let path: Vec<String> = p.segments.iter().map(|s| s.ident.to_string()).collect();
+        let path: Vec<String> = p.segments.iter().map(|s| s.ident.to_string()).collect();
+        // A single name counts when this module imports it (`pub use child::Item;` then `Item`
+        // in code is a real use of the child).
+        let imported =
+            path.len() == 1 && self.krate.modules.get(self.scope()).is_some_and(|m| m.imports.contains_key(&path[0]));
+        if p.leading_colon.is_none() && (path.len() > 1 || imported) {
             let span = p.segments[0].ident.span();
             self.edge(&path, EdgeKind::Use, span, || path.join("::"));
         }
@@ -1158,6 +1162,16 @@ fn checker_parent_reexporting_children_is_no_cycle_but_real_use_is() {
         ("src/webhooks/worker.rs", "use super::sign;\npub struct Worker;"),
     ];
     assert!(cycles_of(&parent_reexports).is_empty());
+
+    let parent_uses_reexport = [
+        ("src/lib.rs", "mod webhooks;"),
+        (
+            "src/webhooks/mod.rs",
+            "mod worker;\npub use worker::Worker;\npub fn sign() {}\nfn start() -> Worker { todo!() }",
+        ),
+        ("src/webhooks/worker.rs", "use super::sign;\npub struct Worker;"),
+    ];
+    assert_eq!(cycles_of(&parent_uses_reexport).len(), 1, "a re-exported item used in the parent's code");
 
     let parent_uses_child = [
         ("src/lib.rs", "mod webhooks;"),
