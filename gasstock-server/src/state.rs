@@ -8,6 +8,7 @@ use tokio::sync::watch;
 
 use crate::auth::{AuthCache, TokenKeys};
 use crate::config::Config;
+use crate::secret::Secret;
 use crate::throttle::LoginThrottle;
 
 #[derive(Debug)]
@@ -28,10 +29,10 @@ pub struct AppState {
 pub type State = Arc<AppState>;
 
 impl AppState {
-    pub fn new(config: &Config, core: Gasstock, shutdown: watch::Receiver<bool>) -> State {
+    pub fn new(config: &Config, secret: &Secret, core: Gasstock, shutdown: watch::Receiver<bool>) -> State {
         Arc::new(AppState {
             core,
-            keys: TokenKeys::new(&config.jwt_secret, config.token_ttl),
+            keys: TokenKeys::new(&secret.0, config.token_ttl),
             auth_cache: Arc::default(),
             throttle: LoginThrottle::new(
                 config.login_attempts_per_email,
