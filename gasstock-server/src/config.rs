@@ -195,7 +195,7 @@ pub struct WebhookSettings {
 impl WebhookSettings {
     /// The worker to run, `None` when turned off.
     pub fn worker(&self) -> Option<WorkerConfig> {
-        self.enabled.then(|| WorkerConfig {
+        self.enabled.then_some(WorkerConfig {
             poll_interval: self.poll_interval,
             request_timeout: self.request_timeout,
             retry_base: self.retry_base,

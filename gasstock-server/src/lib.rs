@@ -10,14 +10,16 @@
 //! # Ok(()) }
 //! ```
 
+pub mod api;
 pub mod auth;
 pub mod config;
 pub mod duration;
+pub mod endpoint;
 pub mod error;
-pub mod filters;
-pub mod handlers;
-pub mod notifications;
+pub mod extract;
 pub mod openapi;
+pub mod reply;
+pub mod routes;
 pub mod secret;
 pub mod state;
 pub mod throttle;
@@ -124,8 +126,8 @@ pub async fn start_with_core(config: Config, core: Gasstock) -> Result<RunningSe
         }
         None => None,
     };
-    let state = state::AppState::new(&config, secret, core.clone(), rx.clone());
-    let routes = filters::routes(&state);
+    let state = state::AppState::new(&config, secret, core.clone(), rx.clone(), openapi::spec_json());
+    let routes = routes::routes(&state);
     let server = warp::serve(routes).incoming(listener).graceful(stopped(rx));
     let task = tokio::spawn(server.run());
     Ok(RunningServer { addr, core, shutdown: tx, task: Some(task), worker })

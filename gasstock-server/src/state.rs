@@ -24,12 +24,20 @@ pub struct AppState {
     /// Turns `true` when the server shuts down: long-lived responses (notification streams)
     /// end so that the graceful shutdown does not wait for them forever.
     pub shutdown: watch::Receiver<bool>,
+    /// The OpenAPI document served at `/api/v1/openapi.json`.
+    pub openapi_json: &'static str,
 }
 
 pub type State = Arc<AppState>;
 
 impl AppState {
-    pub fn new(config: &Config, secret: &Secret, core: Gasstock, shutdown: watch::Receiver<bool>) -> State {
+    pub fn new(
+        config: &Config,
+        secret: &Secret,
+        core: Gasstock,
+        shutdown: watch::Receiver<bool>,
+        openapi_json: &'static str,
+    ) -> State {
         Arc::new(AppState {
             core,
             keys: TokenKeys::new(&secret.0, config.token_ttl),
@@ -43,6 +51,7 @@ impl AppState {
             stream_poll_interval: config.stream_poll_interval.max(Duration::from_millis(10)),
             stream_heartbeat: config.stream_heartbeat.max(Duration::from_millis(10)),
             shutdown,
+            openapi_json,
         })
     }
 }
