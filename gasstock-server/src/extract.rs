@@ -1,6 +1,6 @@
 //! What a handler takes: each argument type says how it comes out of the request (the
 //! caller's session, a JSON body, the query string, the `{id}` of the path...), so that a
-//! handler's signature is its wiring (see [`crate::endpoint`]).
+//! handler's signature is its wiring (`endpoint.rs` builds the route from it).
 
 use std::net::SocketAddr;
 

@@ -46,7 +46,9 @@ pub async fn pending_invoices(state: State, session: Session, Query(query): Quer
     ok(&state.core.pending_invoices(&session.actor, query.page()?).await?)
 }
 
-/// Approve or reject a pending invoice; a rejection sends the order back to `approved`.
+/// Approve or reject a pending invoice, with an optional `reason`.
+///
+/// A rejection sends the order back to `approved`.
 #[utoipa::path(patch, path = "/api/v1/admin/invoices/{id}/approve", tag = "admin", request_body = Decision,
     params(("id" = i64, Path, description = "invoice id")), security(("bearer" = [])), responses(
         (status = 200, body = Invoice),

@@ -166,7 +166,9 @@ pub async fn pending_orders(state: State, session: Session, Query(query): Query<
     ok(&state.core.pending_orders(&session.actor, query.page()?).await?)
 }
 
-/// Approve (`approve: true`) or reject a pending order; a rejection returns the stock.
+/// Approve (`approve: true`) or reject a pending order, with an optional `reason`.
+///
+/// A rejection returns the stock.
 #[utoipa::path(patch, path = "/api/v1/admin/orders/{id}/approve", tag = "admin", request_body = Decision,
     params(("id" = i64, Path, description = "order id")), security(("bearer" = [])), responses(
         (status = 200, description = "the order, now `approved` or `rejected`", body = Order),
