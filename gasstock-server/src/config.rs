@@ -12,6 +12,7 @@ use clap::{value_parser, ArgAction, Args, CommandFactory, FromArgMatches, Parser
 use gasstock_core::store::StoreConfig;
 use gasstock_core::webhooks::WorkerConfig;
 
+pub use crate::database_url::DatabaseUrl;
 use crate::duration;
 use crate::duration_default;
 use crate::secret::Secret;
@@ -20,8 +21,16 @@ use crate::secret::Secret;
 /// SQLite file `gasstock.db` on 127.0.0.1:8080.
 ///
 /// Durations are a whole number and a unit: 500ms, 30s, 15m, 1h, 1d.
-#[derive(Debug, Clone, Parser)]
+#[derive(Debug, Parser)]
 #[command(name = "gasstock-server", version)]
+struct Cli {
+    #[command(flatten)]
+    config: Config,
+}
+
+/// Everything the server needs to run. [`Config::from_args`] reads it from the command line
+/// and the environment; [`Config::new`] gives the same defaults in code.
+#[derive(Debug, Clone, Args)]
 pub struct Config {
     /// Database URL: sqlite://FILE or postgres://USER@HOST/DB.
     #[arg(long, env = "GASSTOCK_DATABASE_URL", default_value = gasstock_core::DEFAULT_DATABASE_URL)]
@@ -54,7 +63,7 @@ pub struct Config {
     pub environment: String,
 
     /// How long a token from `POST /login` stays valid.
-    #[arg(long, env = "GASSTOCK_TOKEN_TTL", default_value = "1h", value_parser = duration::positive,
+    #[arg(long, env = "GASSTOCK_TOKEN_TTL", default_value = "1h", value_parser = duration::positive, value_name = "DURATION",
           help_heading = "Sign-in")]
     pub token_ttl: Duration,
 
@@ -69,37 +78,68 @@ pub struct Config {
     pub login_attempts_per_client: u32,
 
     /// The window in which failed logins are counted.
-    #[arg(long, env = "GASSTOCK_LOGIN_WINDOW", default_value = "15m", value_parser = duration::parse,
+    #[arg(long, env = "GASSTOCK_LOGIN_WINDOW", default_value = "15m", value_parser = duration::parse, value_name = "DURATION",
           help_heading = "Sign-in")]
     pub login_window: Duration,
 
     /// How often a notification stream (`GET /notifications/stream`) looks for new
     /// notifications in the database (changes by other instances or the CLI arrive this way).
     #[arg(long, env = "GASSTOCK_STREAM_POLL_INTERVAL", default_value = "500ms",
-          value_parser = duration::poll_interval, help_heading = "Notification streams")]
+          value_parser = duration::poll_interval, value_name = "DURATION", help_heading = "Notification streams")]
     pub stream_poll_interval: Duration,
 
     /// Idle time after which a notification stream sends a `: keepalive` comment.
-    #[arg(long, env = "GASSTOCK_STREAM_HEARTBEAT", default_value = "15s", value_parser = duration::poll_interval,
+    #[arg(long, env = "GASSTOCK_STREAM_HEARTBEAT", default_value = "15s", value_parser = duration::poll_interval, value_name = "DURATION",
           help_heading = "Notification streams")]
     pub stream_heartbeat: Duration,
 
     #[command(flatten)]
     pub store: StoreSettings,
 
+    /// The webhook delivery worker started with the server; `None` runs none. Set from the
+    /// webhook flags (`--webhooks`, `--webhook-*`), whose defaults are the core's
+    /// `WorkerConfig::default()`.
+    #[arg(skip)]
+    pub webhook_worker: Option<WorkerConfig>,
+
+    /// Only read into `webhook_worker` when the config is made.
     #[command(flatten)]
-    pub webhooks: WebhookSettings,
+    webhook_flags: WebhookFlags,
 }
 
 impl Config {
+    /// From the command line and the `GASSTOCK_*` environment variables (exits with the usage
+    /// on a bad value, and on `--help`).
+    pub fn from_args() -> Self {
+        Cli::parse().config.with_flags()
+    }
+
     /// The defaults of the flags (never the environment), with this database and secret.
     pub fn new(database_url: impl Into<String>, jwt_secret: impl Into<Vec<u8>>) -> Self {
-        let command = Config::command().no_binary_name(true).mut_args(|arg| arg.env(None::<&str>));
-        let matches = command.try_get_matches_from(Vec::<String>::new()).expect("the defaults parse");
-        let mut config = Config::from_arg_matches(&matches).expect("the defaults make a config");
+        let mut config = Config::try_parse_from([], false).expect("the defaults make a config");
         config.database_url = DatabaseUrl(database_url.into());
         config.jwt_secret = Some(Secret(jwt_secret.into()));
         config
+    }
+
+    /// The command line: every setting with its variable and default (`--help`).
+    pub fn command() -> clap::Command {
+        Cli::command()
+    }
+
+    /// From these arguments (no program name), and the environment when `with_env`.
+    pub fn try_parse_from(args: impl IntoIterator<Item = String>, with_env: bool) -> Result<Self, clap::Error> {
+        let mut command = Config::command().no_binary_name(true);
+        if !with_env {
+            command = command.mut_args(|arg| arg.env(None::<&str>));
+        }
+        let matches = command.try_get_matches_from(args)?;
+        Ok(Cli::from_arg_matches(&matches)?.config.with_flags())
+    }
+
+    fn with_flags(mut self) -> Self {
+        self.webhook_worker = self.webhook_flags.worker();
+        self
     }
 
     /// `--env production`.
@@ -118,7 +158,7 @@ pub struct StoreSettings {
     pub sqlite_read_connections: u32,
 
     /// SQLite: how long a write waits for another process's lock before failing.
-    #[arg(long, env = "GASSTOCK_SQLITE_BUSY_TIMEOUT", value_parser = duration::parse,
+    #[arg(long, env = "GASSTOCK_SQLITE_BUSY_TIMEOUT", value_parser = duration::parse, value_name = "DURATION",
           default_value = duration_default!(StoreConfig::DEFAULT_SQLITE_BUSY_TIMEOUT))]
     pub sqlite_busy_timeout: Duration,
 
@@ -133,7 +173,7 @@ pub struct StoreSettings {
     pub pg_max_connections: u32,
 
     /// PostgreSQL: how long a request waits for a free connection before failing.
-    #[arg(long, env = "GASSTOCK_PG_ACQUIRE_TIMEOUT", value_parser = duration::positive,
+    #[arg(long, env = "GASSTOCK_PG_ACQUIRE_TIMEOUT", value_parser = duration::positive, value_name = "DURATION",
           default_value = duration_default!(StoreConfig::DEFAULT_PG_ACQUIRE_TIMEOUT))]
     pub pg_acquire_timeout: Duration,
 }
@@ -150,51 +190,51 @@ impl StoreSettings {
     }
 }
 
-/// The webhook delivery worker; see `gasstock_core::webhooks::WorkerConfig`, where the
-/// defaults live.
+/// The webhook delivery worker's flags; see `gasstock_core::webhooks::WorkerConfig`, where
+/// the defaults live.
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Webhook delivery")]
-pub struct WebhookSettings {
+struct WebhookFlags {
     /// Run the webhook delivery worker in this instance (`on`/`off`). Any number of instances
     /// may run one on the same PostgreSQL database: each delivery attempt is claimed once.
     #[arg(long = "webhooks", env = "GASSTOCK_WEBHOOKS", default_value = "on",
           value_parser = BoolishValueParser::new(), action = ArgAction::Set)]
-    pub enabled: bool,
+    enabled: bool,
 
     /// How often the worker looks for due deliveries.
-    #[arg(long = "webhook-poll-interval", env = "GASSTOCK_WEBHOOK_POLL_INTERVAL", value_parser = duration::poll_interval,
+    #[arg(long = "webhook-poll-interval", env = "GASSTOCK_WEBHOOK_POLL_INTERVAL", value_parser = duration::poll_interval, value_name = "DURATION",
           default_value = duration_default!(WorkerConfig::default().poll_interval))]
-    pub poll_interval: Duration,
+    poll_interval: Duration,
 
     /// Timeout of one delivery (at most 30s).
-    #[arg(long = "webhook-timeout", env = "GASSTOCK_WEBHOOK_TIMEOUT", value_parser = webhook_timeout,
+    #[arg(long = "webhook-timeout", env = "GASSTOCK_WEBHOOK_TIMEOUT", value_parser = webhook_timeout, value_name = "DURATION",
           default_value = duration_default!(WorkerConfig::default().request_timeout))]
-    pub request_timeout: Duration,
+    request_timeout: Duration,
 
     /// First wait before a failed delivery is retried; it doubles on each failure.
-    #[arg(long = "webhook-retry-base", env = "GASSTOCK_WEBHOOK_RETRY_BASE", value_parser = duration::positive,
+    #[arg(long = "webhook-retry-base", env = "GASSTOCK_WEBHOOK_RETRY_BASE", value_parser = duration::positive, value_name = "DURATION",
           default_value = duration_default!(WorkerConfig::default().retry_base))]
-    pub retry_base: Duration,
+    retry_base: Duration,
 
     /// Longest wait between two attempts.
-    #[arg(long = "webhook-retry-cap", env = "GASSTOCK_WEBHOOK_RETRY_CAP", value_parser = duration::positive,
+    #[arg(long = "webhook-retry-cap", env = "GASSTOCK_WEBHOOK_RETRY_CAP", value_parser = duration::positive, value_name = "DURATION",
           default_value = duration_default!(WorkerConfig::default().retry_cap))]
-    pub retry_cap: Duration,
+    retry_cap: Duration,
 
     /// How long after its event a failing delivery is retried before it is marked dead.
-    #[arg(long = "webhook-retry-for", env = "GASSTOCK_WEBHOOK_RETRY_FOR", value_parser = duration::positive,
+    #[arg(long = "webhook-retry-for", env = "GASSTOCK_WEBHOOK_RETRY_FOR", value_parser = duration::positive, value_name = "DURATION",
           default_value = duration_default!(WorkerConfig::default().retry_for))]
-    pub retry_for: Duration,
+    retry_for: Duration,
 
     /// Deliveries claimed per round.
     #[arg(long = "webhook-batch", env = "GASSTOCK_WEBHOOK_BATCH", default_value_t = WorkerConfig::default().batch,
           value_parser = value_parser!(i64).range(1..))]
-    pub batch: i64,
+    batch: i64,
 }
 
-impl WebhookSettings {
+impl WebhookFlags {
     /// The worker to run, `None` when turned off.
-    pub fn worker(&self) -> Option<WorkerConfig> {
+    fn worker(&self) -> Option<WorkerConfig> {
         self.enabled.then_some(WorkerConfig {
             poll_interval: self.poll_interval,
             request_timeout: self.request_timeout,
@@ -214,57 +254,12 @@ fn webhook_timeout(text: &str) -> Result<Duration, String> {
     Ok(timeout)
 }
 
-/// A database URL; `Debug` and `Display` hide its password (for logs).
-#[derive(Clone, PartialEq, Eq)]
-pub struct DatabaseUrl(pub String);
-
-impl DatabaseUrl {
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::str::FromStr for DatabaseUrl {
-    type Err = std::convert::Infallible;
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        Ok(DatabaseUrl(text.to_owned()))
-    }
-}
-
-impl std::fmt::Display for DatabaseUrl {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&redact_url(&self.0))
-    }
-}
-
-impl std::fmt::Debug for DatabaseUrl {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:?}", redact_url(&self.0))
-    }
-}
-
-/// The password part of a database URL replaced, for logs.
-pub fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let userinfo = &url[scheme_end + 3..at];
-            match userinfo.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
-                None => url.to_owned(),
-            }
-        }
-        _ => url.to_owned(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn parse(args: &[&str]) -> Result<Config, clap::Error> {
-        let command = Config::command().mut_args(|arg| arg.env(None::<&str>));
-        let matches = command.try_get_matches_from(std::iter::once("gasstock-server").chain(args.iter().copied()))?;
-        Config::from_arg_matches(&matches)
+        Config::try_parse_from(args.iter().map(|arg| arg.to_string()), false)
     }
 
     #[test]
@@ -286,7 +281,7 @@ mod tests {
             (Duration::from_millis(500), Duration::from_secs(15))
         );
         assert_eq!(config.store.store_config(), StoreConfig::default());
-        assert_eq!(format!("{:?}", config.webhooks.worker()), format!("{:?}", Some(WorkerConfig::default())));
+        assert_eq!(format!("{:?}", config.webhook_worker), format!("{:?}", Some(WorkerConfig::default())));
         assert!(!config.is_production());
     }
 
@@ -329,9 +324,9 @@ mod tests {
             (Duration::from_secs(1), Duration::from_secs(3))
         );
         assert!(store.sqlite_synchronous_full);
-        assert!(config.webhooks.worker().is_none(), "--webhooks=off runs no worker");
-        let settings = WebhookSettings { enabled: true, ..config.webhooks };
-        let worker = settings.worker().unwrap();
+        assert!(config.webhook_worker.is_none(), "--webhooks=off runs no worker");
+        let flags = WebhookFlags { enabled: true, ..config.webhook_flags };
+        let worker = flags.worker().unwrap();
         assert_eq!((worker.poll_interval, worker.request_timeout), (Duration::from_millis(20), Duration::from_secs(5)));
         assert_eq!(
             (worker.retry_base, worker.retry_cap, worker.retry_for),
@@ -343,7 +338,7 @@ mod tests {
     #[test]
     fn bad_values_are_refused() {
         for off in ["off", "false", "0", "no"] {
-            assert!(!parse(&["--webhooks", off]).unwrap().webhooks.enabled, "{off}");
+            assert!(parse(&["--webhooks", off]).unwrap().webhook_worker.is_none(), "{off}");
         }
         for bad in [
             &["--webhooks", "sometimes"][..],
@@ -356,15 +351,5 @@ mod tests {
         ] {
             assert!(parse(bad).is_err(), "{bad:?}");
         }
-    }
-
-    #[test]
-    fn urls_are_redacted() {
-        assert_eq!(redact_url("postgres://u:pw@h/db"), "postgres://u:***@h/db");
-        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
-        assert_eq!(redact_url("sqlite://gasstock.db"), "sqlite://gasstock.db");
-        let config = Config::new("postgres://u:pw@h/db", b"secret bytes".to_vec());
-        let debug = format!("{config:?}");
-        assert!(!debug.contains("pw") && !debug.contains("secret bytes"), "{debug}");
     }
 }

@@ -13,6 +13,7 @@
 pub mod api;
 pub mod auth;
 pub mod config;
+pub mod database_url;
 pub mod duration;
 pub mod endpoint;
 pub mod error;
@@ -118,9 +119,9 @@ pub async fn start_with_core(config: Config, core: Gasstock) -> Result<RunningSe
         .map_err(|source| StartError::Bind { addr: config.bind, source })?;
     let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.bind, source })?;
     let (tx, rx) = watch::channel(false);
-    let worker = match config.webhooks.worker() {
+    let worker = match &config.webhook_worker {
         Some(worker_config) => {
-            let worker = WebhookWorker::new(core.clone(), worker_config).map_err(StartError::Webhooks)?;
+            let worker = WebhookWorker::new(core.clone(), worker_config.clone()).map_err(StartError::Webhooks)?;
             // Its own task: a slow or dead receiver holds up the worker, never a request.
             Some(tokio::spawn(worker.run(stopped(rx.clone()))))
         }

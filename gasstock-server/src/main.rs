@@ -3,7 +3,6 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use gasstock_server::secret::{resolve_jwt_secret, SecretSource, MIN_SECRET_BYTES};
 use gasstock_server::Config;
 
@@ -20,7 +19,7 @@ const RENAMED: [(&str, &str); 6] = [
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let mut config = Config::parse();
+    let mut config = Config::from_args();
     let filter = tracing_subscriber::EnvFilter::try_new(&config.log).unwrap_or_else(|err| {
         eprintln!("warning: bad --log filter '{}': {err}; using info", config.log);
         tracing_subscriber::EnvFilter::new("info")
@@ -55,7 +54,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if !config.webhooks.enabled {
+    if config.webhook_worker.is_none() {
         tracing::info!("GASSTOCK_WEBHOOKS=off: this instance delivers no webhooks");
     }
     tracing::info!(database = %config.database_url, "opening the database");

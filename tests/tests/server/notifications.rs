@@ -284,9 +284,9 @@ async fn a_change_made_by_another_server_instance_reaches_the_stream() {
         drop(db);
         let p = people(&app).await;
         let mut config = crate::support::config(&app.db);
-        config.webhooks.enabled = false;
+        config.webhook_worker = None;
         let other = gasstock_server::start(config).await.expect("second instance starts");
-        assert!(!other.runs_webhook_worker(), "webhooks.enabled = false (GASSTOCK_WEBHOOKS=off) runs none");
+        assert!(!other.runs_webhook_worker(), "webhook_worker: None (GASSTOCK_WEBHOOKS=off) runs none");
         assert!(app.server.runs_webhook_worker(), "the default config runs one");
         let mut seller = SseStream::connect(&app.client, &stream_url(&app), &p.seller, None).await;
         // Placed through the other instance.

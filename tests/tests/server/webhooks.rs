@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use gasstock_core::commands::PageRequest;
-use gasstock_core::webhooks::{verify, SIGNATURE_HEADER};
+use gasstock_core::webhooks::{verify, WorkerConfig, SIGNATURE_HEADER};
 use gasstock_core::Actor;
 use gasstock_server::{Config, RunningServer};
 use gasstock_tests::{for_each_backend, Backend};
@@ -74,16 +74,19 @@ impl Receiver {
     }
 }
 
-/// A worker that polls, retries and gives up quickly.
+fn fast_worker() -> WorkerConfig {
+    WorkerConfig {
+        poll_interval: Duration::from_millis(20),
+        request_timeout: Duration::from_secs(10),
+        retry_base: Duration::from_millis(50),
+        retry_cap: Duration::from_millis(200),
+        retry_for: Duration::from_secs(120),
+        batch: 8,
+    }
+}
+
 fn tweak(config: &mut Config) {
-    let webhooks = &mut config.webhooks;
-    webhooks.enabled = true;
-    webhooks.poll_interval = Duration::from_millis(20);
-    webhooks.request_timeout = Duration::from_secs(10);
-    webhooks.retry_base = Duration::from_millis(50);
-    webhooks.retry_cap = Duration::from_millis(200);
-    webhooks.retry_for = Duration::from_secs(120);
-    webhooks.batch = 8;
+    config.webhook_worker = Some(fast_worker());
     config.stream_poll_interval = Duration::from_millis(20);
 }
 
@@ -265,7 +268,7 @@ async fn a_receiver_that_never_answers_does_not_slow_the_api() {
     for_each_backend(|db| async move {
         let app = App::start_with(db.backend, |config| {
             tweak(config);
-            config.webhooks.request_timeout = Duration::from_secs(30);
+            config.webhook_worker = Some(WorkerConfig { request_timeout: Duration::from_secs(30), ..fast_worker() });
         })
         .await;
         drop(db);
