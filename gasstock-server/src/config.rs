@@ -263,6 +263,18 @@ mod tests {
     }
 
     #[test]
+    fn every_setting_has_a_variable_and_a_default() {
+        for arg in Config::command().get_arguments() {
+            let id = arg.get_id().as_str();
+            if matches!(id, "help" | "version") {
+                continue;
+            }
+            assert!(arg.get_env().is_some_and(|env| env.to_string_lossy().starts_with("GASSTOCK_")), "{id}: variable");
+            assert!(id == "jwt_secret" || !arg.get_default_values().is_empty(), "{id}: default");
+        }
+    }
+
+    #[test]
     fn cli_is_well_formed() {
         Config::command().debug_assert();
     }
