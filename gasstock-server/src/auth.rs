@@ -239,20 +239,6 @@ pub async fn authenticate_cached(
     Ok(Session { actor: Actor::new(user_id, role), claims })
 }
 
-/// Checks a request's token: signature, expiry, revocation, and that the user still exists,
-/// straight from the database (two statements). The role comes from the database, so a
-/// changed role takes effect at once.
-pub async fn authenticate(core: &Gasstock, keys: &TokenKeys, header: Option<&str>) -> ApiResult<Session> {
-    let claims = keys.decode(bearer_token(header)?)?;
-    let user_id: i64 = claims.sub.parse().map_err(|_| ApiError::unauthenticated("invalid token"))?;
-    let (user, revoked) = tokio::join!(core.user(user_id), core.is_token_revoked(&claims.jti));
-    if revoked? {
-        return Err(ApiError::unauthenticated("token revoked: sign in again"));
-    }
-    let user = user?.ok_or_else(|| ApiError::unauthenticated("invalid token"))?;
-    Ok(Session { actor: Actor::new(user.id, user.role), claims })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,212 +1,367 @@
-//! Server settings, and where the JWT secret comes from.
+//! The server's settings: one struct, read from flags and `GASSTOCK_*` environment variables
+//! by clap. Each default is written once: in the `#[arg]` below, or, for the store's pools and
+//! the webhook worker, in the core (`StoreConfig`, `WorkerConfig::default()`), which the
+//! arguments refer to. [`Config::new`] (for code and tests) takes the same defaults.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
+use clap::builder::{BoolishValueParser, RangedU64ValueParser};
+use clap::{value_parser, ArgAction, Args, CommandFactory, FromArgMatches, Parser};
+use gasstock_core::store::StoreConfig;
 use gasstock_core::webhooks::WorkerConfig;
 
-/// Everything the server needs to run. [`Config::new`] gives the defaults of API.md.
-#[derive(Clone)]
+pub use crate::database_url::DatabaseUrl;
+use crate::duration;
+use crate::duration_default;
+use crate::secret::Secret;
+
+/// The gasstock REST API server (docs/api.md). With no configuration it serves the embedded
+/// SQLite file `gasstock.db` on 127.0.0.1:8080.
+///
+/// Durations are a whole number and a unit: 500ms, 30s, 15m, 1h, 1d.
+#[derive(Debug, Parser)]
+#[command(name = "gasstock-server", version)]
+struct Cli {
+    #[command(flatten)]
+    config: Config,
+}
+
+/// Everything the server needs to run. [`Config::from_args`] reads it from the command line
+/// and the environment; [`Config::new`] gives the same defaults in code.
+#[derive(Debug, Clone, Args)]
 pub struct Config {
-    pub database_url: String,
+    /// Database URL: sqlite://FILE or postgres://USER@HOST/DB.
+    #[arg(long, env = "GASSTOCK_DATABASE_URL", default_value = gasstock_core::DEFAULT_DATABASE_URL)]
+    pub database_url: DatabaseUrl,
+
+    /// Address to listen on.
+    #[arg(long, env = "GASSTOCK_BIND", default_value = "127.0.0.1:8080")]
     pub bind: SocketAddr,
-    /// HS256 key for the tokens the server issues and checks.
-    pub jwt_secret: Vec<u8>,
-    /// How long a token from `POST /login` stays valid.
-    pub token_ttl: Duration,
+
+    /// Log filter (tracing EnvFilter syntax), e.g. `info` or `gasstock_server=debug`.
+    #[arg(long, env = "GASSTOCK_LOG", default_value = "info")]
+    pub log: String,
+
     /// Largest accepted request body, in bytes (413 above).
+    #[arg(long, env = "GASSTOCK_BODY_LIMIT", default_value_t = 64 * 1024,
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..))]
     pub body_limit: usize,
-    /// Failed login attempts allowed per email within `login_window` (429 after).
+
+    /// HS256 key of the tokens (at least 32 bytes in production). Without it a random secret
+    /// is generated once and kept in --jwt-secret-file.
+    #[arg(long, env = "GASSTOCK_JWT_SECRET", hide_env_values = true, help_heading = "Sign-in")]
+    pub jwt_secret: Option<Secret>,
+
+    /// Where the generated secret is kept when no explicit secret is given.
+    #[arg(long, env = "GASSTOCK_JWT_SECRET_FILE", default_value = ".gasstock-jwt-secret", help_heading = "Sign-in")]
+    pub jwt_secret_file: PathBuf,
+
+    /// `production` refuses to start without an explicit secret of at least 32 bytes.
+    #[arg(long = "env", env = "GASSTOCK_ENV", default_value = "development", help_heading = "Sign-in")]
+    pub environment: String,
+
+    /// How long a token from `POST /login` stays valid.
+    #[arg(long, env = "GASSTOCK_TOKEN_TTL", default_value = "1h", value_parser = duration::positive, value_name = "DURATION",
+          help_heading = "Sign-in")]
+    pub token_ttl: Duration,
+
+    /// Failed logins allowed per email within --login-window (429 after).
+    #[arg(long, env = "GASSTOCK_LOGIN_ATTEMPTS_PER_EMAIL", default_value_t = 5,
+          value_parser = value_parser!(u32).range(1..), help_heading = "Sign-in")]
     pub login_attempts_per_email: u32,
-    /// Failed login attempts allowed per client address within `login_window` (429 after).
+
+    /// Failed logins allowed per client address within --login-window (429 after).
+    #[arg(long, env = "GASSTOCK_LOGIN_ATTEMPTS_PER_CLIENT", default_value_t = 30,
+          value_parser = value_parser!(u32).range(1..), help_heading = "Sign-in")]
     pub login_attempts_per_client: u32,
+
+    /// The window in which failed logins are counted.
+    #[arg(long, env = "GASSTOCK_LOGIN_WINDOW", default_value = "15m", value_parser = duration::parse, value_name = "DURATION",
+          help_heading = "Sign-in")]
     pub login_window: Duration,
+
     /// How often a notification stream (`GET /notifications/stream`) looks for new
     /// notifications in the database (changes by other instances or the CLI arrive this way).
+    #[arg(long, env = "GASSTOCK_STREAM_POLL_INTERVAL", default_value = "500ms",
+          value_parser = duration::poll_interval, value_name = "DURATION", help_heading = "Notification streams")]
     pub stream_poll_interval: Duration,
+
     /// Idle time after which a notification stream sends a `: keepalive` comment.
+    #[arg(long, env = "GASSTOCK_STREAM_HEARTBEAT", default_value = "15s", value_parser = duration::poll_interval, value_name = "DURATION",
+          help_heading = "Notification streams")]
     pub stream_heartbeat: Duration,
-    /// The webhook delivery worker started with the server; `None` runs none
-    /// (`GASSTOCK_WEBHOOKS=off`).
+
+    #[command(flatten)]
+    pub store: StoreSettings,
+
+    /// The webhook delivery worker started with the server; `None` runs none. Set from the
+    /// webhook flags (`--webhooks`, `--webhook-*`), whose defaults are the core's
+    /// `WorkerConfig::default()`.
+    #[arg(skip)]
     pub webhook_worker: Option<WorkerConfig>,
-}
 
-impl std::fmt::Debug for Config {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Config")
-            .field("database_url", &redact_url(&self.database_url))
-            .field("bind", &self.bind)
-            .field("jwt_secret", &"<redacted>")
-            .field("token_ttl", &self.token_ttl)
-            .field("body_limit", &self.body_limit)
-            .field("login_attempts_per_email", &self.login_attempts_per_email)
-            .field("login_attempts_per_client", &self.login_attempts_per_client)
-            .field("login_window", &self.login_window)
-            .field("stream_poll_interval", &self.stream_poll_interval)
-            .field("stream_heartbeat", &self.stream_heartbeat)
-            .field("webhook_worker", &self.webhook_worker)
-            .finish()
-    }
+    /// Only read into `webhook_worker` when the config is made.
+    #[command(flatten)]
+    webhook_flags: WebhookFlags,
 }
-
-pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
-pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(3600);
-pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
-pub const DEFAULT_STREAM_POLL_INTERVAL: Duration = Duration::from_millis(500);
-pub const DEFAULT_STREAM_HEARTBEAT: Duration = Duration::from_secs(15);
-/// A secret shorter than this is refused in production (HS256 wants at least 256 bits).
-pub const MIN_SECRET_BYTES: usize = 32;
 
 impl Config {
+    /// From the command line and the `GASSTOCK_*` environment variables (exits with the usage
+    /// on a bad value, and on `--help`).
+    pub fn from_args() -> Self {
+        Cli::parse().config.with_flags()
+    }
+
+    /// The defaults of the flags (never the environment), with this database and secret.
     pub fn new(database_url: impl Into<String>, jwt_secret: impl Into<Vec<u8>>) -> Self {
-        Config {
-            database_url: database_url.into(),
-            bind: DEFAULT_BIND.parse().expect("default bind address"),
-            jwt_secret: jwt_secret.into(),
-            token_ttl: DEFAULT_TOKEN_TTL,
-            body_limit: DEFAULT_BODY_LIMIT,
-            login_attempts_per_email: 5,
-            login_attempts_per_client: 30,
-            login_window: Duration::from_secs(15 * 60),
-            stream_poll_interval: DEFAULT_STREAM_POLL_INTERVAL,
-            stream_heartbeat: DEFAULT_STREAM_HEARTBEAT,
-            webhook_worker: Some(WorkerConfig::default()),
+        let mut config = Config::try_parse_from([], false).expect("the defaults make a config");
+        config.database_url = DatabaseUrl(database_url.into());
+        config.jwt_secret = Some(Secret(jwt_secret.into()));
+        config
+    }
+
+    /// The command line: every setting with its variable and default (`--help`).
+    pub fn command() -> clap::Command {
+        Cli::command()
+    }
+
+    /// From these arguments (no program name), and the environment when `with_env`.
+    pub fn try_parse_from(args: impl IntoIterator<Item = String>, with_env: bool) -> Result<Self, clap::Error> {
+        let mut command = Config::command().no_binary_name(true);
+        if !with_env {
+            command = command.mut_args(|arg| arg.env(None::<&str>));
+        }
+        let matches = command.try_get_matches_from(args)?;
+        Ok(Cli::from_arg_matches(&matches)?.config.with_flags())
+    }
+
+    fn with_flags(mut self) -> Self {
+        self.webhook_worker = self.webhook_flags.worker();
+        self
+    }
+
+    /// `--env production`.
+    pub fn is_production(&self) -> bool {
+        self.environment.eq_ignore_ascii_case("production")
+    }
+}
+
+/// How the store connects; see `gasstock_core::store::StoreConfig`, where the defaults live.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Database connections")]
+pub struct StoreSettings {
+    /// SQLite: connections for reads (writes always use exactly one).
+    #[arg(long, env = "GASSTOCK_SQLITE_READ_CONNECTIONS", default_value_t = StoreConfig::DEFAULT_SQLITE_READ_CONNECTIONS,
+          value_parser = value_parser!(u32).range(1..))]
+    pub sqlite_read_connections: u32,
+
+    /// SQLite: how long a write waits for another process's lock before failing.
+    #[arg(long, env = "GASSTOCK_SQLITE_BUSY_TIMEOUT", value_parser = duration::parse, value_name = "DURATION",
+          default_value = duration_default!(StoreConfig::DEFAULT_SQLITE_BUSY_TIMEOUT))]
+    pub sqlite_busy_timeout: Duration,
+
+    /// SQLite: `on` makes every commit survive a power cut (synchronous=FULL instead of NORMAL).
+    #[arg(long, env = "GASSTOCK_SQLITE_SYNCHRONOUS_FULL", default_value_t = StoreConfig::default().sqlite_synchronous_full,
+          value_parser = BoolishValueParser::new(), action = ArgAction::Set)]
+    pub sqlite_synchronous_full: bool,
+
+    /// PostgreSQL: most connections the pool opens.
+    #[arg(long, env = "GASSTOCK_PG_MAX_CONNECTIONS", default_value_t = StoreConfig::DEFAULT_PG_MAX_CONNECTIONS,
+          value_parser = value_parser!(u32).range(1..))]
+    pub pg_max_connections: u32,
+
+    /// PostgreSQL: how long a request waits for a free connection before failing.
+    #[arg(long, env = "GASSTOCK_PG_ACQUIRE_TIMEOUT", value_parser = duration::positive, value_name = "DURATION",
+          default_value = duration_default!(StoreConfig::DEFAULT_PG_ACQUIRE_TIMEOUT))]
+    pub pg_acquire_timeout: Duration,
+}
+
+impl StoreSettings {
+    pub fn store_config(&self) -> StoreConfig {
+        StoreConfig {
+            sqlite_read_connections: self.sqlite_read_connections,
+            sqlite_busy_timeout: self.sqlite_busy_timeout,
+            sqlite_synchronous_full: self.sqlite_synchronous_full,
+            pg_max_connections: self.pg_max_connections,
+            pg_acquire_timeout: self.pg_acquire_timeout,
         }
     }
 }
 
-/// The password part of a database URL replaced, for logs.
-pub fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let userinfo = &url[scheme_end + 3..at];
-            match userinfo.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
-                None => url.to_owned(),
-            }
-        }
-        _ => url.to_owned(),
+/// The webhook delivery worker's flags; see `gasstock_core::webhooks::WorkerConfig`, where
+/// the defaults live.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Webhook delivery")]
+struct WebhookFlags {
+    /// Run the webhook delivery worker in this instance (`on`/`off`). Any number of instances
+    /// may run one on the same PostgreSQL database: each delivery attempt is claimed once.
+    #[arg(long = "webhooks", env = "GASSTOCK_WEBHOOKS", default_value = "on",
+          value_parser = BoolishValueParser::new(), action = ArgAction::Set)]
+    enabled: bool,
+
+    /// How often the worker looks for due deliveries.
+    #[arg(long = "webhook-poll-interval", env = "GASSTOCK_WEBHOOK_POLL_INTERVAL", value_parser = duration::poll_interval, value_name = "DURATION",
+          default_value = duration_default!(WorkerConfig::default().poll_interval))]
+    poll_interval: Duration,
+
+    /// Timeout of one delivery (at most 30s).
+    #[arg(long = "webhook-timeout", env = "GASSTOCK_WEBHOOK_TIMEOUT", value_parser = webhook_timeout, value_name = "DURATION",
+          default_value = duration_default!(WorkerConfig::default().request_timeout))]
+    request_timeout: Duration,
+
+    /// First wait before a failed delivery is retried; it doubles on each failure.
+    #[arg(long = "webhook-retry-base", env = "GASSTOCK_WEBHOOK_RETRY_BASE", value_parser = duration::positive, value_name = "DURATION",
+          default_value = duration_default!(WorkerConfig::default().retry_base))]
+    retry_base: Duration,
+
+    /// Longest wait between two attempts.
+    #[arg(long = "webhook-retry-cap", env = "GASSTOCK_WEBHOOK_RETRY_CAP", value_parser = duration::positive, value_name = "DURATION",
+          default_value = duration_default!(WorkerConfig::default().retry_cap))]
+    retry_cap: Duration,
+
+    /// How long after its event a failing delivery is retried before it is marked dead.
+    #[arg(long = "webhook-retry-for", env = "GASSTOCK_WEBHOOK_RETRY_FOR", value_parser = duration::positive, value_name = "DURATION",
+          default_value = duration_default!(WorkerConfig::default().retry_for))]
+    retry_for: Duration,
+
+    /// Deliveries claimed per round.
+    #[arg(long = "webhook-batch", env = "GASSTOCK_WEBHOOK_BATCH", default_value_t = WorkerConfig::default().batch,
+          value_parser = value_parser!(i64).range(1..))]
+    batch: i64,
+}
+
+impl WebhookFlags {
+    /// The worker to run, `None` when turned off.
+    fn worker(&self) -> Option<WorkerConfig> {
+        self.enabled.then_some(WorkerConfig {
+            poll_interval: self.poll_interval,
+            request_timeout: self.request_timeout,
+            retry_base: self.retry_base,
+            retry_cap: self.retry_cap,
+            retry_for: self.retry_for,
+            batch: self.batch,
+        })
     }
 }
 
-/// Where the JWT secret came from, so that `main` can say so.
-#[derive(Debug, PartialEq, Eq)]
-pub enum SecretSource {
-    /// `GASSTOCK_JWT_SECRET` / `--jwt-secret`.
-    Explicit,
-    /// Read from the secret file written on an earlier run.
-    File(PathBuf),
-    /// Generated now and written to this file.
-    Generated(PathBuf),
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum SecretError {
-    #[error("GASSTOCK_ENV=production needs an explicit GASSTOCK_JWT_SECRET")]
-    MissingInProduction,
-    #[error("the JWT secret must be at least {MIN_SECRET_BYTES} bytes in production (it has {0})")]
-    TooShort(usize),
-    #[error("JWT secret file {path}: {source}")]
-    File { path: PathBuf, source: std::io::Error },
-    #[error("JWT secret file {0} is empty")]
-    EmptyFile(PathBuf),
-}
-
-/// The JWT secret: the explicit one when given (checked for length in production), else the
-/// one persisted in `file`, else a new random one written to `file` (never in production).
-pub fn resolve_jwt_secret(
-    explicit: Option<&str>,
-    production: bool,
-    file: &Path,
-) -> Result<(Vec<u8>, SecretSource), SecretError> {
-    if let Some(secret) = explicit.filter(|s| !s.is_empty()) {
-        if production && secret.len() < MIN_SECRET_BYTES {
-            return Err(SecretError::TooShort(secret.len()));
-        }
-        return Ok((secret.as_bytes().to_vec(), SecretSource::Explicit));
+fn webhook_timeout(text: &str) -> Result<Duration, String> {
+    let timeout = duration::positive(text)?;
+    if timeout > WorkerConfig::MAX_TIMEOUT {
+        return Err(format!("must be at most {}", duration::format(WorkerConfig::MAX_TIMEOUT)));
     }
-    if production {
-        return Err(SecretError::MissingInProduction);
-    }
-    let io = |source| SecretError::File { path: file.to_owned(), source };
-    match std::fs::read_to_string(file) {
-        Ok(text) => {
-            let secret = text.trim();
-            if secret.is_empty() {
-                return Err(SecretError::EmptyFile(file.to_owned()));
-            }
-            Ok((secret.as_bytes().to_vec(), SecretSource::File(file.to_owned())))
-        }
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-            let secret = generate_secret();
-            write_private(file, &secret).map_err(io)?;
-            Ok((secret.into_bytes(), SecretSource::Generated(file.to_owned())))
-        }
-        Err(err) => Err(io(err)),
-    }
-}
-
-/// 64 random bytes, hex encoded.
-fn generate_secret() -> String {
-    use rand::RngCore;
-    let mut bytes = [0u8; 64];
-    rand::rng().fill_bytes(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Writes a file only its owner can read, refusing to overwrite one.
-fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
-    file.write_all(contents.as_bytes())?;
-    file.write_all(b"\n")
+    Ok(timeout)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn parse(args: &[&str]) -> Result<Config, clap::Error> {
+        Config::try_parse_from(args.iter().map(|arg| arg.to_string()), false)
+    }
+
     #[test]
-    fn secret_is_generated_once_then_reused() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("secret");
-        let (first, source) = resolve_jwt_secret(None, false, &file).unwrap();
-        assert_eq!(source, SecretSource::Generated(file.clone()));
-        assert!(first.len() >= MIN_SECRET_BYTES);
-        let (second, source) = resolve_jwt_secret(None, false, &file).unwrap();
-        assert_eq!(source, SecretSource::File(file.clone()));
-        assert_eq!(first, second);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+    fn every_setting_has_a_variable_and_a_default() {
+        for arg in Config::command().get_arguments() {
+            let id = arg.get_id().as_str();
+            if matches!(id, "help" | "version") {
+                continue;
+            }
+            assert!(arg.get_env().is_some_and(|env| env.to_string_lossy().starts_with("GASSTOCK_")), "{id}: variable");
+            assert!(id == "jwt_secret" || !arg.get_default_values().is_empty(), "{id}: default");
         }
     }
 
     #[test]
-    fn production_needs_a_long_explicit_secret() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("secret");
-        assert!(matches!(resolve_jwt_secret(None, true, &file), Err(SecretError::MissingInProduction)));
-        assert!(!file.exists(), "production never generates a secret");
-        assert!(matches!(resolve_jwt_secret(Some("short"), true, &file), Err(SecretError::TooShort(5))));
-        let long = "x".repeat(32);
-        assert_eq!(resolve_jwt_secret(Some(&long), true, &file).unwrap().1, SecretSource::Explicit);
-        assert_eq!(resolve_jwt_secret(Some("short"), false, &file).unwrap().1, SecretSource::Explicit);
+    fn cli_is_well_formed() {
+        Config::command().debug_assert();
     }
 
     #[test]
-    fn urls_are_redacted() {
-        assert_eq!(redact_url("postgres://u:pw@h/db"), "postgres://u:***@h/db");
-        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
-        assert_eq!(redact_url("sqlite://gasstock.db"), "sqlite://gasstock.db");
+    fn defaults_come_from_one_place() {
+        let config = Config::new("sqlite://x.db", b"k".to_vec());
+        assert_eq!(config.database_url.as_str(), "sqlite://x.db");
+        assert_eq!(config.bind, "127.0.0.1:8080".parse().unwrap());
+        assert_eq!(config.token_ttl, Duration::from_secs(3600));
+        assert_eq!(config.body_limit, 64 * 1024);
+        assert_eq!((config.login_attempts_per_email, config.login_attempts_per_client), (5, 30));
+        assert_eq!(config.login_window, Duration::from_secs(15 * 60));
+        assert_eq!(
+            (config.stream_poll_interval, config.stream_heartbeat),
+            (Duration::from_millis(500), Duration::from_secs(15))
+        );
+        assert_eq!(config.store.store_config(), StoreConfig::default());
+        assert_eq!(format!("{:?}", config.webhook_worker), format!("{:?}", Some(WorkerConfig::default())));
+        assert!(!config.is_production());
+    }
+
+    #[test]
+    fn every_limit_is_a_flag() {
+        let config = parse(&[
+            "--token-ttl=10m",
+            "--body-limit=1024",
+            "--login-attempts-per-email=2",
+            "--login-attempts-per-client=3",
+            "--login-window=1h",
+            "--stream-poll-interval=50ms",
+            "--stream-heartbeat=2s",
+            "--sqlite-read-connections=2",
+            "--sqlite-busy-timeout=1s",
+            "--sqlite-synchronous-full=on",
+            "--pg-max-connections=4",
+            "--pg-acquire-timeout=3s",
+            "--webhooks=off",
+            "--webhook-poll-interval=20ms",
+            "--webhook-timeout=5s",
+            "--webhook-retry-base=1s",
+            "--webhook-retry-cap=1m",
+            "--webhook-retry-for=2h",
+            "--webhook-batch=4",
+        ])
+        .unwrap();
+        assert_eq!(config.token_ttl, Duration::from_secs(600));
+        assert_eq!(config.body_limit, 1024);
+        assert_eq!((config.login_attempts_per_email, config.login_attempts_per_client), (2, 3));
+        assert_eq!(config.login_window, Duration::from_secs(3600));
+        assert_eq!(
+            (config.stream_poll_interval, config.stream_heartbeat),
+            (Duration::from_millis(50), Duration::from_secs(2))
+        );
+        let store = config.store.store_config();
+        assert_eq!((store.sqlite_read_connections, store.pg_max_connections), (2, 4));
+        assert_eq!(
+            (store.sqlite_busy_timeout, store.pg_acquire_timeout),
+            (Duration::from_secs(1), Duration::from_secs(3))
+        );
+        assert!(store.sqlite_synchronous_full);
+        assert!(config.webhook_worker.is_none(), "--webhooks=off runs no worker");
+        let flags = WebhookFlags { enabled: true, ..config.webhook_flags };
+        let worker = flags.worker().unwrap();
+        assert_eq!((worker.poll_interval, worker.request_timeout), (Duration::from_millis(20), Duration::from_secs(5)));
+        assert_eq!(
+            (worker.retry_base, worker.retry_cap, worker.retry_for),
+            (Duration::from_secs(1), Duration::from_secs(60), Duration::from_secs(7200))
+        );
+        assert_eq!(worker.batch, 4);
+    }
+
+    #[test]
+    fn bad_values_are_refused() {
+        for off in ["off", "false", "0", "no"] {
+            assert!(parse(&["--webhooks", off]).unwrap().webhook_worker.is_none(), "{off}");
+        }
+        for bad in [
+            &["--webhooks", "sometimes"][..],
+            &["--webhook-timeout", "31s"],
+            &["--webhook-timeout", "0s"],
+            &["--token-ttl", "3600"],
+            &["--stream-poll-interval", "1ms"],
+            &["--body-limit", "0"],
+            &["--login-attempts-per-email", "0"],
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
     }
 }

@@ -1,4 +1,4 @@
-//! The JSON error body of API.md, the one mapping from core errors to HTTP statuses, and the
+//! The JSON error body of docs/api.md, the one mapping from core errors to HTTP statuses, and the
 //! one `recover` that renders every warp rejection as that body.
 
 use std::convert::Infallible;
@@ -84,7 +84,7 @@ impl ApiError {
     }
 }
 
-/// The one place where a core error becomes an HTTP status (API.md, "Conventions").
+/// The one place where a core error becomes an HTTP status (docs/api.md, "Conventions").
 impl From<CoreError> for ApiError {
     fn from(err: CoreError) -> Self {
         let code = err.code();

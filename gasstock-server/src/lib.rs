@@ -1,4 +1,4 @@
-//! gasstock-server: the REST API of `API.md` over warp, a thin layer over `gasstock-core`.
+//! gasstock-server: the REST API of `docs/api.md` over warp, a thin layer over `gasstock-core`.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), gasstock_server::StartError> {
@@ -10,13 +10,18 @@
 //! # Ok(()) }
 //! ```
 
+pub mod api;
 pub mod auth;
 pub mod config;
+pub mod database_url;
+pub mod duration;
+pub mod endpoint;
 pub mod error;
-pub mod filters;
-pub mod handlers;
-pub mod notifications;
+pub mod extract;
 pub mod openapi;
+pub mod reply;
+pub mod routes;
+pub mod secret;
 pub mod state;
 pub mod throttle;
 
@@ -39,6 +44,8 @@ pub enum StartError {
     Bind { addr: SocketAddr, source: std::io::Error },
     #[error("cannot start the webhook worker: {0}")]
     Webhooks(gasstock_core::Error),
+    #[error("no JWT secret: set Config::jwt_secret (the binary takes --jwt-secret or --jwt-secret-file)")]
+    NoSecret,
 }
 
 /// A server accepting connections on `addr` until [`RunningServer::shutdown`] (or drop),
@@ -92,15 +99,21 @@ impl Drop for RunningServer {
     }
 }
 
-/// Opens the database named by `config.database_url` (running its migrations), binds
-/// `config.bind` and serves the API in a background task.
+/// Opens the database named by `config.database_url` with the pools of `config.store`
+/// (running its migrations), binds `config.bind` and serves the API in a background task.
 pub async fn start(config: Config) -> Result<RunningServer, StartError> {
-    let core = Gasstock::new(AnyStore::open(&config.database_url).await?);
-    start_with_core(config, core).await
+    secret(&config)?;
+    let store = AnyStore::open_with(config.database_url.as_str(), &config.store.store_config()).await?;
+    start_with_core(config, Gasstock::new(store)).await
+}
+
+fn secret(config: &Config) -> Result<&secret::Secret, StartError> {
+    config.jwt_secret.as_ref().ok_or(StartError::NoSecret)
 }
 
 /// Like [`start`], over a core the caller already opened (`config.database_url` unused).
 pub async fn start_with_core(config: Config, core: Gasstock) -> Result<RunningServer, StartError> {
+    let secret = secret(&config)?;
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
         .map_err(|source| StartError::Bind { addr: config.bind, source })?;
@@ -114,8 +127,8 @@ pub async fn start_with_core(config: Config, core: Gasstock) -> Result<RunningSe
         }
         None => None,
     };
-    let state = state::AppState::new(&config, core.clone(), rx.clone());
-    let routes = filters::routes(&state);
+    let state = state::AppState::new(&config, secret, core.clone(), rx.clone(), openapi::spec_json());
+    let routes = routes::routes(&state);
     let server = warp::serve(routes).incoming(listener).graceful(stopped(rx));
     let task = tokio::spawn(server.run());
     Ok(RunningServer { addr, core, shutdown: tx, task: Some(task), worker })

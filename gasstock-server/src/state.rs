@@ -8,6 +8,7 @@ use tokio::sync::watch;
 
 use crate::auth::{AuthCache, TokenKeys};
 use crate::config::Config;
+use crate::secret::Secret;
 use crate::throttle::LoginThrottle;
 
 #[derive(Debug)]
@@ -23,15 +24,23 @@ pub struct AppState {
     /// Turns `true` when the server shuts down: long-lived responses (notification streams)
     /// end so that the graceful shutdown does not wait for them forever.
     pub shutdown: watch::Receiver<bool>,
+    /// The OpenAPI document served at `/api/v1/openapi.json`.
+    pub openapi_json: &'static str,
 }
 
 pub type State = Arc<AppState>;
 
 impl AppState {
-    pub fn new(config: &Config, core: Gasstock, shutdown: watch::Receiver<bool>) -> State {
+    pub fn new(
+        config: &Config,
+        secret: &Secret,
+        core: Gasstock,
+        shutdown: watch::Receiver<bool>,
+        openapi_json: &'static str,
+    ) -> State {
         Arc::new(AppState {
             core,
-            keys: TokenKeys::new(&config.jwt_secret, config.token_ttl),
+            keys: TokenKeys::new(&secret.0, config.token_ttl),
             auth_cache: Arc::default(),
             throttle: LoginThrottle::new(
                 config.login_attempts_per_email,
@@ -42,6 +51,7 @@ impl AppState {
             stream_poll_interval: config.stream_poll_interval.max(Duration::from_millis(10)),
             stream_heartbeat: config.stream_heartbeat.max(Duration::from_millis(10)),
             shutdown,
+            openapi_json,
         })
     }
 }

@@ -1,4 +1,4 @@
-//! The HTTP API of API.md, end to end: the real server on a random loopback port, over a
+//! The HTTP API of docs/api.md, end to end: the real server on a random loopback port, over a
 //! fresh database per test, on SQLite and (when `GASSTOCK_TEST_PG_URL` is set) PostgreSQL.
 
 #[path = "server/authz.rs"]

@@ -35,7 +35,7 @@ pub struct Reply {
 }
 
 impl Reply {
-    /// Asserts the status and, for errors, the JSON error body of API.md with this code.
+    /// Asserts the status and, for errors, the JSON error body of docs/api.md with this code.
     #[track_caller]
     pub fn expect(&self, status: u16, context: &str) -> &Value {
         assert_eq!(self.status.as_u16(), status, "{context}: {}", self.text);

@@ -13,13 +13,35 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 use utoipa::{IntoParams, ToSchema};
+use warp::filters::BoxedFilter;
 use warp::sse::Event;
-use warp::Reply;
+use warp::{Filter, Reply};
 
 use crate::auth::Session;
+use crate::endpoint::Endpoint;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::handlers::ok;
+use crate::extract::{optional_header, FromRequest, Id, Query, RouteContext};
+use crate::reply::ok;
 use crate::state::State;
+
+pub fn endpoints() -> Vec<Endpoint> {
+    vec![
+        Endpoint::new(__path_list, list),
+        Endpoint::new(__path_mark_read, mark_read),
+        Endpoint::new(__path_mark_all_read, mark_all_read),
+        Endpoint::new(__path_stream, stream),
+    ]
+}
+
+/// The `Last-Event-ID` header of a reconnecting stream.
+#[derive(Debug)]
+pub struct LastEventId(pub Option<String>);
+
+impl FromRequest for LastEventId {
+    fn filter(_: &RouteContext<'_>) -> BoxedFilter<(Self,)> {
+        optional_header("last-event-id").map(LastEventId).boxed()
+    }
+}
 
 /// `GET /notifications` filters.
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -49,7 +71,7 @@ pub struct MarkedRead {
         (status = 401, body = ErrorBody),
         (status = 422, description = "bad page or per_page", body = ErrorBody),
     ))]
-pub async fn list(state: State, session: Session, query: NotificationsQuery) -> ApiResult {
+pub async fn list(state: State, session: Session, Query(query): Query<NotificationsQuery>) -> ApiResult {
     let page = gasstock_core::commands::PageRequest::new(query.page, query.per_page)?;
     let found = state.core.notifications(&session.actor, query.unread.unwrap_or(false), page).await?;
     ok(&found)
@@ -62,7 +84,7 @@ pub async fn list(state: State, session: Session, query: NotificationsQuery) -> 
         (status = 401, body = ErrorBody),
         (status = 404, description = "no such notification among the caller's", body = ErrorBody),
     ))]
-pub async fn mark_read(id: i64, state: State, session: Session) -> ApiResult {
+pub async fn mark_read(Id(id): Id, state: State, session: Session) -> ApiResult {
     let notification = state.core.mark_notification_read(&session.actor, id).await?;
     ok(&notification)
 }
@@ -107,7 +129,7 @@ const BATCH: i64 = 500;
         (status = 400, description = "Last-Event-ID is not a non-negative integer", body = ErrorBody),
         (status = 401, body = ErrorBody),
     ))]
-pub async fn stream(state: State, session: Session, last_event_id: Option<String>) -> ApiResult {
+pub async fn stream(state: State, session: Session, LastEventId(last_event_id): LastEventId) -> ApiResult {
     let start = match last_event_id.as_deref().map(str::trim) {
         None | Some("") => state.core.last_notification_id(&session.actor).await?,
         Some(text) => text.parse::<i64>().ok().filter(|id| *id >= 0).ok_or_else(|| {

@@ -1,0 +1,74 @@
+//! Stock: buyers browse it, sellers keep their inventory.
+
+use gasstock_core::commands::{PageRequest, StockItemInput, StockQuery};
+use gasstock_core::models::{Paged, StockItem};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::auth::Session;
+use crate::endpoint::Endpoint;
+use crate::error::{ApiResult, ErrorBody};
+use crate::extract::{Json, PageQuery, Query};
+use crate::reply::{created_or_ok, ok};
+use crate::state::State;
+
+pub fn endpoints() -> Vec<Endpoint> {
+    vec![
+        Endpoint::new(__path_browse_stock, browse_stock),
+        Endpoint::new(__path_seller_inventory, seller_inventory),
+        Endpoint::new(__path_upsert_stock_item, upsert_stock_item),
+    ]
+}
+
+/// `GET /gas` filters: case-insensitive exact matches.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct GasQuery {
+    /// Brand, e.g. `jibu` finds `Jibu`.
+    pub brand: Option<String>,
+    /// Kilograms: `12`, `12kg`, `12.5 KG` (anything else is a 422).
+    pub weight: Option<String>,
+    pub location: Option<String>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+/// Browse stock items that are in stock, any signed-in user.
+#[utoipa::path(get, path = "/api/v1/gas", tag = "buyer", params(GasQuery), security(("bearer" = [])), responses(
+    (status = 200, body = Paged<StockItem>),
+    (status = 400, description = "unknown or malformed query parameter", body = ErrorBody),
+    (status = 401, body = ErrorBody),
+    (status = 422, description = "bad weight, page or per_page", body = ErrorBody),
+))]
+pub async fn browse_stock(state: State, _session: Session, Query(query): Query<GasQuery>) -> ApiResult {
+    let page = PageRequest::new(query.page, query.per_page)?;
+    let filter = StockQuery { brand: query.brand, weight: query.weight, location: query.location };
+    ok(&state.core.browse_stock(&filter, page).await?)
+}
+
+/// The seller's own stock items, including those at quantity 0.
+#[utoipa::path(get, path = "/api/v1/seller/inventory", tag = "seller", params(PageQuery), security(("bearer" = [])),
+    responses(
+        (status = 200, body = Paged<StockItem>),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+    ))]
+pub async fn seller_inventory(state: State, session: Session, Query(query): Query<PageQuery>) -> ApiResult {
+    ok(&state.core.seller_inventory(&session.actor, query.page()?).await?)
+}
+
+/// Add or update a stock item, keyed by (seller, brand, weight, location).
+#[utoipa::path(post, path = "/api/v1/seller/inventory", tag = "seller", request_body = StockItemInput,
+    security(("bearer" = [])), responses(
+        (status = 201, description = "created", body = StockItem),
+        (status = 200, description = "updated", body = StockItem),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 422, description = "bad weight, negative quantity or price, bad currency", body = ErrorBody),
+    ))]
+pub async fn upsert_stock_item(state: State, session: Session, Json(body): Json<StockItemInput>) -> ApiResult {
+    let (item, created_now) = state.core.upsert_stock_item(&session.actor, &body).await?;
+    created_or_ok(created_now, &item)
+}

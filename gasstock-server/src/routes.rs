@@ -1,0 +1,47 @@
+//! The whole server: every endpoint's route, every rejection rendered as the JSON error body,
+//! and one log line per request.
+
+use std::convert::Infallible;
+use std::time::Instant;
+
+use warp::filters::BoxedFilter;
+use warp::http::HeaderValue;
+use warp::reply::Response;
+use warp::{Filter, Reply};
+
+use crate::error;
+use crate::state::State;
+
+/// The routes of every endpoint of [`crate::api::endpoints`], tried in turn.
+pub fn api(state: &State) -> BoxedFilter<(Response,)> {
+    crate::api::endpoints()
+        .iter()
+        .map(|endpoint| endpoint.route(state))
+        .reduce(|all, route| all.or(route).unify().boxed())
+        .expect("at least one endpoint")
+}
+
+/// Every route, every rejection rendered as the JSON error body, and one log line per
+/// request with its id (`X-Request-Id`, taken from the request or generated).
+pub fn routes(state: &State) -> impl Filter<Extract = (Response,), Error = Infallible> + Clone + Send + Sync + 'static {
+    let api = api(state).recover(error::recover).unify();
+    warp::any()
+        .map(Instant::now)
+        .and(warp::method())
+        .and(warp::path::full())
+        .and(warp::header::optional::<String>("x-request-id").or(warp::any().map(|| None)).unify())
+        .and(api)
+        .map(|started: Instant, method: warp::http::Method, path: warp::path::FullPath, id: Option<String>, reply: Response| {
+            let mut response = reply.into_response();
+            let id = id
+                .filter(|id| !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+                .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+            let status = response.status().as_u16();
+            let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+            tracing::info!(target: "gasstock_server::request", %method, path = path.as_str(), status, latency_ms, request_id = %id, "request");
+            if let Ok(value) = HeaderValue::from_str(&id) {
+                response.headers_mut().insert("x-request-id", value);
+            }
+            response
+        })
+}
