@@ -110,8 +110,15 @@ pub struct Config {
 impl Config {
     /// From the command line and the `GASSTOCK_*` environment variables (exits with the usage
     /// on a bad value, and on `--help`).
-    pub fn from_args() -> Self {
-        Cli::parse().config.with_flags()
+    /// Settings renamed since earlier versions are read too (see `legacy_settings`); the
+    /// returned warnings say what to rename.
+    pub fn from_args() -> (Self, Vec<String>) {
+        let (args, warnings) =
+            crate::legacy_settings::upgrade(std::env::args().skip(1).collect(), |name| std::env::var(name).ok());
+        match Config::try_parse_from(args, true) {
+            Ok(config) => (config, warnings),
+            Err(err) => err.exit(),
+        }
     }
 
     /// The defaults of the flags (never the environment), with this database and secret.

@@ -18,6 +18,7 @@ pub mod duration;
 pub mod endpoint;
 pub mod error;
 pub mod extract;
+pub mod legacy_settings;
 pub mod openapi;
 pub mod reply;
 pub mod routes;

@@ -6,29 +6,16 @@ use std::process::ExitCode;
 use gasstock_server::secret::{resolve_jwt_secret, SecretSource, MIN_SECRET_BYTES};
 use gasstock_server::Config;
 
-/// Variables that earlier versions read, with the one that replaced each (durations now carry
-/// their unit, e.g. `GASSTOCK_TOKEN_TTL=1h`).
-const RENAMED: [(&str, &str); 6] = [
-    ("GASSTOCK_TOKEN_TTL_SECS", "GASSTOCK_TOKEN_TTL"),
-    ("GASSTOCK_STREAM_POLL_MS", "GASSTOCK_STREAM_POLL_INTERVAL"),
-    ("GASSTOCK_STREAM_HEARTBEAT_SECS", "GASSTOCK_STREAM_HEARTBEAT"),
-    ("GASSTOCK_WEBHOOK_POLL_MS", "GASSTOCK_WEBHOOK_POLL_INTERVAL"),
-    ("GASSTOCK_WEBHOOK_TIMEOUT_SECS", "GASSTOCK_WEBHOOK_TIMEOUT"),
-    ("GASSTOCK_WEBHOOK_RETRY_FOR_SECS", "GASSTOCK_WEBHOOK_RETRY_FOR"),
-];
-
 #[tokio::main]
 async fn main() -> ExitCode {
-    let mut config = Config::from_args();
+    let (mut config, renamed) = Config::from_args();
     let filter = tracing_subscriber::EnvFilter::try_new(&config.log).unwrap_or_else(|err| {
         eprintln!("warning: bad --log filter '{}': {err}; using info", config.log);
         tracing_subscriber::EnvFilter::new("info")
     });
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
-    for (old, new) in RENAMED {
-        if std::env::var_os(old).is_some() {
-            tracing::warn!("{old} is no longer read: set {new} instead, with a unit (e.g. 30s, 500ms)");
-        }
+    for warning in renamed {
+        tracing::warn!("{warning}");
     }
 
     match resolve_jwt_secret(config.jwt_secret.as_ref(), config.is_production(), &config.jwt_secret_file) {
