@@ -2,7 +2,7 @@
 //! acting admin.
 
 use gasstock_core::Actor;
-use gasstock_core::{AnyStore, Gasstock};
+use gasstock_core::{Gasstock, Store};
 
 use crate::error::CliError;
 use crate::output::Format;
@@ -17,7 +17,7 @@ pub struct Context {
 
 impl Context {
     pub async fn open(cli: &Cli) -> Result<Context, CliError> {
-        let store = AnyStore::open(&cli.database_url).await?;
+        let store = Store::open(&cli.database_url).await?;
         Ok(Context { core: Gasstock::new(store), format: cli.format, as_admin: cli.as_admin.clone() })
     }
 

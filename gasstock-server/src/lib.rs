@@ -23,7 +23,7 @@ pub mod throttle;
 use std::net::SocketAddr;
 
 use gasstock_core::webhooks::WebhookWorker;
-use gasstock_core::{AnyStore, Gasstock};
+use gasstock_core::{Gasstock, Store};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -95,7 +95,7 @@ impl Drop for RunningServer {
 /// Opens the database named by `config.database_url` (running its migrations), binds
 /// `config.bind` and serves the API in a background task.
 pub async fn start(config: Config) -> Result<RunningServer, StartError> {
-    let core = Gasstock::new(AnyStore::open(&config.database_url).await?);
+    let core = Gasstock::new(Store::open(&config.database_url).await?);
     start_with_core(config, core).await
 }
 
