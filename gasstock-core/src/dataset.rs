@@ -4,7 +4,7 @@
 //!
 //! Rows are generated here, deterministically from a seed, by pure functions below the
 //! store; the store (`Store::bulk().seed`) inserts them in chunks of multi-row `INSERT`s, one
-//! transaction per chunk, and `crate::seed` runs it for the CLI.
+//! transaction per chunk, and the seed module runs it for the CLI.
 
 use chrono::{DateTime, Duration, Utc};
 

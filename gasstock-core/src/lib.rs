@@ -8,6 +8,15 @@
 //! core.ready().await?;
 //! # Ok(()) }
 //! ```
+//!
+//! Layers, each depending only on those below it (no module import cycle):
+//! - `service` (the [`Gasstock`] workflows) and the feature modules `notifications`,
+//!   `webhooks`, `reports`, `import`, `seed`: validate, authorize, then one store operation;
+//! - `store`: the SQL, one file per area, over both backends;
+//! - `events` (what a status change means: notices, webhook payloads) and `dataset` (seed
+//!   data): pure functions the store calls;
+//! - `commands` (validated requests), `policy` (role rules), `models` (rows), `domain`
+//!   (validated values and the status state machine), `error`.
 
 pub mod commands;
 pub mod dataset;

@@ -67,7 +67,7 @@ impl Gasstock {
             email: email.to_owned(),
             password: password.to_owned(),
             name: name.unwrap_or("Administrator").to_owned(),
-            role: "admin".to_owned(),
+            role: Role::Admin.as_str().to_owned(),
             phone: None,
             location: None,
         };

@@ -1,14 +1,43 @@
 //! Reading an import file: line ends, the header, and each record into a valid row or the
 //! reasons it is not one.
 
+use std::fmt;
 use std::io::Read;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use super::{RowError, IMPORT_BATCH_ROWS, IMPORT_COLUMNS, REQUIRED_COLUMNS};
+use serde::Serialize;
+
 use crate::commands::{StockItemInput, WeightInput};
 use crate::error::{Error, Result};
 use crate::store::ImportRow;
+
+/// Rows sent to the store per multi-row `INSERT` (7 parameters each: well under the
+/// parameter limits of SQLite and PostgreSQL).
+pub const IMPORT_BATCH_ROWS: usize = 500;
+
+/// The columns of an import file; `currency` is optional (default `RWF`).
+pub const IMPORT_COLUMNS: [&str; 6] = ["brand", "weight", "location", "quantity", "unit_price", "currency"];
+
+const REQUIRED_COLUMNS: usize = 5;
+
+/// A row of the file that cannot be imported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RowError {
+    pub line: u64,
+    /// The column at fault, or `None` for the whole row (wrong field count, duplicate key).
+    pub column: Option<String>,
+    pub reason: String,
+}
+
+impl fmt::Display for RowError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.column {
+            Some(column) => write!(f, "line {}, column {}: {}", self.line, column, self.reason),
+            None => write!(f, "line {}: {}", self.line, self.reason),
+        }
+    }
+}
 
 /// A reader that turns CRLF line ends into LF and ends its input with a newline if it does
 /// not already, so that every CSV record ends with one `\n` and its line number can be
@@ -299,7 +328,6 @@ impl<R: Read, F: FnMut(RowError)> Iterator for RowBatches<'_, R, F> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::import::RowError;
 
     fn run(csv: &str) -> Result<(Vec<ImportRow>, Vec<RowError>)> {
         let mut errors = Vec::new();

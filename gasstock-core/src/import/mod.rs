@@ -1,7 +1,7 @@
 //! Bulk stock import from CSV: all rows or none.
 //!
 //! The file is streamed: each record is validated as it is read (with the same rules as
-//! `POST /seller/inventory`, through [`StockItemInput::validate`]) and valid rows go to the
+//! `POST /seller/inventory`, through [`crate::commands::StockItemInput::validate`]) and valid rows go to the
 //! store in batches, which stages them in a temporary table of its connection and finds rows
 //! that repeat a key of the file. Then, in ONE write transaction, it counts what would be
 //! created, updated or left unchanged and upserts everything with one
@@ -16,7 +16,6 @@
 
 mod csv_file;
 
-use std::fmt;
 use std::io::Read;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -29,33 +28,7 @@ use crate::service::Gasstock;
 
 pub use crate::store::{DuplicateRow, ImportDecision, ImportRow, ImportTally};
 use csv_file::RowBatches;
-
-/// Rows sent to the store per multi-row `INSERT` (7 parameters each: well under the
-/// parameter limits of SQLite and PostgreSQL).
-pub const IMPORT_BATCH_ROWS: usize = 500;
-
-/// The columns of an import file; `currency` is optional (default `RWF`).
-pub const IMPORT_COLUMNS: [&str; 6] = ["brand", "weight", "location", "quantity", "unit_price", "currency"];
-
-const REQUIRED_COLUMNS: usize = 5;
-
-/// A row of the file that cannot be imported.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct RowError {
-    pub line: u64,
-    /// The column at fault, or `None` for the whole row (wrong field count, duplicate key).
-    pub column: Option<String>,
-    pub reason: String,
-}
-
-impl fmt::Display for RowError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.column {
-            Some(column) => write!(f, "line {}, column {}: {}", self.line, column, self.reason),
-            None => write!(f, "line {}: {}", self.line, self.reason),
-        }
-    }
-}
+pub use csv_file::{RowError, IMPORT_BATCH_ROWS, IMPORT_COLUMNS};
 
 /// The summary of an import: the tally and whether it was written.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -1,5 +1,5 @@
 //! Everything that differs between SQLite and PostgreSQL, stated once as a trait that both
-//! backends implement ([`super::sqlite::SqliteDialect`], [`super::postgres::PgDialect`]).
+//! backends implement (`SqliteDialect` in sqlite.rs, `PgDialect` in postgres.rs).
 //! Every other statement of the store is one text for both.
 
 use super::db::{Sql, Value};

@@ -64,7 +64,7 @@ impl Store {
 }
 
 impl Bulk<'_> {
-    /// Bulk stock import (see `crate::import`): stages every batch in a temporary table and
+    /// Bulk stock import (the CSV side is the import module above the store): stages every batch in a temporary table and
     /// finds duplicate keys; then, unless there are duplicates or `decide` (given the staged
     /// tally) says [`ImportDecision::Abort`], tallies created/updated/unchanged and, for
     /// [`ImportDecision::Write`], upserts all rows for the seller in the same write

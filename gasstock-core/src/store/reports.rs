@@ -1,5 +1,5 @@
 //! Admin reports, each one SQL query: sales of delivered orders, stock levels, sellers. The
-//! rows are defined here; `crate::reports` adds the totals and the admin check.
+//! rows are defined here; the reports module above adds the totals and the admin check.
 
 use std::str::FromStr;
 

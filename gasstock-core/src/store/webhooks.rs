@@ -1,5 +1,5 @@
 //! Webhooks: subscriptions, the deliveries dispatched from status events, and the attempts
-//! a worker makes (see `crate::webhooks` for the worker).
+//! a worker makes (the worker itself is in the webhooks module above the store).
 
 use chrono::{DateTime, Utc};
 
