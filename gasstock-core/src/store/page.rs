@@ -27,7 +27,7 @@ impl Store {
         build(&mut query, false);
         query.push(" LIMIT ").push_bind(page.limit()).push(" OFFSET ").push_bind(page.offset());
         let rows: Vec<Counted<T>> = self.read_all(query).await?;
-        self.into_page(page, rows, || {
+        self.page_of(page, rows, || {
             let mut count = Sql::default();
             build(&mut count, true);
             count
@@ -58,7 +58,7 @@ impl Store {
         query.push(" ORDER BY id LIMIT ").push_bind(page.limit()).push(" OFFSET ").push_bind(page.offset());
         query.push(") ORDER BY id");
         let rows: Vec<Counted<T>> = self.read_all(query).await?;
-        self.into_page(page, rows, || {
+        self.page_of(page, rows, || {
             let mut count = Sql::new(format!("SELECT COUNT(*) FROM {table} WHERE 1 = 1"));
             filter(&mut count);
             count
@@ -68,7 +68,7 @@ impl Store {
 
     /// The page of `rows` (each carrying the total); only an empty page past the end asks
     /// `count` for the true total.
-    async fn into_page<T>(
+    async fn page_of<T>(
         &self,
         page: PageRequest,
         rows: Vec<Counted<T>>,

@@ -187,7 +187,6 @@ impl Bulk<'_> {
                 conn.execute(insert).await?;
             }
             self.sync_ids(&mut conn).await?;
-            drop(conn);
             tx.commit().await?;
             summary.orders += chunk.orders.len() as u64;
             summary.invoices += chunk.invoices.len() as u64;
