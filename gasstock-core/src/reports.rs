@@ -4,20 +4,16 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::error::{Error, Result};
+use crate::commands::low_stock_threshold;
+use crate::error::Result;
 use crate::policy::{authorize, Actor, Operation};
 use crate::service::Gasstock;
 
-pub use crate::store::{SalesGrouping, SalesQuery, SalesRow, SellerReportRow, StockReportRow};
-
-/// Parses a `YYYY-MM-DD` date given for `field`.
-pub fn parse_day(input: &str, field: &'static str) -> Result<NaiveDate> {
-    NaiveDate::parse_from_str(input.trim(), "%Y-%m-%d")
-        .map_err(|_| Error::invalid(field, format!("'{input}' is not a date: use YYYY-MM-DD")))
-}
+pub use crate::commands::{parse_day, SalesGrouping, SalesQuery};
+pub use crate::store::{SalesRow, SellerReportRow, StockReportRow};
 
 /// Totals of a sales report in one currency.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -72,10 +68,7 @@ impl Gasstock {
     /// Every stock item, flagged `low` when its available quantity is at most `low`.
     pub async fn stock_report(&self, actor: &Actor, low: i64, only_low: bool) -> Result<Vec<StockReportRow>> {
         authorize(actor, Operation::ViewReports)?;
-        if low < 0 {
-            return Err(Error::invalid("low", "must be 0 or more"));
-        }
-        self.store().stock_report(low, only_low).await
+        self.store().stock_report(low_stock_threshold(low)?, only_low).await
     }
 
     /// Orders, deliveries, revenue and ratings per seller.

@@ -33,7 +33,7 @@ mod webhooks;
 
 pub use config::StoreConfig;
 pub use import::{Bulk, DuplicateRow, ImportDecision, ImportRow, ImportTally};
-pub use reports::{SalesGrouping, SalesQuery, SalesRow, SellerReportRow, StockReportRow};
+pub use reports::{SalesRow, SellerReportRow, StockReportRow};
 pub use seed::SeedSummary;
 pub use webhooks::{AttemptRecord, DeliveryJob, NextStep};
 

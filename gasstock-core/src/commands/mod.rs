@@ -9,6 +9,10 @@ use crate::domain::{
 };
 use crate::error::{Error, Result};
 
+mod report;
+
+pub use report::{low_stock_threshold, parse_day, SalesGrouping, SalesQuery};
+
 const NAME_MAX: usize = 100;
 const LABEL_MAX: usize = 100;
 const NOTE_MAX: usize = 2000;
