@@ -8,6 +8,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 
+/// The error for `text`, which is none of `valid`.
+fn unknown(kind: &str, text: &str, valid: impl Iterator<Item = &'static str>) -> Error {
+    let valid: Vec<&str> = valid.collect();
+    Error::invalid("status", format!("'{text}' is not a valid {kind}: use one of {}", valid.join(", ")))
+}
+
 /// Declares a lowercase string enum stored as TEXT and shown as a JSON string.
 macro_rules! string_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
@@ -28,14 +34,8 @@ macro_rules! string_enum {
             type Err = Error;
 
             fn from_str(s: &str) -> Result<Self, Error> {
-                match s {
-                    $($text => Ok($name::$variant),)+
-                    other => Err(Error::invalid("status", format!(
-                        "'{other}' is not a valid {}: use one of {}",
-                        stringify!($name),
-                        [$($text),+].join(", ")
-                    ))),
-                }
+                let found = Self::ALL.iter().copied().find(|v| v.as_str() == s);
+                found.ok_or_else(|| unknown(stringify!($name), s, Self::ALL.iter().map(|v| v.as_str())))
             }
         }
 

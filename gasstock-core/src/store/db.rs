@@ -12,8 +12,9 @@ use sqlx::{Arguments, Database, Decode, Encode, FromRow, PgConnection, Postgres,
 use crate::domain::{InvoiceStatus, OrderStatus, PaymentStatus, Role, WebhookDeliveryStatus};
 use crate::error::{Error, Result};
 
-/// The code a unique-constraint violation carries until [`on_unique`] names it.
-const UNIQUE_VIOLATION: &str = "unique_violation";
+/// How an unexpected unique-constraint violation reads (an internal error, as any other
+/// database error) until [`on_unique`] turns an expected one into a conflict.
+const UNIQUE_VIOLATION: &str = "database: unique violation: ";
 
 /// A row type both backends can decode: every `#[derive(sqlx::FromRow)]` of `models.rs`
 /// (the derive is generic over the row type) and tuples of plain columns.
@@ -159,16 +160,14 @@ impl Sql {
 /// the check.
 pub(crate) fn on_unique<T>(result: Result<T>, code: &'static str, message: &str) -> Result<T> {
     match result {
-        Err(Error::Conflict { code: UNIQUE_VIOLATION, .. }) => Err(Error::conflict(code, message)),
+        Err(Error::Internal(cause)) if cause.starts_with(UNIQUE_VIOLATION) => Err(Error::conflict(code, message)),
         other => other,
     }
 }
 
 fn db_error(err: sqlx::Error) -> Error {
     match err {
-        sqlx::Error::Database(db) if db.is_unique_violation() => {
-            Error::conflict(UNIQUE_VIOLATION, format!("database: {db}"))
-        }
+        sqlx::Error::Database(db) if db.is_unique_violation() => Error::Internal(format!("{UNIQUE_VIOLATION}{db}")),
         other => Error::from(other),
     }
 }
