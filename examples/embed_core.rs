@@ -8,13 +8,13 @@
 
 use gasstock_core::commands::{Decision, FeedbackInput, InvoiceInput, OrderInput, Registration, StockItemInput};
 use gasstock_core::models::Delivery;
-use gasstock_core::{Actor, AnyStore, Gasstock};
+use gasstock_core::{Actor, Gasstock, Store};
 
 /// The whole story on the database at `url`: a seller stocks 12 kg cylinders, a buyer orders
 /// two, an admin approves, the seller invoices with a delivery fee, the admin approves the
 /// invoice and confirms delivery, and the buyer rates the seller.
 pub async fn walk_one_order(url: &str) -> gasstock_core::Result<Delivery> {
-    let core = Gasstock::new(AnyStore::open(url).await?);
+    let core = Gasstock::new(Store::open(url).await?);
     let tag = std::process::id();
     let register = |email: String, role: &str| Registration {
         email,

@@ -2,7 +2,7 @@
 //! acting admin.
 
 use gasstock_core::Actor;
-use gasstock_core::{AnyStore, Gasstock};
+use gasstock_core::{Gasstock, Store};
 
 use crate::error::CliError;
 use crate::output::Format;
@@ -17,7 +17,7 @@ pub struct Context {
 
 impl Context {
     pub async fn open(settings: &Settings) -> Result<Context, CliError> {
-        let store = AnyStore::open_with(&settings.database_url, &settings.store.store_config()).await?;
+        let store = Store::open_with(&settings.database_url, &settings.store.store_config()).await?;
         Ok(Context { core: Gasstock::new(store), format: settings.format, as_admin: settings.as_admin.clone() })
     }
 

@@ -3,15 +3,26 @@
 //!
 //! ```no_run
 //! # async fn demo() -> gasstock_core::Result<()> {
-//! use gasstock_core::{AnyStore, Gasstock};
-//! let core = Gasstock::new(AnyStore::open("sqlite://gasstock.db").await?);
+//! use gasstock_core::{Gasstock, Store};
+//! let core = Gasstock::new(Store::open("sqlite://gasstock.db").await?);
 //! core.ready().await?;
 //! # Ok(()) }
 //! ```
+//!
+//! Layers, each depending only on those below it (no module import cycle):
+//! - `service` (the [`Gasstock`] workflows) and the feature modules `notifications`,
+//!   `webhooks`, `reports`, `import`, `seed`: validate, authorize, then one store operation;
+//! - `store`: the SQL, one file per area, over both backends;
+//! - `events` (what a status change means: notices, webhook payloads) and `dataset` (seed
+//!   data): pure functions the store calls;
+//! - `commands` (validated requests), `policy` (role rules), `models` (rows), `domain`
+//!   (validated values and the status state machine), `error`.
 
 pub mod commands;
+pub mod dataset;
 pub mod domain;
 mod error;
+pub mod events;
 pub mod import;
 pub mod models;
 pub mod notifications;
@@ -25,4 +36,4 @@ pub mod webhooks;
 pub use error::{Error, Result};
 pub use policy::Actor;
 pub use service::Gasstock;
-pub use store::{AnyStore, PgStore, SqliteStore, Store, DEFAULT_DATABASE_URL};
+pub use store::{AnyStore, Store, StoreConfig, DEFAULT_DATABASE_URL};

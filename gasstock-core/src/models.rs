@@ -1,4 +1,4 @@
-//! What the store returns and the API shows. Field names are the JSON names of API.md.
+//! What the store returns and the API shows. Field names are the JSON names of docs/api.md.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -144,6 +144,67 @@ pub struct StatusEvent {
     pub from_status: Option<String>,
     pub to_status: String,
     pub reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One user's notice of one status event.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+pub struct Notification {
+    pub id: i64,
+    /// Event type such as `order.approved` or `payment.released`.
+    pub event: String,
+    pub order_id: i64,
+    pub invoice_id: Option<i64>,
+    pub payment_id: Option<i64>,
+    pub title: String,
+    pub message: String,
+    pub created_at: DateTime<Utc>,
+    pub read_at: Option<DateTime<Utc>>,
+}
+
+/// A subscribed URL.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+pub struct Webhook {
+    pub id: i64,
+    pub url: String,
+    /// Comma-separated event types, or `*`.
+    pub events: String,
+    /// The HMAC-SHA256 key receivers verify signatures with.
+    pub secret: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One event for one webhook, and how its delivery went.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+pub struct WebhookDelivery {
+    pub id: i64,
+    pub webhook_id: i64,
+    pub event_id: i64,
+    pub event: String,
+    /// `pending`, `delivered` or `dead`.
+    pub status: String,
+    pub attempts: i64,
+    pub next_attempt_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+/// One attempt at a delivery: the log that `gasstock webhooks deliveries --attempts` shows.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+pub struct WebhookAttempt {
+    pub id: i64,
+    pub delivery_id: i64,
+    pub webhook_id: i64,
+    pub event_id: i64,
+    pub event: String,
+    /// 1 for the first attempt of the delivery.
+    pub attempt: i64,
+    /// The receiver's HTTP status, when it answered.
+    pub status_code: Option<i64>,
+    /// Why it failed (`None`: delivered).
+    pub error: Option<String>,
+    pub duration_ms: i64,
     pub created_at: DateTime<Utc>,
 }
 

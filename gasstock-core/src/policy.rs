@@ -36,6 +36,10 @@ pub enum Operation {
     ManageUsers,
     /// Webhooks receive every subscribed event, so only admins manage them.
     ManageWebhooks,
+    /// Sales, stock and seller reports.
+    ViewReports,
+    /// Bulk stock import for a seller.
+    ImportStock,
 }
 
 impl Operation {
@@ -50,7 +54,9 @@ impl Operation {
             | Operation::ReviewInvoices
             | Operation::ConfirmDelivery
             | Operation::ManageUsers
-            | Operation::ManageWebhooks => Role::Admin,
+            | Operation::ManageWebhooks
+            | Operation::ViewReports
+            | Operation::ImportStock => Role::Admin,
         }
     }
 }
@@ -61,8 +67,14 @@ pub fn authorize(actor: &Actor, operation: Operation) -> Result<()> {
     if actor.role == role {
         Ok(())
     } else {
-        Err(Error::forbidden(format!("only a {role} can do this")))
+        let article = if role == Role::Admin { "an" } else { "a" };
+        Err(Error::forbidden(format!("only {article} {role} can do this")))
     }
+}
+
+/// Whether the actor is an admin (e.g. an operator signing in as one from the CLI).
+pub fn is_admin(actor: &Actor) -> bool {
+    actor.role == Role::Admin
 }
 
 /// An order is visible to its buyer, its seller and admins. Others get `NotFound`, so they
@@ -99,6 +111,8 @@ mod tests {
             Operation::ConfirmDelivery,
             Operation::ManageUsers,
             Operation::ManageWebhooks,
+            Operation::ViewReports,
+            Operation::ImportStock,
         ];
         for operation in all {
             let allowed: Vec<Role> = [Role::Buyer, Role::Seller, Role::Admin]

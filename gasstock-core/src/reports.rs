@@ -3,104 +3,17 @@
 //! `--format json`.
 
 use std::collections::BTreeMap;
-use std::str::FromStr;
 
-use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::domain::Role;
-use crate::error::{Error, Result};
-use crate::policy::Actor;
+use crate::commands::low_stock_threshold;
+use crate::error::Result;
+use crate::policy::{authorize, Actor, Operation};
 use crate::service::Gasstock;
-use crate::store::Store;
 
-/// How `report sales` groups delivered orders.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SalesGrouping {
-    #[default]
-    Seller,
-    Brand,
-    Location,
-    /// The UTC day the delivery was confirmed (`YYYY-MM-DD`).
-    Day,
-}
-
-impl SalesGrouping {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SalesGrouping::Seller => "seller",
-            SalesGrouping::Brand => "brand",
-            SalesGrouping::Location => "location",
-            SalesGrouping::Day => "day",
-        }
-    }
-}
-
-impl FromStr for SalesGrouping {
-    type Err = Error;
-
-    fn from_str(s: &str) -> Result<Self> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "seller" => Ok(SalesGrouping::Seller),
-            "brand" => Ok(SalesGrouping::Brand),
-            "location" => Ok(SalesGrouping::Location),
-            "day" => Ok(SalesGrouping::Day),
-            _ => Err(Error::invalid("by", format!("'{s}' is not one of seller, brand, location, day"))),
-        }
-    }
-}
-
-/// Which deliveries a sales report covers: confirmed at or after `from` and before
-/// `until`, both optional. Bound as timestamps, so both backends compare them as instants.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct SalesQuery {
-    pub by: SalesGrouping,
-    pub from: Option<DateTime<Utc>>,
-    pub until: Option<DateTime<Utc>>,
-}
-
-impl SalesQuery {
-    /// From whole UTC days, both inclusive (`--from 2026-11-01 --to 2026-11-30`).
-    pub fn from_days(by: SalesGrouping, from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<Self> {
-        if let (Some(from), Some(to)) = (from, to) {
-            if to < from {
-                return Err(Error::invalid("to", format!("{to} is before --from {from}")));
-            }
-        }
-        let start = |day: NaiveDate| day.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
-        let until = match to {
-            None => None,
-            Some(day) => Some(
-                day.checked_add_days(Days::new(1))
-                    .and_then(start)
-                    .ok_or_else(|| Error::invalid("to", "date out of range"))?,
-            ),
-        };
-        Ok(SalesQuery { by, from: from.and_then(start), until })
-    }
-}
-
-/// Parses a `YYYY-MM-DD` date given for `field`.
-pub fn parse_day(input: &str, field: &'static str) -> Result<NaiveDate> {
-    NaiveDate::parse_from_str(input.trim(), "%Y-%m-%d")
-        .map_err(|_| Error::invalid(field, format!("'{input}' is not a date: use YYYY-MM-DD")))
-}
-
-/// One group of delivered orders in one currency.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
-pub struct SalesRow {
-    /// Seller email, brand, location or `YYYY-MM-DD`, as `by` says.
-    #[sqlx(rename = "group_key")]
-    pub key: String,
-    pub currency: String,
-    /// Delivered orders.
-    pub orders: i64,
-    /// Cylinders delivered.
-    pub quantity: i64,
-    /// Sum of the orders' totals (quantity x frozen unit price), minor units.
-    pub revenue: i64,
-}
+pub use crate::commands::{parse_day, SalesGrouping, SalesQuery};
+pub use crate::store::{SalesRow, SellerReportRow, StockReportRow};
 
 /// Totals of a sales report in one currency.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -144,74 +57,23 @@ impl SalesReport {
 /// Default threshold of `report stock --low`.
 pub const DEFAULT_LOW_STOCK: i64 = 5;
 
-/// One stock item in `report stock`.
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
-pub struct StockReportRow {
-    pub id: i64,
-    pub seller_id: i64,
-    pub seller_email: String,
-    pub brand: String,
-    #[sqlx(rename = "weight_g", try_from = "i64")]
-    pub weight_kg: crate::domain::WeightKg,
-    pub location: String,
-    /// Available to order.
-    pub quantity: i64,
-    /// Held by orders that are pending, approved or invoiced.
-    pub reserved: i64,
-    pub unit_price: i64,
-    pub currency: String,
-    /// `quantity <= low`.
-    pub low: bool,
-}
-
-/// One seller in `report sellers`.
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
-pub struct SellerReportRow {
-    pub seller_id: i64,
-    pub email: String,
-    pub name: String,
-    /// Orders placed on the seller's stock, in any status.
-    pub orders: i64,
-    pub delivered: i64,
-    /// Sum of delivered orders' totals, minor units of `currency`.
-    pub revenue: i64,
-    /// The currency of the delivered orders; `MIXED` when there are several (then
-    /// `revenue` is not meaningful: use `report sales --by seller`), `None` before the first.
-    pub currency: Option<String>,
-    /// Average feedback rating, `None` before the first.
-    pub average_rating: Option<f64>,
-    pub ratings: i64,
-}
-
-/// Reports and bulk imports are for admins.
-pub(crate) fn require_admin(actor: &Actor) -> Result<()> {
-    if actor.role == Role::Admin {
-        Ok(())
-    } else {
-        Err(Error::forbidden("only an admin can do this"))
-    }
-}
-
-impl<S: Store> Gasstock<S> {
+impl Gasstock {
     /// Delivered orders per group and currency, with totals per currency.
     pub async fn sales_report(&self, actor: &Actor, query: SalesQuery) -> Result<SalesReport> {
-        require_admin(actor)?;
+        authorize(actor, Operation::ViewReports)?;
         let rows = self.store().sales_report(query).await?;
         Ok(SalesReport::new(query, rows))
     }
 
     /// Every stock item, flagged `low` when its available quantity is at most `low`.
     pub async fn stock_report(&self, actor: &Actor, low: i64, only_low: bool) -> Result<Vec<StockReportRow>> {
-        require_admin(actor)?;
-        if low < 0 {
-            return Err(Error::invalid("low", "must be 0 or more"));
-        }
-        self.store().stock_report(low, only_low).await
+        authorize(actor, Operation::ViewReports)?;
+        self.store().stock_report(low_stock_threshold(low)?, only_low).await
     }
 
     /// Orders, deliveries, revenue and ratings per seller.
     pub async fn sellers_report(&self, actor: &Actor) -> Result<Vec<SellerReportRow>> {
-        require_admin(actor)?;
+        authorize(actor, Operation::ViewReports)?;
         self.store().sellers_report().await
     }
 }

@@ -1,4 +1,4 @@
-//! The workflows of API.md over any [`Store`]: validate, authorize, compute, then one atomic
+//! The workflows of docs/api.md over the [`Store`]: validate, authorize, compute, then one atomic
 //! store operation. The server and the CLI call only this.
 
 use std::sync::Arc;
@@ -11,30 +11,30 @@ use crate::commands::{
     Registration, StockItemInput, StockQuery,
 };
 use crate::domain::{
-    dummy_hash, hash_password, parse_note, verify_password, Amount, Email, InvoiceStatus, OrderStatus, OrderTransition,
-    Password, Role,
+    dummy_hash, hash_password, verify_password, Amount, Email, InvoiceStatus, OrderStatus, OrderTransition, Password,
+    Role,
 };
 use crate::error::{Error, Result};
 use crate::models::{Delivery, Feedback, Invoice, Order, Paged, RatingSummary, StatusEvent, StockItem, User};
-use crate::policy::{authorize, visible_order, Actor, Operation};
-use crate::store::{AnyStore, NewUserRecord, Store};
+use crate::policy::{authorize, is_admin, visible_order, Actor, Operation};
+use crate::store::{NewUserRecord, Store};
 
 /// The gasstock application core. Cheap to clone; share one per process.
 #[derive(Debug, Clone)]
-pub struct Gasstock<S = AnyStore> {
-    store: S,
+pub struct Gasstock {
+    store: Store,
     /// argon2 takes ~20 MiB and tens of milliseconds per hash: bounding how many run at once
     /// keeps a login storm from starving every other request of CPU and memory.
     password_slots: Arc<Semaphore>,
 }
 
-impl<S: Store> Gasstock<S> {
-    pub fn new(store: S) -> Self {
+impl Gasstock {
+    pub fn new(store: Store) -> Self {
         let slots = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
         Gasstock { store, password_slots: Arc::new(Semaphore::new(slots)) }
     }
 
-    pub fn store(&self) -> &S {
+    pub fn store(&self) -> &Store {
         &self.store
     }
 
@@ -67,7 +67,7 @@ impl<S: Store> Gasstock<S> {
             email: email.to_owned(),
             password: password.to_owned(),
             name: name.unwrap_or("Administrator").to_owned(),
-            role: "admin".to_owned(),
+            role: Role::Admin.as_str().to_owned(),
             phone: None,
             location: None,
         };
@@ -128,7 +128,9 @@ impl<S: Store> Gasstock<S> {
     pub async fn admin_actor(&self, email: &str) -> Result<Actor> {
         let user = self.user_by_email(email).await?.ok_or_else(|| Error::not_found("user", email))?;
         let actor = Actor::new(user.id, user.role);
-        authorize(&actor, Operation::ManageUsers).map_err(|_| Error::forbidden(format!("{email} is not an admin")))?;
+        if !is_admin(&actor) {
+            return Err(Error::forbidden(format!("{email} is not an admin")));
+        }
         Ok(actor)
     }
 
@@ -249,8 +251,7 @@ impl<S: Store> Gasstock<S> {
     pub async fn submit_invoice(&self, actor: &Actor, input: &InvoiceInput) -> Result<Invoice> {
         authorize(actor, Operation::SubmitInvoice)?;
         let order = self.order(actor, input.order_id).await?;
-        let delivery_fee = Amount::new(input.delivery_fee.unwrap_or(0), "delivery_fee")?;
-        let notes = parse_note(input.notes.as_deref(), "notes", 2000)?;
+        let (delivery_fee, notes) = input.checked_fields()?;
         let amount = Amount::new(order.unit_price, "unit_price")?.times(order.quantity)?.plus(delivery_fee)?;
         let draft = InvoiceDraft {
             order_id: order.id,
@@ -293,8 +294,8 @@ impl<S: Store> Gasstock<S> {
         if order.status != OrderStatus::Delivered {
             return Err(Error::conflict_with(
                 "invalid_state",
-                format!("order is {}: feedback is for delivered orders", order.status),
-                serde_json::json!({ "status": order.status.as_str(), "required": "delivered" }),
+                format!("order is {}: feedback is for {} orders", order.status, OrderStatus::Delivered),
+                serde_json::json!({ "status": order.status.as_str(), "required": OrderStatus::Delivered.as_str() }),
             ));
         }
         let draft =

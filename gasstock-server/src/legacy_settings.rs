@@ -7,8 +7,20 @@
 const RENAMED: [(&str, &str, &str, &str, &str); 6] = [
     ("--token-ttl-secs", "GASSTOCK_TOKEN_TTL_SECS", "--token-ttl", "GASSTOCK_TOKEN_TTL", "s"),
     ("--stream-poll-ms", "GASSTOCK_STREAM_POLL_MS", "--stream-poll-interval", "GASSTOCK_STREAM_POLL_INTERVAL", "ms"),
-    ("--stream-heartbeat-secs", "GASSTOCK_STREAM_HEARTBEAT_SECS", "--stream-heartbeat", "GASSTOCK_STREAM_HEARTBEAT", "s"),
-    ("--webhook-poll-ms", "GASSTOCK_WEBHOOK_POLL_MS", "--webhook-poll-interval", "GASSTOCK_WEBHOOK_POLL_INTERVAL", "ms"),
+    (
+        "--stream-heartbeat-secs",
+        "GASSTOCK_STREAM_HEARTBEAT_SECS",
+        "--stream-heartbeat",
+        "GASSTOCK_STREAM_HEARTBEAT",
+        "s",
+    ),
+    (
+        "--webhook-poll-ms",
+        "GASSTOCK_WEBHOOK_POLL_MS",
+        "--webhook-poll-interval",
+        "GASSTOCK_WEBHOOK_POLL_INTERVAL",
+        "ms",
+    ),
     ("--webhook-timeout-secs", "GASSTOCK_WEBHOOK_TIMEOUT_SECS", "--webhook-timeout", "GASSTOCK_WEBHOOK_TIMEOUT", "s"),
     (
         "--webhook-retry-for-secs",

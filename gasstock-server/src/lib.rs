@@ -29,7 +29,7 @@ pub mod throttle;
 use std::net::SocketAddr;
 
 use gasstock_core::webhooks::WebhookWorker;
-use gasstock_core::{AnyStore, Gasstock};
+use gasstock_core::{Gasstock, Store};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -104,7 +104,7 @@ impl Drop for RunningServer {
 /// (running its migrations), binds `config.bind` and serves the API in a background task.
 pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     secret(&config)?;
-    let store = AnyStore::open_with(config.database_url.as_str(), &config.store.store_config()).await?;
+    let store = Store::open_with(config.database_url.as_str(), &config.store.store_config()).await?;
     start_with_core(config, Gasstock::new(store)).await
 }
 

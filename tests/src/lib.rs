@@ -8,8 +8,7 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use gasstock_core::store::{PgConfig, SqliteConfig};
-use gasstock_core::{AnyStore, Gasstock, PgStore, SqliteStore};
+use gasstock_core::{Gasstock, Store, StoreConfig};
 use sqlx::Connection;
 
 /// Which database a test runs on.
@@ -89,21 +88,10 @@ impl TestDb {
     }
 
     /// A store on this database (migrations applied), with room for `connections` at once.
-    pub async fn store(&self, connections: u32) -> AnyStore {
-        match self.backend {
-            Backend::Sqlite => {
-                SqliteStore::open_with(&self.url, SqliteConfig { read_connections: connections, ..Default::default() })
-                    .await
-                    .expect("open SQLite store")
-                    .into()
-            }
-            Backend::Postgres => {
-                PgStore::open_with(&self.url, PgConfig { max_connections: connections, ..Default::default() })
-                    .await
-                    .expect("open PostgreSQL store")
-                    .into()
-            }
-        }
+    pub async fn store(&self, connections: u32) -> Store {
+        let config =
+            StoreConfig { sqlite_read_connections: connections, pg_max_connections: connections, ..Default::default() };
+        Store::open_with(&self.url, &config).await.unwrap_or_else(|err| panic!("open {:?} store: {err}", self.backend))
     }
 
     pub async fn core(&self) -> Gasstock {
@@ -193,7 +181,7 @@ pub mod fixtures {
     }
 
     /// The statuses an order went through, from its status events, oldest first.
-    pub async fn order_path<S: Store>(store: &S, order_id: i64) -> Vec<gasstock_core::domain::OrderStatus> {
+    pub async fn order_path(store: &Store, order_id: i64) -> Vec<gasstock_core::domain::OrderStatus> {
         store
             .order_events(order_id)
             .await

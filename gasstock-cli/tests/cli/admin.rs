@@ -2,7 +2,6 @@
 
 use gasstock_core::commands::FeedbackInput;
 use gasstock_core::domain::{OrderStatus, Role};
-use gasstock_core::Store;
 use gasstock_tests::fixtures::{approve, cast, invoice, order, stock};
 use gasstock_tests::for_each_backend;
 

@@ -1,8 +1,8 @@
 //! `gasstock report sales | stock | sellers`, checked against the data behind them.
 
 use chrono::Utc;
+use gasstock_core::Actor;
 use gasstock_core::Gasstock;
-use gasstock_core::{Actor, Store};
 use gasstock_tests::fixtures::{approve, cast, invoice, order, stock_input};
 use gasstock_tests::for_each_backend;
 

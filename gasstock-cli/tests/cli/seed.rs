@@ -2,7 +2,6 @@
 
 use gasstock_core::commands::{PageRequest, StockQuery};
 use gasstock_core::domain::Role;
-use gasstock_core::Store;
 use gasstock_tests::for_each_backend;
 
 use crate::harness::gasstock;

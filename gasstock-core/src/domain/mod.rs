@@ -16,6 +16,9 @@ pub use password::{dummy_hash, hash_password, verify_password, Password};
 pub use quantity::{Quantity, StockLevel};
 pub use rating::Rating;
 pub use role::Role;
-pub use status::{is_legal_order_path, InvoiceStatus, OrderStatus, OrderTransition, PaymentStatus};
+pub use status::{
+    is_legal_order_path, InvoiceStatus, OrderStatus, OrderTransition, PaymentStatus, StatusChange,
+    WebhookDeliveryStatus,
+};
 pub use text::{parse_note, Label};
 pub use weight::WeightKg;

@@ -1,4 +1,5 @@
-//! Statuses and the one state machine they move through (API.md, "Workflow").
+//! Statuses and the one state machine they move through (docs/api.md, "Workflow"). This is
+//! the only Rust file that spells a status: the store binds them from these enums.
 
 use std::fmt;
 use std::str::FromStr;
@@ -6,6 +7,12 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
+
+/// The error for `text`, which is none of `valid`.
+fn unknown(kind: &str, text: &str, valid: impl Iterator<Item = &'static str>) -> Error {
+    let valid: Vec<&str> = valid.collect();
+    Error::invalid("status", format!("'{text}' is not a valid {kind}: use one of {}", valid.join(", ")))
+}
 
 /// Declares a lowercase string enum stored as TEXT and shown as a JSON string.
 macro_rules! string_enum {
@@ -27,14 +34,8 @@ macro_rules! string_enum {
             type Err = Error;
 
             fn from_str(s: &str) -> Result<Self, Error> {
-                match s {
-                    $($text => Ok($name::$variant),)+
-                    other => Err(Error::invalid("status", format!(
-                        "'{other}' is not a valid {}: use one of {}",
-                        stringify!($name),
-                        [$($text),+].join(", ")
-                    ))),
-                }
+                let found = Self::ALL.iter().copied().find(|v| v.as_str() == s);
+                found.ok_or_else(|| unknown(stringify!($name), s, Self::ALL.iter().map(|v| v.as_str())))
             }
         }
 
@@ -82,7 +83,19 @@ string_enum!(
     }
 );
 
+string_enum!(
+    /// A webhook delivery: retried while pending, then delivered or given up (dead).
+    WebhookDeliveryStatus {
+        Pending => "pending",
+        Delivered => "delivered",
+        Dead => "dead",
+    }
+);
+
 impl OrderStatus {
+    /// The statuses in which an order holds cylinders it has not yet delivered (reserved).
+    pub const RESERVING: &'static [OrderStatus] = &[OrderStatus::Pending, OrderStatus::Approved, OrderStatus::Invoiced];
+
     /// Whether an order in this status still holds its cylinders (reserved or sold).
     pub fn holds_stock(self) -> bool {
         !matches!(self, OrderStatus::Rejected | OrderStatus::Cancelled)
@@ -164,6 +177,79 @@ impl OrderTransition {
     }
 }
 
+/// One status change of one entity: what a status event records and what notifications
+/// and webhook payloads are computed from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusChange {
+    /// `from` is `None` when the order was placed.
+    Order {
+        from: Option<OrderStatus>,
+        to: OrderStatus,
+    },
+    Invoice {
+        from: Option<InvoiceStatus>,
+        to: InvoiceStatus,
+    },
+    Payment {
+        from: Option<PaymentStatus>,
+        to: PaymentStatus,
+    },
+}
+
+impl StatusChange {
+    /// The order's move along `transition`.
+    pub fn order(transition: OrderTransition) -> Self {
+        StatusChange::Order { from: Some(transition.from()), to: transition.to() }
+    }
+
+    /// The invoice's move from `from` to `to`, if the invoice state machine allows it.
+    pub fn invoice(from: InvoiceStatus, to: InvoiceStatus) -> Result<Self, Error> {
+        if from.can_become(to) {
+            Ok(StatusChange::Invoice { from: Some(from), to })
+        } else {
+            Err(Error::internal(format!("invoice cannot move from {from} to {to}")))
+        }
+    }
+
+    /// The stored name of the entity: `order`, `invoice` or `payment`.
+    pub fn entity(self) -> &'static str {
+        match self {
+            StatusChange::Order { .. } => "order",
+            StatusChange::Invoice { .. } => "invoice",
+            StatusChange::Payment { .. } => "payment",
+        }
+    }
+
+    pub fn from_text(self) -> Option<&'static str> {
+        match self {
+            StatusChange::Order { from, .. } => from.map(OrderStatus::as_str),
+            StatusChange::Invoice { from, .. } => from.map(InvoiceStatus::as_str),
+            StatusChange::Payment { from, .. } => from.map(PaymentStatus::as_str),
+        }
+    }
+
+    pub fn to_text(self) -> &'static str {
+        match self {
+            StatusChange::Order { to, .. } => to.as_str(),
+            StatusChange::Invoice { to, .. } => to.as_str(),
+            StatusChange::Payment { to, .. } => to.as_str(),
+        }
+    }
+
+    /// Reads back a stored change (entity, from, to).
+    pub fn parse(entity: &str, from: Option<&str>, to: &str) -> Result<Self, Error> {
+        fn both<S: FromStr<Err = Error>>(from: Option<&str>, to: &str) -> Result<(Option<S>, S), Error> {
+            Ok((from.map(str::parse).transpose()?, to.parse()?))
+        }
+        Ok(match entity {
+            "order" => both(from, to).map(|(from, to)| StatusChange::Order { from, to })?,
+            "invoice" => both(from, to).map(|(from, to)| StatusChange::Invoice { from, to })?,
+            "payment" => both(from, to).map(|(from, to)| StatusChange::Payment { from, to })?,
+            other => return Err(Error::invalid("entity", format!("'{other}' is not order, invoice or payment"))),
+        })
+    }
+}
+
 /// Checks that `path` (statuses in time order, starting at creation) is a walk of the machine.
 pub fn is_legal_order_path(path: &[OrderStatus]) -> bool {
     path.first().is_none_or(|first| *first == OrderStatus::Pending) && path.windows(2).all(|w| w[0].can_become(w[1]))
@@ -211,6 +297,21 @@ mod tests {
         assert!(!is_legal_order_path(&[Pending, Invoiced]));
         assert!(!is_legal_order_path(&[Approved]));
         assert!(!is_legal_order_path(&[Pending, Cancelled, Approved]));
+    }
+
+    #[test]
+    fn reserving_statuses_are_those_that_hold_undelivered_stock() {
+        let reserving: Vec<_> =
+            OrderStatus::ALL.iter().copied().filter(|s| s.holds_stock() && *s != OrderStatus::Delivered).collect();
+        assert_eq!(reserving, OrderStatus::RESERVING);
+    }
+
+    #[test]
+    fn changes_round_trip() {
+        let change = StatusChange::order(OrderTransition::Invoice);
+        assert_eq!(StatusChange::parse(change.entity(), change.from_text(), change.to_text()).unwrap(), change);
+        assert!(StatusChange::invoice(InvoiceStatus::Approved, InvoiceStatus::Rejected).is_err());
+        assert!(StatusChange::parse("order", None, "shipped").is_err());
     }
 
     #[test]

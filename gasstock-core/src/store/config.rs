@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-/// Connection settings for [`crate::store::AnyStore::open_with`]; fields that concern only
+/// Connection settings for [`super::Store::open_with`]; fields that concern only
 /// one backend are ignored by the other.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoreConfig {

@@ -1,34 +1,44 @@
-//! The storage port: domain operations, each one atomic, and its two adapters.
+//! The storage port: domain operations, each one atomic, over SQLite or PostgreSQL.
 //!
 //! Every operation that checks state and then writes does both in one transaction, with the
 //! check in the SQL (`UPDATE ... WHERE status = $n`, `WHERE quantity >= $n`), so that no race
-//! can slip between them. Both adapters share their SQL (see `sql_store`).
+//! can slip between them. Each statement is written once for both backends (see [`db`]);
+//! what differs is the [`dialect::Dialect`] trait. The operations live in one file per area.
+//!
+//! The store depends on nothing above it: the rows it returns and takes are defined in
+//! `models`, `commands` or the area files here, and what the SQL needs computed (a
+//! notification's text, a webhook's payload, seed data) comes from modules below it.
 
-use std::future::Future;
+use sqlx::{PgPool, SqlitePool};
 
-use chrono::{DateTime, Utc};
-
-use crate::commands::{FeedbackDraft, InvoiceDraft, OrderDraft, OrderFilter, PageRequest, StockFilter, StockItemDraft};
-use crate::domain::{InvoiceStatus, OrderTransition, Role};
+use crate::domain::Role;
 use crate::error::Result;
-use crate::import::{ImportDecision, ImportRow, ImportTally};
-use crate::models::{Delivery, Feedback, Invoice, Order, Paged, RatingSummary, StatusEvent, StockItem, User};
-use crate::notifications::Notification;
-use crate::reports::{SalesQuery, SalesRow, SellerReportRow, StockReportRow};
-use crate::seed::{SeedPlan, SeedSummary};
-use crate::webhooks::{AttemptRecord, DeliveryJob, Webhook, WebhookAttempt, WebhookDelivery};
 
-#[macro_use]
-mod sql_store;
-mod any;
+mod accounts;
 mod config;
+mod db;
+mod dialect;
+mod events;
+mod import;
+mod invoices;
+mod notifications;
+mod orders;
+mod page;
 mod postgres;
+mod reports;
+mod seed;
 mod sqlite;
+mod stock;
+mod webhooks;
 
-pub use any::AnyStore;
 pub use config::StoreConfig;
-pub use postgres::{PgConfig, PgStore};
-pub use sqlite::{SqliteConfig, SqliteStore};
+pub use import::{Bulk, DuplicateRow, ImportDecision, ImportRow, ImportTally};
+pub use reports::{SalesRow, SellerReportRow, StockReportRow};
+pub use seed::SeedSummary;
+pub use webhooks::{AttemptRecord, DeliveryJob, NextStep};
+
+use db::{Pooled, Record, Scalar, Sql, Tx};
+use dialect::Dialect;
 
 /// The default database: a SQLite file in the working folder.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://gasstock.db";
@@ -47,158 +57,142 @@ pub struct NewUserRecord {
 /// Who made a change, recorded in its status event.
 pub type ActorId = i64;
 
-/// Storage of every gasstock object. Implemented by [`SqliteStore`] and [`PgStore`]; the
-/// shared behaviour suite in `tests/` runs against both.
-pub trait Store: Clone + Send + Sync + 'static {
+/// Storage of every gasstock object, on the backend the database URL names. Cheap to clone
+/// (the pools are shared); the behaviour suite in `tests/` runs against both backends.
+#[derive(Debug, Clone)]
+pub struct Store {
+    backend: Backend,
+}
+
+/// Temporary alias of [`Store`] for code written before the store became one type.
+pub type AnyStore = Store;
+
+#[derive(Debug, Clone)]
+enum Backend {
+    /// One writer connection (writes queue in-process), a pool of readers (WAL).
+    Sqlite {
+        writer: SqlitePool,
+        readers: SqlitePool,
+    },
+    Postgres {
+        pool: PgPool,
+    },
+}
+
+impl Store {
+    /// Opens the database that `url`'s scheme names (`sqlite://FILE`, `postgres://...`)
+    /// with the default pool sizes and applies its migrations.
+    pub async fn open(url: &str) -> Result<Self> {
+        Self::open_with(url, &StoreConfig::default()).await
+    }
+
+    /// Like [`Store::open`], with the pool sizes and timeouts of `config`.
+    pub async fn open_with(url: &str, config: &StoreConfig) -> Result<Self> {
+        let backend = match url.split_once(':').map(|(scheme, _)| scheme) {
+            Some("sqlite") => {
+                let (writer, readers) = sqlite::open(url, config).await?;
+                Backend::Sqlite { writer, readers }
+            }
+            Some("postgres" | "postgresql") => Backend::Postgres { pool: postgres::open(url, config).await? },
+            _ => {
+                return Err(crate::Error::invalid(
+                    "database_url",
+                    format!("'{url}' is not a database URL: use sqlite://FILE or postgres://USER@HOST/DB"),
+                ))
+            }
+        };
+        Ok(Store { backend })
+    }
+
+    /// `sqlite` or `postgres`.
+    pub fn backend(&self) -> &'static str {
+        self.dialect().name()
+    }
+
+    /// Closes the pools (on SQLite, checkpointing the WAL).
+    pub async fn close(&self) {
+        match &self.backend {
+            Backend::Sqlite { writer, readers } => {
+                readers.close().await;
+                writer.close().await;
+            }
+            Backend::Postgres { pool } => pool.close().await,
+        }
+    }
+
     /// Answers when the database does (readiness).
-    fn ping(&self) -> impl Future<Output = Result<()>> + Send;
+    pub async fn ping(&self) -> Result<()> {
+        self.reader().await?.conn().execute(Sql::new("SELECT 1")).await.map(|_| ())
+    }
 
-    /// Fails with `Conflict("duplicate_email")` when the email is taken.
-    fn insert_user(&self, user: NewUserRecord) -> impl Future<Output = Result<User>> + Send;
-    /// The user and their password hash.
-    fn find_credentials(&self, email: &str) -> impl Future<Output = Result<Option<(User, String)>>> + Send;
-    fn get_user(&self, id: i64) -> impl Future<Output = Result<Option<User>>> + Send;
-    fn find_user_by_email(&self, email: &str) -> impl Future<Output = Result<Option<User>>> + Send;
-    fn list_users(&self, role: Option<Role>, page: PageRequest) -> impl Future<Output = Result<Paged<User>>> + Send;
+    pub(crate) fn dialect(&self) -> &'static dyn Dialect {
+        match self.backend {
+            Backend::Sqlite { .. } => &sqlite::SqliteDialect,
+            Backend::Postgres { .. } => &postgres::PgDialect,
+        }
+    }
 
-    /// Adds or updates the item keyed by (seller, brand, weight, location); `true` if created.
-    fn upsert_stock_item(
-        &self,
-        seller_id: i64,
-        item: StockItemDraft,
-    ) -> impl Future<Output = Result<(StockItem, bool)>> + Send;
-    fn get_stock_item(&self, id: i64) -> impl Future<Output = Result<Option<StockItem>>> + Send;
-    fn list_stock(
-        &self,
-        filter: StockFilter,
-        page: PageRequest,
-    ) -> impl Future<Output = Result<Paged<StockItem>>> + Send;
+    /// A connection for reads (on SQLite, from the read-only pool).
+    async fn reader(&self) -> Result<Pooled> {
+        Ok(match &self.backend {
+            Backend::Sqlite { readers, .. } => Pooled::Sqlite(readers.acquire().await?),
+            Backend::Postgres { pool } => Pooled::Postgres(pool.acquire().await?),
+        })
+    }
 
-    /// Reserves the stock and creates the order; `false` when an idempotent retry returned
-    /// the first order. `Conflict("insufficient_stock")` when not enough is available.
-    fn place_order(&self, order: OrderDraft) -> impl Future<Output = Result<(Order, bool)>> + Send;
-    fn get_order(&self, id: i64) -> impl Future<Output = Result<Option<Order>>> + Send;
-    fn list_orders(&self, filter: OrderFilter, page: PageRequest) -> impl Future<Output = Result<Paged<Order>>> + Send;
-    /// Approve, reject or cancel: moves the order if it is still in `transition.from()`,
-    /// giving the stock back when the move says so.
-    fn transition_order(
-        &self,
-        order_id: i64,
-        transition: OrderTransition,
-        actor: ActorId,
-        reason: Option<String>,
-    ) -> impl Future<Output = Result<Order>> + Send;
+    /// A writing connection outside any transaction (bulk import stages rows on it first).
+    async fn writer(&self) -> Result<Pooled> {
+        Ok(match &self.backend {
+            Backend::Sqlite { writer, .. } => Pooled::Sqlite(writer.acquire().await?),
+            Backend::Postgres { pool } => Pooled::Postgres(pool.acquire().await?),
+        })
+    }
 
-    /// Moves the approved order to invoiced and creates its invoice.
-    fn submit_invoice(&self, invoice: InvoiceDraft, actor: ActorId) -> impl Future<Output = Result<Invoice>> + Send;
-    fn list_invoices(
-        &self,
-        status: Option<InvoiceStatus>,
-        seller_id: Option<i64>,
-        page: PageRequest,
-    ) -> impl Future<Output = Result<Paged<Invoice>>> + Send;
-    /// Approves or rejects a pending invoice; a rejection sends its order back to approved.
-    fn decide_invoice(
-        &self,
-        invoice_id: i64,
-        approve: bool,
-        actor: ActorId,
-        reason: Option<String>,
-    ) -> impl Future<Output = Result<Invoice>> + Send;
-    /// Marks the invoiced order delivered (its invoice must be approved) and releases the
-    /// one payment for it.
-    fn confirm_delivery(&self, order_id: i64, actor: ActorId) -> impl Future<Output = Result<Delivery>> + Send;
+    /// A write transaction: on SQLite `BEGIN IMMEDIATE` on the single writer (see
+    /// [`sqlite::write_tx`]), on PostgreSQL `BEGIN`.
+    async fn write_tx(&self) -> Result<Tx<'static>> {
+        Ok(match &self.backend {
+            Backend::Sqlite { writer, .. } => Tx::Sqlite(sqlite::write_tx(writer).await?),
+            Backend::Postgres { pool } => Tx::Postgres(pool.begin().await?),
+        })
+    }
 
-    /// `Conflict("duplicate_feedback")` on a second feedback for the order.
-    fn insert_feedback(&self, feedback: FeedbackDraft) -> impl Future<Output = Result<Feedback>> + Send;
-    fn seller_rating(&self, seller_id: i64) -> impl Future<Output = Result<RatingSummary>> + Send;
+    async fn read_one<T: Record>(&self, sql: Sql) -> Result<T> {
+        self.reader().await?.conn().fetch_one(sql).await
+    }
 
-    /// The status events of an order, its invoices and its payment, oldest first.
-    fn order_events(&self, order_id: i64) -> impl Future<Output = Result<Vec<StatusEvent>>> + Send;
+    async fn read_optional<T: Record>(&self, sql: Sql) -> Result<Option<T>> {
+        self.reader().await?.conn().fetch_optional(sql).await
+    }
 
-    fn revoke_token(&self, jti: &str, expires_at: DateTime<Utc>) -> impl Future<Output = Result<()>> + Send;
-    fn is_token_revoked(&self, jti: &str) -> impl Future<Output = Result<bool>> + Send;
-    /// The ids of every revoked token not yet expired (for a server's revocation cache).
-    fn revoked_token_ids(&self) -> impl Future<Output = Result<Vec<String>>> + Send;
+    async fn read_all<T: Record>(&self, sql: Sql) -> Result<Vec<T>> {
+        self.reader().await?.conn().fetch_all(sql).await
+    }
 
-    /// A user's notifications, newest first.
-    fn list_notifications(
-        &self,
-        user_id: i64,
-        unread_only: bool,
-        page: PageRequest,
-    ) -> impl Future<Output = Result<Paged<Notification>>> + Send;
-    /// Marks one of the user's notifications read; `None` if it is not theirs.
-    fn mark_notification_read(
-        &self,
-        user_id: i64,
-        id: i64,
-    ) -> impl Future<Output = Result<Option<Notification>>> + Send;
-    /// Marks all of the user's notifications read; returns how many changed.
-    fn mark_all_notifications_read(&self, user_id: i64) -> impl Future<Output = Result<u64>> + Send;
-    /// The user's notifications with an id above `after_id`, oldest first (live streams and
-    /// their replay after a reconnect).
-    fn notifications_after(
-        &self,
-        user_id: i64,
-        after_id: i64,
-        limit: i64,
-    ) -> impl Future<Output = Result<Vec<Notification>>> + Send;
-    /// The id of the user's newest notification, 0 if none.
-    fn last_notification_id(&self, user_id: i64) -> impl Future<Output = Result<i64>> + Send;
+    async fn read_scalar<T: Scalar>(&self, sql: Sql) -> Result<T> {
+        self.reader().await?.conn().fetch_scalar(sql).await
+    }
 
-    /// Writes a generated data set (see [`crate::seed`]) in chunks, one transaction each;
-    /// every seeded account gets `password_hash`.
-    fn seed(
-        &self,
-        plan: SeedPlan,
-        password_hash: String,
-        progress: &(dyn Fn(&'static str, u64) + Send + Sync),
-    ) -> impl Future<Output = Result<SeedSummary>> + Send;
+    /// Runs one write statement in a transaction of its own; returns what `fetch` gives.
+    async fn write_one<T: Record>(&self, sql: Sql) -> Result<T> {
+        let mut tx = self.write_tx().await?;
+        let row = tx.conn().fetch_one(sql).await?;
+        tx.commit().await?;
+        Ok(row)
+    }
 
-    fn create_webhook(&self, url: &str, events: &str, secret: &str) -> impl Future<Output = Result<Webhook>> + Send;
-    fn list_webhooks(&self) -> impl Future<Output = Result<Vec<Webhook>>> + Send;
-    /// `false` when there was no such webhook.
-    fn delete_webhook(&self, id: i64) -> impl Future<Output = Result<bool>> + Send;
-    /// Turns up to `limit` undispatched status events into deliveries for the webhooks
-    /// subscribed to them; returns how many events were dispatched.
-    fn dispatch_webhook_events(&self, limit: i64) -> impl Future<Output = Result<u64>> + Send;
-    /// Claims up to `limit` due deliveries until `lease_until`; nobody else takes them
-    /// before then.
-    fn claim_webhook_deliveries(
-        &self,
-        limit: i64,
-        lease_until: DateTime<Utc>,
-    ) -> impl Future<Output = Result<Vec<DeliveryJob>>> + Send;
-    fn record_webhook_attempt(&self, attempt: AttemptRecord) -> impl Future<Output = Result<()>> + Send;
-    /// Newest first.
-    fn list_webhook_deliveries(
-        &self,
-        webhook_id: Option<i64>,
-        page: PageRequest,
-    ) -> impl Future<Output = Result<Paged<WebhookDelivery>>> + Send;
-    /// Every delivery attempt (optionally of one webhook's deliveries), newest first.
-    fn list_webhook_attempts(
-        &self,
-        webhook_id: Option<i64>,
-        page: PageRequest,
-    ) -> impl Future<Output = Result<Paged<WebhookAttempt>>> + Send;
+    async fn write_optional<T: Record>(&self, sql: Sql) -> Result<Option<T>> {
+        let mut tx = self.write_tx().await?;
+        let row = tx.conn().fetch_optional(sql).await?;
+        tx.commit().await?;
+        Ok(row)
+    }
 
-    /// Bulk stock import (see [`crate::import`]): stages every batch in a temporary table
-    /// and finds duplicate keys; then, unless there are duplicates or `decide` (given the
-    /// staged tally) says [`ImportDecision::Abort`], tallies created/updated/unchanged and,
-    /// for [`ImportDecision::Write`], upserts all rows for the seller in the same write
-    /// transaction. Returns the tally and whether it was written.
-    fn import_stock(
-        &self,
-        seller_id: i64,
-        batches: impl Iterator<Item = Vec<ImportRow>> + Send,
-        decide: impl FnOnce(&ImportTally) -> ImportDecision + Send,
-    ) -> impl Future<Output = Result<(ImportTally, bool)>> + Send;
-    /// Delivered orders grouped as `query.by` says, per currency.
-    fn sales_report(&self, query: SalesQuery) -> impl Future<Output = Result<Vec<SalesRow>>> + Send;
-    /// Every stock item with its reserved quantity; `low` marks `quantity <= low`.
-    fn stock_report(&self, low: i64, only_low: bool) -> impl Future<Output = Result<Vec<StockReportRow>>> + Send;
-    /// Orders, deliveries, revenue and ratings per seller.
-    fn sellers_report(&self) -> impl Future<Output = Result<Vec<SellerReportRow>>> + Send;
+    /// Rows affected.
+    async fn write_execute(&self, sql: Sql) -> Result<u64> {
+        let mut tx = self.write_tx().await?;
+        let done = tx.conn().execute(sql).await?;
+        tx.commit().await?;
+        Ok(done)
+    }
 }

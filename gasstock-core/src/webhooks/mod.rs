@@ -12,96 +12,19 @@ mod worker;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
-use utoipa::ToSchema;
 
 use crate::commands::PageRequest;
 use crate::error::{Error, Result};
-use crate::models::{Paged, StatusEvent};
-use crate::notifications::{notice, EVENT_TYPES};
+use crate::events::EVENT_TYPES;
+use crate::models::Paged;
 use crate::policy::{authorize, Actor, Operation};
-use crate::store::Store;
 use crate::Gasstock;
 
+pub use crate::events::{payload, subscribes, Payload};
+pub use crate::models::{Webhook, WebhookAttempt, WebhookDelivery};
+pub use crate::store::{AttemptRecord, DeliveryJob, NextStep};
 pub use signature::{sign, verify, SIGNATURE_HEADER};
 pub use worker::{WebhookWorker, WorkerConfig};
-
-/// A subscribed URL.
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
-pub struct Webhook {
-    pub id: i64,
-    pub url: String,
-    /// Comma-separated event types, or `*`.
-    pub events: String,
-    /// The HMAC-SHA256 key receivers verify signatures with.
-    pub secret: String,
-    pub created_at: DateTime<Utc>,
-}
-
-/// One event for one webhook, and how its delivery went.
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
-pub struct WebhookDelivery {
-    pub id: i64,
-    pub webhook_id: i64,
-    pub event_id: i64,
-    pub event: String,
-    /// `pending`, `delivered` or `dead`.
-    pub status: String,
-    pub attempts: i64,
-    pub next_attempt_at: DateTime<Utc>,
-    pub last_error: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub finished_at: Option<DateTime<Utc>>,
-}
-
-/// One attempt at a delivery: the log that `gasstock webhooks deliveries --attempts` shows.
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
-pub struct WebhookAttempt {
-    pub id: i64,
-    pub delivery_id: i64,
-    pub webhook_id: i64,
-    pub event_id: i64,
-    pub event: String,
-    /// 1 for the first attempt of the delivery.
-    pub attempt: i64,
-    /// The receiver's HTTP status, when it answered.
-    pub status_code: Option<i64>,
-    /// Why it failed (`None`: delivered).
-    pub error: Option<String>,
-    pub duration_ms: i64,
-    pub created_at: DateTime<Utc>,
-}
-
-/// A due delivery a worker has claimed.
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
-pub struct DeliveryJob {
-    pub id: i64,
-    pub event_id: i64,
-    pub event: String,
-    pub payload: String,
-    pub attempts: i64,
-    pub created_at: DateTime<Utc>,
-    pub url: String,
-    pub secret: String,
-}
-
-/// What happened to one attempt, and what happens next.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AttemptRecord {
-    pub delivery_id: i64,
-    pub attempt: i64,
-    pub status_code: Option<i64>,
-    pub error: Option<String>,
-    pub duration_ms: i64,
-    pub next: NextStep,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NextStep {
-    Delivered,
-    RetryAt(DateTime<Utc>),
-    Dead,
-}
 
 /// When to try again after `attempts` failed attempts, or `Dead` once the delivery is
 /// older than `retry_for`. Backoff doubles from `base` up to `cap`.
@@ -122,50 +45,6 @@ pub fn next_step_after_failure(
     } else {
         NextStep::RetryAt(next)
     }
-}
-
-/// The JSON POSTed for one status event.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Payload {
-    /// The event type, e.g. `payment.released`.
-    pub kind: String,
-    pub body: String,
-}
-
-/// `{"id": <event id>, "type": ..., "created_at": ..., "data": {...}}`, or `None` for events
-/// nobody is notified of.
-pub fn payload(event: &StatusEvent) -> Option<Payload> {
-    let notice = notice(
-        &event.entity,
-        event.entity_id,
-        event.order_id,
-        event.from_status.as_deref(),
-        &event.to_status,
-        event.reason.as_deref(),
-    )?;
-    let body = serde_json::json!({
-        "id": event.id,
-        "type": notice.event,
-        "created_at": event.created_at,
-        "data": {
-            "order_id": event.order_id,
-            "entity": event.entity,
-            "entity_id": event.entity_id,
-            "from": event.from_status,
-            "to": event.to_status,
-            "reason": event.reason,
-            "actor_id": event.actor_id,
-            "title": notice.title,
-            "message": notice.message,
-        }
-    });
-    Some(Payload { kind: notice.event.to_owned(), body: body.to_string() })
-}
-
-/// Whether `hook` wants events of `kind` that happened at `at` (not those from before it
-/// was created).
-pub fn subscribes(hook: &Webhook, kind: &str, at: DateTime<Utc>) -> bool {
-    at >= hook.created_at && hook.events.split(',').any(|e| e == "*" || e == kind)
 }
 
 /// Checks a subscription: an http(s) URL with a host, and known event types (or `*`).
@@ -203,7 +82,7 @@ pub fn generate_secret() -> String {
 }
 
 /// Managing webhooks is for admins.
-impl<S: Store> Gasstock<S> {
+impl Gasstock {
     pub async fn add_webhook(&self, actor: &Actor, url: &str, events: &[String]) -> Result<Webhook> {
         authorize(actor, Operation::ManageWebhooks)?;
         let (url, events) = validate_subscription(url, events)?;

@@ -9,7 +9,6 @@ use futures::future::join_all;
 
 use super::{next_step_after_failure, sign, AttemptRecord, DeliveryJob, NextStep, SIGNATURE_HEADER};
 use crate::error::{Error, Result};
-use crate::store::Store;
 use crate::Gasstock;
 
 /// How the worker polls, times out and retries.
@@ -45,14 +44,14 @@ impl Default for WorkerConfig {
 
 /// Delivers webhooks for one server instance; any number may run on one database.
 #[derive(Debug, Clone)]
-pub struct WebhookWorker<S> {
-    core: Gasstock<S>,
+pub struct WebhookWorker {
+    core: Gasstock,
     config: WorkerConfig,
     client: reqwest::Client,
 }
 
-impl<S: Store> WebhookWorker<S> {
-    pub fn new(core: Gasstock<S>, mut config: WorkerConfig) -> Result<Self> {
+impl WebhookWorker {
+    pub fn new(core: Gasstock, mut config: WorkerConfig) -> Result<Self> {
         config.request_timeout = config.request_timeout.min(WorkerConfig::MAX_TIMEOUT);
         let client = reqwest::Client::builder()
             .timeout(config.request_timeout)

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use gasstock_core::commands::{FeedbackInput, PageRequest, StockFilter};
 use gasstock_core::domain::{is_legal_order_path, OrderStatus, Role};
-use gasstock_core::{Actor, Error, Gasstock, Store};
+use gasstock_core::{Actor, Error, Gasstock};
 use gasstock_tests::fixtures::{approve, invoice, order_input, order_path, reject, stock_input, user};
 use gasstock_tests::{Backend, PaymentFacts, TestDb};
 use proptest::prelude::*;

@@ -1,5 +1,5 @@
 use gasstock_core::domain::{is_legal_order_path, InvoiceStatus, OrderStatus, PaymentStatus};
-use gasstock_core::{Error, Store};
+use gasstock_core::Error;
 use gasstock_tests::fixtures::{approve, cast, invoice, order, order_input, order_path, reject, stock, stock_input};
 use gasstock_tests::for_each_backend;
 

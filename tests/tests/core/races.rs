@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use gasstock_core::domain::Role;
-use gasstock_core::{Error, Gasstock, Store};
+use gasstock_core::{Error, Gasstock};
 use gasstock_tests::fixtures::{approve, cast, invoice, order, order_input, stock, user};
 use gasstock_tests::{for_each_backend, Backend, TestDb};
 

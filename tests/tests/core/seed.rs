@@ -1,7 +1,6 @@
 use gasstock_core::commands::{PageRequest, StockQuery};
 use gasstock_core::domain::is_legal_order_path;
 use gasstock_core::seed::SeedPlan;
-use gasstock_core::Store;
 use gasstock_tests::fixtures::{cast, order, order_path};
 use gasstock_tests::{for_each_backend, PaymentFacts};
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use gasstock_core::commands::PageRequest;
 use gasstock_core::webhooks::{verify, WebhookWorker, WorkerConfig, SIGNATURE_HEADER};
-use gasstock_core::{Error, Gasstock, Store};
+use gasstock_core::{Error, Gasstock};
 use gasstock_tests::fixtures::{approve, cast, invoice, order, stock, Cast};
 use gasstock_tests::for_each_backend;
 use warp::Filter;
@@ -74,7 +74,7 @@ fn fast() -> WorkerConfig {
 }
 
 /// Runs worker rounds until nothing is pending (or a bound is hit).
-async fn drain(worker: &WebhookWorker<gasstock_core::AnyStore>, core: &Gasstock, c: &Cast) {
+async fn drain(worker: &WebhookWorker, core: &Gasstock, c: &Cast) {
     for _ in 0..200 {
         worker.run_once().await.unwrap();
         let deliveries =

@@ -9,6 +9,10 @@ use crate::domain::{
 };
 use crate::error::{Error, Result};
 
+mod report;
+
+pub use report::{low_stock_threshold, parse_day, SalesGrouping, SalesQuery};
+
 const NAME_MAX: usize = 100;
 const LABEL_MAX: usize = 100;
 const NOTE_MAX: usize = 2000;
@@ -226,7 +230,19 @@ pub struct Decision {
     pub reason: Option<String>,
 }
 
+impl InvoiceInput {
+    /// The delivery fee (default 0) and the notes, checked.
+    pub fn checked_fields(&self) -> Result<(Amount, Option<String>)> {
+        Ok((
+            Amount::new(self.delivery_fee.unwrap_or(0), "delivery_fee")?,
+            parse_note(self.notes.as_deref(), "notes", NOTE_MAX)?,
+        ))
+    }
+}
+
 impl Decision {
+    /// The reason, optional for approvals and rejections alike (docs/api.md: `reason?`);
+    /// when given, at most 2000 characters without control characters.
     pub fn reason(&self) -> Result<Option<String>> {
         parse_note(self.reason.as_deref(), "reason", NOTE_MAX)
     }

@@ -1,18 +1,5 @@
-//! Bulk stock import from CSV: all rows or none.
-//!
-//! The file is streamed: each record is validated as it is read (with the same rules as
-//! `POST /seller/inventory`, through [`StockItemInput::validate`]) and valid rows go to the
-//! store in batches, which stages them in a temporary table of its connection and finds rows
-//! that repeat a key of the file. Then, in ONE write transaction, it counts what would be
-//! created, updated or left unchanged and upserts everything with one
-//! `INSERT ... SELECT ... ON CONFLICT`, or rolls back when any row was bad (or on a dry run):
-//! the stock items see all rows or none. Memory stays constant whatever the size of the
-//! file; bad rows are handed to a callback as they are found, so all of them are reported,
-//! not only the first.
-//!
-//! A leading UTF-8 byte-order mark (as Excel writes) is accepted and ignored. Header names
-//! are matched case-insensitively and in any order; unknown, missing or repeated columns are
-//! refused before any row is read.
+//! Reading an import file: line ends, the header, and each record into a valid row or the
+//! reasons it is not one.
 
 use std::fmt;
 use std::io::Read;
@@ -21,12 +8,9 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::commands::{StockItemDraft, StockItemInput, WeightInput};
-use crate::domain::Role;
+use crate::commands::{StockItemInput, WeightInput};
 use crate::error::{Error, Result};
-use crate::policy::Actor;
-use crate::service::Gasstock;
-use crate::store::Store;
+use crate::store::ImportRow;
 
 /// Rows sent to the store per multi-row `INSERT` (7 parameters each: well under the
 /// parameter limits of SQLite and PostgreSQL).
@@ -36,14 +20,6 @@ pub const IMPORT_BATCH_ROWS: usize = 500;
 pub const IMPORT_COLUMNS: [&str; 6] = ["brand", "weight", "location", "quantity", "unit_price", "currency"];
 
 const REQUIRED_COLUMNS: usize = 5;
-
-/// One valid row of the file, ready to stage.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ImportRow {
-    /// 1-based line of the file where the record starts.
-    pub line: u64,
-    pub item: StockItemDraft,
-}
 
 /// A row of the file that cannot be imported.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -61,59 +37,6 @@ impl fmt::Display for RowError {
             None => write!(f, "line {}: {}", self.line, self.reason),
         }
     }
-}
-
-/// A row whose key (brand, weight, location, compared as the store compares them) already
-/// appeared earlier in the same file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct DuplicateRow {
-    pub line: u64,
-    pub first_line: u64,
-}
-
-/// What the store found while staging an import (whether or not it then wrote it).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct ImportTally {
-    /// Valid rows staged.
-    pub rows: u64,
-    /// Keys the seller does not have yet.
-    pub created: u64,
-    /// Existing items whose quantity, price or currency change.
-    pub updated: u64,
-    /// Existing items the file repeats exactly.
-    pub unchanged: u64,
-    pub duplicates: Vec<DuplicateRow>,
-}
-
-/// What the store does once the rows are staged (see [`crate::Store::import_stock`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ImportDecision {
-    /// Bad rows: stop, without touching the stock items (no lock taken).
-    Abort,
-    /// Dry run: count created/updated/unchanged in a read-only transaction.
-    Count,
-    /// Count and upsert, in one write transaction.
-    Write,
-}
-
-/// The summary of an import: the tally and whether it was written.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ImportSummary {
-    pub seller_id: i64,
-    pub rows: u64,
-    pub created: u64,
-    pub updated: u64,
-    pub unchanged: u64,
-    pub dry_run: bool,
-    /// `false` on a dry run.
-    pub written: bool,
-}
-
-/// Options of [`crate::Gasstock::import_stock`].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ImportOptions {
-    /// Validate and count, then roll back.
-    pub dry_run: bool,
 }
 
 /// A reader that turns CRLF line ends into LF and ends its input with a newline if it does
@@ -399,71 +322,6 @@ impl<R: Read, F: FnMut(RowError)> Iterator for RowBatches<'_, R, F> {
         } else {
             Some(batch)
         }
-    }
-}
-
-impl<S: Store> Gasstock<S> {
-    /// Imports a seller's stock from CSV, all rows or none (see the module docs). Every bad
-    /// row goes to `on_error` as it is found, duplicate keys once the file is read; then the
-    /// import fails with `Invalid` and nothing is written. An admin runs it.
-    pub async fn import_stock<R: Read + Send>(
-        &self,
-        actor: &Actor,
-        seller_email: &str,
-        input: R,
-        options: ImportOptions,
-        mut on_error: impl FnMut(RowError) + Send,
-    ) -> Result<ImportSummary> {
-        crate::reports::require_admin(actor)?;
-        let seller = self.user_by_email(seller_email).await?.ok_or_else(|| Error::not_found("seller", seller_email))?;
-        if seller.role != Role::Seller {
-            return Err(Error::invalid("seller", format!("{seller_email} is a {}, not a seller", seller.role)));
-        }
-        let mut batches = RowBatches::open(input, &mut on_error)?;
-        let bad_rows = batches.bad_rows();
-        let check = Arc::clone(&bad_rows);
-        let dry_run = options.dry_run;
-        let outcome = self
-            .store()
-            .import_stock(seller.id, &mut batches, move |staged| {
-                if check.load(Ordering::Relaxed) > 0 || staged.rows == 0 {
-                    ImportDecision::Abort
-                } else if dry_run {
-                    ImportDecision::Count
-                } else {
-                    ImportDecision::Write
-                }
-            })
-            .await;
-        let fatal = batches.fatal.take();
-        drop(batches);
-        let (tally, written) = outcome?;
-        for duplicate in &tally.duplicates {
-            on_error(RowError {
-                line: duplicate.line,
-                column: None,
-                reason: format!("repeats line {} (same brand, weight and location)", duplicate.first_line),
-            });
-        }
-        if let Some(fatal) = fatal {
-            return Err(fatal);
-        }
-        let bad = bad_rows.load(Ordering::Relaxed) + tally.duplicates.len() as u64;
-        if bad > 0 {
-            return Err(Error::invalid("file", format!("{bad} bad row(s): nothing was imported")));
-        }
-        if tally.rows == 0 {
-            return Err(Error::invalid("file", "no rows after the header: nothing to import"));
-        }
-        Ok(ImportSummary {
-            seller_id: seller.id,
-            rows: tally.rows,
-            created: tally.created,
-            updated: tally.updated,
-            unchanged: tally.unchanged,
-            dry_run,
-            written,
-        })
     }
 }
 

@@ -1,0 +1,87 @@
+//! Status events and the notifications they fan out to, written in the caller's transaction
+//! (the outbox): a crash can neither lose nor invent one.
+
+use chrono::{DateTime, Utc};
+
+use super::db::{Conn, Sql};
+use super::{ActorId, Store};
+use crate::domain::{Role, StatusChange};
+use crate::error::Result;
+use crate::events::notice;
+use crate::models::StatusEvent;
+
+pub(super) const EVENT_COLUMNS: &str =
+    "id, entity, entity_id, order_id, actor_id, from_status, to_status, reason, created_at";
+
+/// One status change to record.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Event<'a> {
+    pub change: StatusChange,
+    pub entity_id: i64,
+    pub order_id: i64,
+    pub actor: Option<ActorId>,
+    pub reason: Option<&'a str>,
+    pub at: DateTime<Utc>,
+}
+
+/// Appends one status event and the notifications it produces.
+pub(super) async fn record(conn: &mut Conn<'_>, event: Event<'_>) -> Result<()> {
+    let Event { change, entity_id, order_id, actor, reason, at } = event;
+    let event_id: i64 = conn
+        .fetch_scalar(
+            Sql::new(
+                "INSERT INTO status_events (entity, entity_id, order_id, actor_id, from_status, to_status, reason, \
+                 created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+            )
+            .bind(change.entity())
+            .bind(entity_id)
+            .bind(order_id)
+            .bind(actor)
+            .bind(change.from_text())
+            .bind(change.to_text())
+            .bind(reason)
+            .bind(at),
+        )
+        .await?;
+    let Some(notice) = notice(change, entity_id, order_id, reason) else {
+        return Ok(());
+    };
+    let (invoice_id, payment_id) = match change {
+        StatusChange::Invoice { .. } => (Some(entity_id), None),
+        StatusChange::Payment { .. } => (None, Some(entity_id)),
+        StatusChange::Order { .. } => (None, None),
+    };
+    // One statement fans out to every recipient.
+    let fan_out = Sql::new(
+        "INSERT INTO notifications (user_id, event_id, event, order_id, invoice_id, payment_id, title, message, \
+         created_at) SELECT r.user_id, $11, $1, $2, $3, $4, $5, $6, $7 FROM ( \
+           SELECT buyer_id AS user_id FROM orders WHERE id = $2 AND $8 \
+           UNION ALL SELECT seller_id FROM orders WHERE id = $2 AND $9 \
+           UNION ALL SELECT id FROM users WHERE role = $12 AND $10) r",
+    )
+    .bind(notice.event)
+    .bind(order_id)
+    .bind(invoice_id)
+    .bind(payment_id)
+    .bind(notice.title)
+    .bind(notice.message)
+    .bind(at)
+    .bind(notice.audience.buyer)
+    .bind(notice.audience.seller)
+    .bind(notice.audience.admins)
+    .bind(event_id)
+    .bind(Role::Admin);
+    conn.execute(fan_out).await?;
+    Ok(())
+}
+
+impl Store {
+    /// The status events of an order, its invoices and its payment, oldest first.
+    pub async fn order_events(&self, order_id: i64) -> Result<Vec<StatusEvent>> {
+        self.read_all(
+            Sql::new(format!("SELECT {EVENT_COLUMNS} FROM status_events WHERE order_id = $1 ORDER BY id"))
+                .bind(order_id),
+        )
+        .await
+    }
+}

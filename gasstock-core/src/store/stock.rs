@@ -1,0 +1,65 @@
+//! Stock items: the seller's upsert and the browse list.
+
+use super::db::{now, Sql};
+use super::Store;
+use crate::commands::{PageRequest, StockFilter, StockItemDraft};
+use crate::error::Result;
+use crate::models::{Paged, StockItem};
+
+/// Columns of a [`StockItem`], with the seller's name looked up by key.
+pub(super) const STOCK_COLUMNS: &str = "id, seller_id, \
+    (SELECT name FROM users WHERE users.id = stock_items.seller_id) AS seller_name, \
+    brand, weight_g, location, quantity, unit_price, currency, created_at, updated_at";
+
+impl Store {
+    /// Adds or updates the item keyed by (seller, brand, weight, location); `true` if created.
+    pub async fn upsert_stock_item(&self, seller_id: i64, item: StockItemDraft) -> Result<(StockItem, bool)> {
+        let upsert = Sql::new(format!(
+            "INSERT INTO stock_items (seller_id, brand, weight_g, location, quantity, unit_price, currency, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
+             ON CONFLICT {} DO UPDATE SET quantity = excluded.quantity, unit_price = excluded.unit_price, \
+             currency = excluded.currency, updated_at = excluded.updated_at \
+             RETURNING {STOCK_COLUMNS}",
+            self.dialect().stock_key()
+        ))
+        .bind(seller_id)
+        .bind(item.brand.as_str())
+        .bind(item.weight.grams())
+        .bind(item.location.as_str())
+        .bind(item.quantity.get())
+        .bind(item.unit_price.minor_units())
+        .bind(item.currency.as_str())
+        .bind(now());
+        let saved: StockItem = self.write_one(upsert).await?;
+        // An update moves updated_at past created_at; a fresh row has them equal.
+        let created = saved.created_at == saved.updated_at;
+        Ok((saved, created))
+    }
+
+    pub async fn get_stock_item(&self, id: i64) -> Result<Option<StockItem>> {
+        self.read_optional(Sql::new(format!("SELECT {STOCK_COLUMNS} FROM stock_items WHERE id = $1")).bind(id)).await
+    }
+
+    /// Brand and location compare case-insensitively.
+    pub async fn list_stock(&self, filter: StockFilter, page: PageRequest) -> Result<Paged<StockItem>> {
+        let dialect = self.dialect();
+        self.fetch_id_page(page, "stock_items", STOCK_COLUMNS, |sql| {
+            if let Some(brand) = &filter.brand {
+                dialect.and_equal_ignoring_case(sql, "brand", brand.into());
+            }
+            if let Some(weight) = filter.weight {
+                sql.push(" AND weight_g = ").push_bind(weight.grams());
+            }
+            if let Some(location) = &filter.location {
+                dialect.and_equal_ignoring_case(sql, "location", location.into());
+            }
+            if let Some(seller_id) = filter.seller_id {
+                sql.push(" AND seller_id = ").push_bind(seller_id);
+            }
+            if filter.in_stock_only {
+                sql.push(" AND quantity > 0");
+            }
+        })
+        .await
+    }
+}
