@@ -10,8 +10,10 @@ use crate::domain::{
 use crate::error::{Error, Result};
 
 mod report;
+mod webhook;
 
 pub use report::{low_stock_threshold, parse_day, SalesGrouping, SalesQuery};
+pub use webhook::validate_subscription;
 
 const NAME_MAX: usize = 100;
 const LABEL_MAX: usize = 100;
