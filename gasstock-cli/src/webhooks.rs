@@ -5,6 +5,7 @@
 use std::io::{BufRead, IsTerminal, Write};
 
 use clap::{Args, Subcommand};
+use gasstock_core::domain::WebhookDeliveryStatus;
 use gasstock_core::webhooks::{Webhook, WebhookAttempt, WebhookDelivery};
 
 use crate::context::Context;
@@ -173,9 +174,13 @@ fn deliveries_listing(deliveries: &[WebhookDelivery]) -> Listing {
             delivery.webhook_id.to_string(),
             delivery.event_id.to_string(),
             delivery.event.clone(),
-            delivery.status.clone(),
+            delivery.status.to_string(),
             delivery.attempts.to_string(),
-            if delivery.status == "pending" { time(&delivery.next_attempt_at) } else { String::new() },
+            if delivery.status == WebhookDeliveryStatus::Pending {
+                time(&delivery.next_attempt_at)
+            } else {
+                String::new()
+            },
             opt(delivery.last_error.as_ref()),
             time(&delivery.created_at),
             opt(delivery.finished_at.as_ref().map(time)),

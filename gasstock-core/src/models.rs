@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::domain::{Currency, InvoiceStatus, OrderStatus, PaymentStatus, Role, WeightKg};
+use crate::domain::{Currency, InvoiceStatus, OrderStatus, PaymentStatus, Role, WebhookDeliveryStatus, WeightKg};
 
 /// A registered account. The password hash is never part of it.
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
@@ -181,8 +181,8 @@ pub struct WebhookDelivery {
     pub webhook_id: i64,
     pub event_id: i64,
     pub event: String,
-    /// `pending`, `delivered` or `dead`.
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: WebhookDeliveryStatus,
     pub attempts: i64,
     pub next_attempt_at: DateTime<Utc>,
     pub last_error: Option<String>,

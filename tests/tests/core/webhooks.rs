@@ -79,7 +79,7 @@ async fn drain(worker: &WebhookWorker, core: &Gasstock, c: &Cast) {
         worker.run_once().await.unwrap();
         let deliveries =
             core.webhook_deliveries(&c.admin, None, PageRequest::new(None, Some(100)).unwrap()).await.unwrap();
-        if deliveries.items.iter().all(|d| d.status != "pending") {
+        if deliveries.items.iter().all(|d| d.status.as_str() != "pending") {
             return;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -179,7 +179,10 @@ async fn a_dead_receiver_is_given_up_after_the_retry_window() {
         drain(&worker, &core, &c).await;
         let deliveries = core.webhook_deliveries(&c.admin, None, PageRequest::default()).await.unwrap();
         assert!(deliveries.total >= 5, "one per event");
-        assert!(deliveries.items.iter().all(|d| d.status == "dead" && d.attempts >= 1 && d.last_error.is_some()));
+        assert!(deliveries
+            .items
+            .iter()
+            .all(|d| d.status.as_str() == "dead" && d.attempts >= 1 && d.last_error.is_some()));
     })
     .await;
 }
