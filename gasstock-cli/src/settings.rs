@@ -84,8 +84,6 @@ impl StoreSettings {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Span(pub Duration);
 
-const UNITS: [(&str, u64); 5] = [("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1000), ("ms", 1)];
-
 impl Span {
     /// At least one millisecond.
     fn positive(text: &str) -> Result<Span, String> {
@@ -101,27 +99,14 @@ impl FromStr for Span {
     type Err = String;
 
     fn from_str(text: &str) -> Result<Span, String> {
-        let text = text.trim();
-        let hint = || format!("'{text}': expected a whole number and a unit: 500ms, 30s, 15m, 1h or 1d");
-        let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
-        let (number, unit) = text.split_at(split);
-        let number: u64 = number.parse().map_err(|_| hint())?;
-        let (_, millis) = UNITS.iter().find(|(name, _)| *name == unit.trim()).ok_or_else(hint)?;
-        number
-            .checked_mul(*millis)
-            .map(|ms| Span(Duration::from_millis(ms)))
-            .ok_or_else(|| format!("'{text}' is too long"))
+        gasstock_core::domain::parse_duration(text).map(Span)
     }
 }
 
 /// The largest unit that writes the span exactly: `5000ms` is `5s`, `1500ms` stays `1500ms`.
 impl fmt::Display for Span {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let millis = self.0.as_millis();
-        match UNITS.iter().find(|(_, unit)| millis > 0 && millis % u128::from(*unit) == 0) {
-            Some((name, unit)) => write!(f, "{}{name}", millis / u128::from(*unit)),
-            None => write!(f, "{millis}ms"),
-        }
+        f.write_str(&gasstock_core::domain::format_duration(self.0))
     }
 }
 

@@ -1,5 +1,6 @@
 //! Validated domain types: each one cannot hold a bad value.
 
+mod duration;
 mod email;
 mod money;
 mod password;
@@ -10,6 +11,7 @@ mod status;
 mod text;
 mod weight;
 
+pub use duration::{format_duration, parse_duration};
 pub use email::Email;
 pub use money::{Amount, Currency};
 pub use password::{dummy_hash, hash_password, verify_password, Password};
