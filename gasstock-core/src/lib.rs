@@ -36,4 +36,4 @@ pub mod webhooks;
 pub use error::{Error, Result};
 pub use policy::Actor;
 pub use service::Gasstock;
-pub use store::{AnyStore, Store, StoreConfig, DEFAULT_DATABASE_URL};
+pub use store::{Store, StoreConfig, DEFAULT_DATABASE_URL};

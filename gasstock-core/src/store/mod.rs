@@ -64,9 +64,6 @@ pub struct Store {
     backend: Backend,
 }
 
-/// Temporary alias of [`Store`] for code written before the store became one type.
-pub type AnyStore = Store;
-
 #[derive(Debug, Clone)]
 enum Backend {
     /// One writer connection (writes queue in-process), a pool of readers (WAL).
