@@ -165,6 +165,12 @@ impl Gasstock {
         self.store.list_stock(query.validate()?, page).await
     }
 
+    /// One stock item by id, for any signed-in user, including when it is out of stock (a
+    /// buyer's app shows an item it linked to before); 404 when there is none.
+    pub async fn stock_item(&self, id: i64) -> Result<StockItem> {
+        self.store.get_stock_item(id).await?.ok_or_else(|| Error::not_found("stock item", id))
+    }
+
     /// A seller's own items, including those at quantity 0.
     pub async fn seller_inventory(&self, actor: &Actor, page: PageRequest) -> Result<Paged<StockItem>> {
         authorize(actor, Operation::ManageInventory)?;

@@ -8,13 +8,14 @@ use utoipa::IntoParams;
 use crate::auth::Session;
 use crate::endpoint::Endpoint;
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{Json, PageQuery, Query};
+use crate::extract::{Id, Json, PageQuery, Query};
 use crate::reply::{created_or_ok, ok};
 use crate::state::State;
 
 pub fn endpoints() -> Vec<Endpoint> {
     vec![
         Endpoint::new(__path_browse_stock, browse_stock),
+        Endpoint::new(__path_stock_item, stock_item),
         Endpoint::new(__path_seller_inventory, seller_inventory),
         Endpoint::new(__path_upsert_stock_item, upsert_stock_item),
     ]
@@ -45,6 +46,17 @@ pub async fn browse_stock(state: State, _session: Session, Query(query): Query<G
     let page = PageRequest::new(query.page, query.per_page)?;
     let filter = StockQuery { brand: query.brand, weight: query.weight, location: query.location };
     ok(&state.core.browse_stock(&filter, page).await?)
+}
+
+/// One stock item, any signed-in user; also when its quantity is 0.
+#[utoipa::path(get, path = "/api/v1/gas/{id}", tag = "buyer", params(("id" = i64, Path, description = "stock item id")),
+    security(("bearer" = [])), responses(
+        (status = 200, body = StockItem),
+        (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+    ))]
+pub async fn stock_item(Id(id): Id, state: State, _session: Session) -> ApiResult {
+    ok(&state.core.stock_item(id).await?)
 }
 
 /// The seller's own stock items, including those at quantity 0.

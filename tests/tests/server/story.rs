@@ -55,6 +55,19 @@ async fn full_story_from_stock_to_feedback() {
         assert_eq!(total("/api/v1/gas?location=kigali").await, 1);
         assert_eq!(total("/api/v1/gas?brand=jibu&weight=12&location=KIGALI").await, 1);
         assert_eq!(total("/api/v1/gas?brand=jibu&location=musanze").await, 0);
+        // One item by id (GET /gas/{id}): the same item as listed, also when out of stock.
+        let one = app.get(&format!("/api/v1/gas/{item_id}"), &buyer).await;
+        assert_eq!(one.expect(200, "one stock item")["id"], item["id"]);
+        assert_eq!((one.body["quantity"].as_i64(), one.body["seller_id"].as_i64()), (Some(10), Some(seller_id)));
+        let empty_id = app.stock(&seller, "Jibu", json!(6), "Huye", 0, 9000).await;
+        let empty = app.get(&format!("/api/v1/gas/{empty_id}"), &buyer).await;
+        assert_eq!(empty.expect(200, "an item out of stock")["quantity"], 0);
+        app.get("/api/v1/gas/999999", &buyer).await.expect_error(404, "not_found", "no such stock item");
+        app.call("GET", &format!("/api/v1/gas/{item_id}"), None, None).await.expect_error(
+            401,
+            "unauthenticated",
+            "no token",
+        );
         let listing = app.get("/api/v1/gas?brand=jibu", &buyer).await;
         let listed = &listing.body["items"][0];
         for field in
