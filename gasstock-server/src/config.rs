@@ -169,7 +169,7 @@ pub struct StoreSettings {
           default_value = duration_default!(StoreConfig::DEFAULT_SQLITE_BUSY_TIMEOUT))]
     pub sqlite_busy_timeout: Duration,
 
-    /// SQLite: `on` makes every commit survive a power cut (synchronous=FULL instead of NORMAL).
+    /// SQLite: `true` makes every commit survive a power cut (synchronous=FULL instead of NORMAL).
     #[arg(long, env = "GASSTOCK_SQLITE_SYNCHRONOUS_FULL", default_value_t = StoreConfig::default().sqlite_synchronous_full,
           value_parser = BoolishValueParser::new(), action = ArgAction::Set)]
     pub sqlite_synchronous_full: bool,
@@ -278,6 +278,18 @@ mod tests {
             }
             assert!(arg.get_env().is_some_and(|env| env.to_string_lossy().starts_with("GASSTOCK_")), "{id}: variable");
             assert!(id == "jwt_secret" || !arg.get_default_values().is_empty(), "{id}: default");
+        }
+    }
+
+    /// The README's settings table lists every flag with its variable, so an operator reading
+    /// it sees the same settings as `--help`.
+    #[test]
+    fn the_readme_lists_every_setting() {
+        let readme = include_str!("../../README.md");
+        for arg in Config::command().get_arguments() {
+            let (Some(long), Some(env)) = (arg.get_long(), arg.get_env()) else { continue };
+            let row = format!("| `--{long}` | `{}` |", env.to_string_lossy());
+            assert!(readme.contains(&row), "README.md has no settings row starting {row}");
         }
     }
 

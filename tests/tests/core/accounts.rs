@@ -88,3 +88,34 @@ async fn revoked_tokens_stay_revoked() {
     })
     .await;
 }
+
+/// Emails must be ASCII since look-alikes were refused at registration; an account stored
+/// before that (here written straight to the store) still signs in with its own spelling, and
+/// a look-alike of an ASCII account never matches it.
+#[tokio::test]
+async fn accounts_from_before_ascii_emails_still_sign_in() {
+    for_each_backend(|db| async move {
+        let core = db.core().await;
+        let password = gasstock_core::domain::Password::new("correct horse").unwrap();
+        let legacy = core
+            .store()
+            .insert_user(gasstock_core::store::NewUserRecord {
+                email: "müller@example.rw".into(),
+                name: "Müller".into(),
+                role: Role::Buyer,
+                phone: None,
+                location: None,
+                password_hash: gasstock_core::domain::hash_password(&password).unwrap(),
+            })
+            .await
+            .unwrap();
+        let signed_in = core.verify_credentials(" MÜLLER@example.rw ", "correct horse").await.unwrap();
+        assert_eq!(signed_in.id, legacy.id);
+        assert!(core.register(registration("müller@example.rw", "correct horse", "buyer")).await.is_err());
+
+        core.register(registration("seller@example.rw", "correct horse", "seller")).await.unwrap();
+        let look_alike = core.verify_credentials("s\u{0435}ller@example.rw", "correct horse").await.unwrap_err();
+        assert!(matches!(look_alike, Error::Unauthenticated(_)));
+    })
+    .await;
+}

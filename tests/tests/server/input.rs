@@ -246,6 +246,74 @@ async fn sql_looking_and_unicode_text_is_stored_verbatim() {
     }
 }
 
+/// PostgreSQL cannot store NUL in text (it answered 500), and no backend should keep control
+/// characters a client slipped into a note: every free-text field refuses them with a 422 and
+/// nothing is written, on both backends; line breaks and tabs stay.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn control_characters_in_text_are_refused_on_every_backend() {
+    for backend in Backend::available() {
+        eprintln!("-- backend: {backend:?}");
+        let app = App::start(backend).await;
+        let Market { seller, buyer, admin, item } = app.market().await;
+        let before = snapshot(&app, &seller, &admin, &buyer).await;
+        for bad in ["a\u{0}b", "a\u{1b}[31mb", "a\u{7f}b"] {
+            for field in ["note", "delivery_address"] {
+                let reply =
+                    app.post("/api/v1/orders", &buyer, json!({"inventory_id": item, "quantity": 1, field: bad})).await;
+                reply.expect_error(422, "invalid", &format!("{field} {bad:?}"));
+                assert_eq!(reply.body["error"]["details"]["field"], field);
+            }
+        }
+        assert_eq!(snapshot(&app, &seller, &admin, &buyer).await, before, "a refused note changed the data");
+        let order = app
+            .post(
+                "/api/v1/orders",
+                &buyer,
+                json!({"inventory_id": item, "quantity": 1, "note": "gate 2\n\tring twice"}),
+            )
+            .await;
+        assert_eq!(order.expect(201, "line breaks and tabs are text")["note"], "gate 2\n\tring twice");
+        let order_id = order.body["id"].as_i64().unwrap();
+        let reason = app
+            .patch(
+                &format!("/api/v1/admin/orders/{order_id}/approve"),
+                &admin,
+                Some(json!({"approve": false, "reason": "x\u{0}"})),
+            )
+            .await;
+        reason.expect_error(422, "invalid", "a NUL in a decision's reason");
+        assert_eq!(
+            app.get(&format!("/api/v1/orders/{order_id}"), &buyer).await.expect(200, "order")["status"],
+            "pending"
+        );
+    }
+}
+
+/// Look-alike and invisible characters cannot make a second account for the same address, and
+/// a full-width spelling is the same account.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn look_alike_emails_make_no_second_account() {
+    for backend in Backend::available() {
+        eprintln!("-- backend: {backend:?}");
+        let app = App::start(backend).await;
+        app.register("seller@example.rw", "seller").await;
+        let register = |email: &str| {
+            app.call(
+                "POST",
+                "/api/v1/register",
+                None,
+                Some(json!({"email": email, "password": "long enough", "name": "Twin", "role": "buyer"})),
+            )
+        };
+        for look_alike in ["s\u{0435}ller@example.rw", "seller\u{200b}@example.rw", "\u{202e}seller@example.rw"] {
+            let reply = register(look_alike).await;
+            reply.expect_error(422, "invalid", &format!("{look_alike:?}"));
+            assert_eq!(reply.body["error"]["details"]["field"], "email");
+        }
+        register("ｓｅｌｌｅｒ@example.rw").await.expect(409, "full-width is the same address");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn registration_rules() {
     for backend in Backend::available() {
