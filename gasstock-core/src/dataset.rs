@@ -66,7 +66,7 @@ impl SeedPlan {
     }
 
     pub fn validate(&self) -> Result<()> {
-        use crate::Error;
+        use crate::error::Error;
         if self.sellers == 0 || self.buyers == 0 {
             return Err(Error::invalid("sellers", "at least one seller and one buyer"));
         }

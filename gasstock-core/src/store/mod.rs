@@ -92,7 +92,7 @@ impl Store {
             }
             Some("postgres" | "postgresql") => Backend::Postgres { pool: postgres::open(url, config).await? },
             _ => {
-                return Err(crate::Error::invalid(
+                return Err(crate::error::Error::invalid(
                     "database_url",
                     format!("'{url}' is not a database URL: use sqlite://FILE or postgres://USER@HOST/DB"),
                 ))
