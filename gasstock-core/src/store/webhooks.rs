@@ -113,17 +113,19 @@ impl Store {
     pub async fn claim_webhook_deliveries(&self, limit: i64, lease_until: DateTime<Utc>) -> Result<Vec<DeliveryJob>> {
         let claim = Sql::new(format!(
             "UPDATE webhook_deliveries SET claimed_until = $1 WHERE id IN ( \
-               SELECT id FROM webhook_deliveries WHERE status = $4 AND next_attempt_at <= $2 \
-               AND (claimed_until IS NULL OR claimed_until < $2) ORDER BY next_attempt_at, id LIMIT $3{}) \
+               SELECT id FROM webhook_deliveries WHERE status = '{pending}' AND next_attempt_at <= $2 \
+               AND (claimed_until IS NULL OR claimed_until < $2) ORDER BY next_attempt_at, id LIMIT $3{skip_locked}) \
              RETURNING id, event_id, event, payload, attempts, created_at, \
                (SELECT url FROM webhooks WHERE webhooks.id = webhook_deliveries.webhook_id) AS url, \
                (SELECT secret FROM webhooks WHERE webhooks.id = webhook_deliveries.webhook_id) AS secret",
-            self.dialect().skip_locked()
+            // Written into the text, not bound: the partial index `webhook_deliveries_due` (WHERE
+            // status = 'pending') serves only a query whose predicate the planner can see.
+            pending = WebhookDeliveryStatus::Pending.as_str(),
+            skip_locked = self.dialect().skip_locked()
         ))
         .bind(lease_until)
         .bind(now())
-        .bind(limit)
-        .bind(WebhookDeliveryStatus::Pending);
+        .bind(limit);
         let mut tx = self.write_tx().await?;
         let jobs = tx.conn().fetch_all(claim).await?;
         tx.commit().await?;
