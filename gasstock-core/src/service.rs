@@ -94,14 +94,7 @@ impl Gasstock {
     /// error and cost the same time.
     pub async fn verify_credentials(&self, email: &str, password: &str) -> Result<User> {
         let wrong = || Error::Unauthenticated("wrong email or password".into());
-        // An address registered before emails had to be ASCII (see `domain::Email`) is looked
-        // up exactly as it was stored, lower-cased: such accounts keep signing in, and a
-        // look-alike spelling only ever matches an account spelled exactly so.
-        let key = match email.parse::<Email>() {
-            Ok(email) => email.as_str().to_owned(),
-            Err(_) => email.trim().to_lowercase(),
-        };
-        let found = self.store.find_credentials(&key).await?;
+        let found = self.store.find_credentials(&Email::sign_in_key(email)).await?;
         let candidate = password.to_owned();
         let (user, hash) = match found {
             Some((user, hash)) => (Some(user), hash),

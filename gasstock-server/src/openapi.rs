@@ -52,25 +52,7 @@ pub fn document(endpoints: &[Endpoint]) -> utoipa::openapi::OpenApi {
         endpoint.document(&mut openapi.paths, &mut schemas);
     }
     openapi.components.get_or_insert_with(Default::default).schemas.extend(schemas);
-    describe_optional_reason(&mut openapi);
     openapi
-}
-
-/// A decision's `reason` is optional, on an approval as on a rejection (docs/api.md: `reason?`);
-/// the document says so on the field (unless the core's schema already describes it).
-fn describe_optional_reason(openapi: &mut utoipa::openapi::OpenApi) {
-    use utoipa::openapi::{RefOr, Schema};
-    let schemas = openapi.components.as_mut().map(|components| &mut components.schemas);
-    let Some(RefOr::T(Schema::Object(decision))) = schemas.and_then(|schemas| schemas.get_mut("Decision")) else {
-        return;
-    };
-    if let Some(RefOr::T(Schema::Object(reason))) = decision.properties.get_mut("reason") {
-        reason.description.get_or_insert_with(|| {
-            "Optional, on an approval as on a rejection: a note kept in the history and sent with the \
-             notifications. Omit it (or send null) for none."
-                .to_owned()
-        });
-    }
 }
 
 /// The document of the server's endpoints as JSON, built once.

@@ -229,6 +229,9 @@ pub struct OrderFilter {
 #[serde(deny_unknown_fields)]
 pub struct Decision {
     pub approve: bool,
+    // One line on purpose: utoipa turns this doc comment into the field's OpenAPI description,
+    // line breaks included.
+    /// Optional, on an approval as on a rejection: a note kept in the history and sent with the notifications. Omit it (or send null) for none.
     pub reason: Option<String>,
 }
 

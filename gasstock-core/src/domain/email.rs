@@ -59,6 +59,19 @@ impl FromStr for Email {
     }
 }
 
+impl Email {
+    /// The key an account is looked up by at sign-in. A valid address is its normal form; an
+    /// address stored before emails had to be ASCII is matched as it was stored (trimmed,
+    /// lower-cased), so such accounts keep signing in, while a look-alike spelling only ever
+    /// matches an account spelled exactly so.
+    pub fn sign_in_key(input: &str) -> String {
+        match input.parse::<Email>() {
+            Ok(email) => email.0,
+            Err(_) => input.trim().to_lowercase(),
+        }
+    }
+}
+
 impl TryFrom<String> for Email {
     type Error = Error;
 
