@@ -37,7 +37,9 @@ RUN_IMPORT="${RUN_IMPORT:-1}"
 SERVER_LOG="${BENCH_LOG:-warn}"
 PASSWORD="bench-password-1"
 ADMIN=bench-admin@example.rw
-PG_PORT="${GASSTOCK_PG_PORT:-55432}"
+# The benchmark's own PostgreSQL cluster, on PostgreSQL's durable defaults (fsync and
+# synchronous_commit on), not the test cluster's fast, non-durable settings.
+PG_PORT="${BENCH_PG_PORT:-55450}"
 PG_DB=gasstock_perf
 
 WORK="$(mktemp -d)"
@@ -125,6 +127,21 @@ held_stock() {
           GROUP BY inventory_id) o ON o.inventory_id = s.id ORDER BY s.id"
 }
 
+# How many of 20 random filters of the browse scenario match in-stock items (from the
+# database): the browse figure is only honest if they do.
+browse_matches() {
+    local brands=(Jibu Total Oryx Kobil SP Meru Hashi) weights=(3 6 12 13 15 50) locations
+    read -r -a locations <<< "$(grep -A4 '^local locations' "$ROOT/scripts/bench/gasstock.lua" \
+        | tr -d '{},"' | tr '\n' ' ' | sed 's/local locations =//')"
+    local matched=0 i
+    for i in $(seq 20); do
+        local b="${brands[RANDOM % 7]}" w="${weights[RANDOM % 6]}" l="${locations[RANDOM % ${#locations[@]}]}"
+        [ "$(sql "SELECT COUNT(*) FROM stock_items WHERE brand = '$b' AND weight_g = ${w}000 AND location = '$l' \
+            AND quantity > 0")" -gt 0 ] && matched=$((matched + 1))
+    done
+    echo "$matched"
+}
+
 TABLE=""
 # scenario LABEL SCENARIO [extra env...]: runs wrk, appends a table row, returns the 201 count
 # in CREATED and fails the run on errors other than 409 when the scenario counts statuses.
@@ -139,11 +156,13 @@ scenario() {
     read -r _ rps p50 p99 non2xx socket created conflicts requests < <(grep '^RESULT' "$out")
     other=$((non2xx - conflicts + socket))
     CREATED="$created"
-    local rss
+    local rss ratio=-
     rss="$(rss_mib)"
     [ -n "${RSS_LATER:-}" ] && rss="(below)"
-    TABLE+="$(printf '%-34s %4s %10s %9s %9s %8s %9s %8s %8s' "$label" "$connections" "$rps" "$p50" "$p99" \
-        "$non2xx" "$other" "$created" "$rss")"$'\n'
+    [ "$name" = readyz ] && READYZ_RPS="$rps"
+    [ -n "${READYZ_RPS:-}" ] && ratio="$(awk -v a="$rps" -v b="$READYZ_RPS" 'BEGIN { printf "%.2f", a / b }')"
+    TABLE+="$(printf '%-34s %4s %10s %6s %9s %9s %8s %9s %8s %8s' "$label" "$connections" "$rps" "$ratio" "$p50" \
+        "$p99" "$non2xx" "$other" "$created" "$rss")"$'\n'
     if [ "$other" -gt 0 ]; then
         log "FAIL: $label: $other errors other than insufficient_stock (409)"
         FAILED=1
@@ -157,12 +176,22 @@ bench_backend() {
     case "$backend" in
         sqlite)
             URL="sqlite://$WORK/bench.db"
+            DURABILITY="the server's default SQLite settings"
             ;;
         postgres)
             if ! { command -v pg_isready >/dev/null && pg_isready -q -h 127.0.0.1 -p "$PG_PORT"; }; then
-                GASSTOCK_PG_PORT="$PG_PORT" "$ROOT/scripts/test-postgres.sh" start >/dev/null
+                GASSTOCK_PG_PORT="$PG_PORT" GASSTOCK_PG_DURABLE=1 "$ROOT/scripts/test-postgres.sh" start >/dev/null
                 STOP_PG=1
             fi
+            local durability
+            durability="$(psql -X -q -At -h 127.0.0.1 -p "$PG_PORT" -U postgres \
+                -c "SELECT current_setting('fsync') || ',' || current_setting('synchronous_commit')")"
+            if [ "$durability" != "on,on" ] && [ "${BENCH_PG_FAST:-0}" != 1 ]; then
+                log "the cluster on port $PG_PORT runs with fsync,synchronous_commit = $durability: not what"
+                log "production runs; stop it (or set BENCH_PG_PORT) so that the benchmark starts a durable one"
+                exit 1
+            fi
+            DURABILITY="fsync,synchronous_commit = $durability"
             psql -X -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -c "DROP DATABASE IF EXISTS $PG_DB" \
                 -c "CREATE DATABASE $PG_DB" >/dev/null
             URL="postgres://postgres@127.0.0.1:$PG_PORT/$PG_DB"
@@ -210,10 +239,12 @@ bench_backend() {
         BENCH_DEEP_PAGE="$DEEP_PAGE" BENCH_BUYERS="$buyers" BENCH_PASSWORD="$PASSWORD"
 
     TABLE=""
+    READYZ_RPS=""
     log "$backend: scenarios, $DURATION each (load: $(cut -d' ' -f1-3 /proc/loadavg))"
     scenario "1a healthz (no database)" healthz
     scenario "1b readyz (SELECT 1)" readyz
     scenario "2 browse brand+weight+location" browse
+    scenario "2b ... a filter matching nothing" browse_nomatch
     scenario "3a browse unfiltered, page 1" browse_first
     scenario "3b browse unfiltered, page $DEEP_PAGE" browse_deep
 
@@ -265,7 +296,7 @@ bench_backend() {
     sleep 1
     local lrps lp50 lp99 lnon2xx lsocket
     read -r _ lrps lp50 lp99 lnon2xx lsocket _ < <(grep '^RESULT' "$storm")
-    TABLE+="$(printf '%-34s %4s %10s %9s %9s %8s %9s %8s %8s' "6 ... the logins themselves" 8 "$lrps" "$lp50" \
+    TABLE+="$(printf '%-34s %4s %10s %6s %9s %9s %8s %9s %8s %8s' "6 ... the logins themselves" 8 "$lrps" - "$lp50" \
         "$lp99" "$lnon2xx" "$((lnon2xx + lsocket))" - "$(rss_mib)")"$'\n'
 
     kill "$SERVER_PID"
@@ -280,10 +311,12 @@ bench_backend() {
 
     echo
     echo "== $backend: $(tr -d ' \n' < "$WORK/seed.json" | sed 's/"first_seller".*//') seeded in $(printf '%.1f' "$seeded") s"
-    printf '%-34s %4s %10s %9s %9s %8s %9s %8s %8s\n' scenario conn req/s "p50 ms" "p99 ms" non-2xx \
+    printf '%-34s %4s %10s %6s %9s %9s %8s %9s %8s %8s\n' scenario conn req/s /readyz "p50 ms" "p99 ms" non-2xx \
         "errors*" 201s "RSS MiB"
     printf '%s' "$TABLE"
     echo "* errors: answers other than 2xx and 409 insufficient_stock, plus socket errors/timeouts"
+    echo "/readyz: req/s as a share of scenario 1b's in the same run; durability: $DURABILITY"
+    echo "browse (2): $(browse_matches) of 20 random brand+weight+location filters match at least one item"
     echo "conservation: $conservation"
     printf '7 report sales --by seller over %s orders: %.2f s\n' "$ORDERS" "$report_secs"
 

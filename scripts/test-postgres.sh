@@ -3,6 +3,7 @@
 #
 #   eval "$(scripts/test-postgres.sh start)"   # exports GASSTOCK_TEST_PG_URL
 #   scripts/test-postgres.sh stop
+#   GASSTOCK_PG_PORT=55450 GASSTOCK_PG_DURABLE=1 scripts/test-postgres.sh start   # durable
 #
 # Installs PostgreSQL from Debian's packages when it is missing (needs root). The cluster
 # lives in a temporary folder, listens on 127.0.0.1 only, and trusts local connections.
@@ -51,7 +52,11 @@ start() {
         chmod 700 "$data"
         as_pg "'$bin/initdb' -D '$data' -U postgres --auth=trust -E UTF8 --locale=C.UTF-8" >/dev/null
         # Tests race many connections at once; fsync off because the data is thrown away.
-        as_pg "'$bin/pg_ctl' -D '$data' -l '$data/log' -w start -o \"-p $PORT -c listen_addresses=127.0.0.1 -k '$data' -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off\"" >/dev/null
+        # GASSTOCK_PG_DURABLE=1 keeps PostgreSQL's durable defaults (fsync, synchronous
+        # commit, full page writes): benchmarks and the kill -9 soak measure what production gets.
+        local speed="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        [ "${GASSTOCK_PG_DURABLE:-0}" = 1 ] && speed=""
+        as_pg "'$bin/pg_ctl' -D '$data' -l '$data/log' -w start -o \"-p $PORT -c listen_addresses=127.0.0.1 -k '$data' -c max_connections=300 $speed\"" >/dev/null
         echo "$data" > "$STATE_FILE"
         psql -q -h 127.0.0.1 -p "$PORT" -U postgres -c 'CREATE DATABASE gasstock_test' >/dev/null
         log "started on 127.0.0.1:$PORT (data in $data)"

@@ -1,7 +1,9 @@
 -- wrk script for scripts/bench.sh: one file, the scenario chosen by BENCH_SCENARIO.
 --
 --   healthz | readyz          GET without a token (the ceilings: no database / one SELECT 1)
---   browse                    GET /api/v1/gas?brand=&weight=&location= (random seeded values)
+--   browse                    GET /api/v1/gas?brand=&weight=&location= (random seeded values;
+--                             `gasstock seed` holds every combination, so filters match)
+--   browse_nomatch            the same with a location nobody sells in (an empty page)
 --   browse_first, browse_deep GET /api/v1/gas?page=1 | page=BENCH_DEEP_PAGE (unfiltered)
 --   order_spread              POST /api/v1/orders on a random item in 1..BENCH_ITEMS
 --   order_hot                 POST /api/v1/orders on item BENCH_HOT_ITEM
@@ -82,6 +84,12 @@ local function browse()
   return wrk.format("GET", path, auth(buyer_token()))
 end
 
+local function browse_nomatch()
+  local path = string.format("/api/v1/gas?brand=%s&weight=%s&location=Atlantis&per_page=20",
+    brands[math.random(#brands)], weights[math.random(#weights)])
+  return wrk.format("GET", path, auth(buyer_token()))
+end
+
 local function order(item)
   local body = string.format('{"inventory_id": %s, "quantity": %d}', item, math.random(2))
   return wrk.format("POST", "/api/v1/orders", auth(buyer_token()), body)
@@ -103,6 +111,8 @@ function request()
     return wrk.format("GET", "/readyz")
   elseif scenario == "browse" then
     return browse()
+  elseif scenario == "browse_nomatch" then
+    return browse_nomatch()
   elseif scenario == "browse_first" then
     return wrk.format("GET", "/api/v1/gas?page=1&per_page=20", auth(buyer_token()))
   elseif scenario == "browse_deep" then
