@@ -1,4 +1,5 @@
-//! What the store returns and the API shows. Field names are the JSON names of docs/api.md.
+//! What the store returns and the API shows. Field names are the JSON names of docs/api.md;
+//! how each is read from a row is in `store/records.rs`.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -7,12 +8,11 @@ use utoipa::ToSchema;
 use crate::domain::{Currency, InvoiceStatus, OrderStatus, PaymentStatus, Role, WebhookDeliveryStatus, WeightKg};
 
 /// A registered account. The password hash is never part of it.
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct User {
     pub id: i64,
     pub email: String,
     pub name: String,
-    #[sqlx(try_from = "String")]
     pub role: Role,
     pub phone: Option<String>,
     pub location: Option<String>,
@@ -20,13 +20,12 @@ pub struct User {
 }
 
 /// A seller's stock of one kind of cylinder at one location.
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct StockItem {
     pub id: i64,
     pub seller_id: i64,
     pub seller_name: String,
     pub brand: String,
-    #[sqlx(rename = "weight_g", try_from = "i64")]
     #[schema(value_type = f64, example = 12)]
     pub weight_kg: WeightKg,
     pub location: String,
@@ -34,7 +33,6 @@ pub struct StockItem {
     pub quantity: i64,
     /// Price of one cylinder in minor units of `currency`.
     pub unit_price: i64,
-    #[sqlx(try_from = "String")]
     #[schema(value_type = String, example = "RWF")]
     pub currency: Currency,
     pub created_at: DateTime<Utc>,
@@ -42,24 +40,21 @@ pub struct StockItem {
 }
 
 /// A buyer's order; brand, weight and unit price are frozen when it is placed.
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Order {
     pub id: i64,
     pub buyer_id: i64,
     pub seller_id: i64,
     pub inventory_id: i64,
     pub brand: String,
-    #[sqlx(rename = "weight_g", try_from = "i64")]
     #[schema(value_type = f64, example = 12)]
     pub weight_kg: WeightKg,
     pub location: String,
     pub quantity: i64,
     pub unit_price: i64,
     pub total_amount: i64,
-    #[sqlx(try_from = "String")]
     #[schema(value_type = String, example = "RWF")]
     pub currency: Currency,
-    #[sqlx(try_from = "String")]
     pub status: OrderStatus,
     pub delivery_address: Option<String>,
     pub note: Option<String>,
@@ -68,7 +63,7 @@ pub struct Order {
 }
 
 /// A seller's bill for an approved order; the amount is computed, never sent by a client.
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Invoice {
     pub id: i64,
     pub order_id: i64,
@@ -76,10 +71,8 @@ pub struct Invoice {
     /// Order total plus delivery fee.
     pub amount: i64,
     pub delivery_fee: i64,
-    #[sqlx(try_from = "String")]
     #[schema(value_type = String, example = "RWF")]
     pub currency: Currency,
-    #[sqlx(try_from = "String")]
     pub status: InvoiceStatus,
     pub notes: Option<String>,
     pub created_at: DateTime<Utc>,
@@ -87,23 +80,21 @@ pub struct Invoice {
 }
 
 /// Money released to the seller when delivery is confirmed; one per order.
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Payment {
     pub id: i64,
     pub order_id: i64,
     pub invoice_id: i64,
     pub seller_id: i64,
     pub amount: i64,
-    #[sqlx(try_from = "String")]
     #[schema(value_type = String, example = "RWF")]
     pub currency: Currency,
-    #[sqlx(try_from = "String")]
     pub status: PaymentStatus,
     pub released_at: DateTime<Utc>,
 }
 
 /// A buyer's rating of a delivered order.
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Feedback {
     pub id: i64,
     pub order_id: i64,
@@ -131,7 +122,7 @@ pub struct Delivery {
 }
 
 /// One status change, written in the same transaction as the change itself.
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct StatusEvent {
     pub id: i64,
     /// `order`, `invoice` or `payment`.
@@ -148,7 +139,7 @@ pub struct StatusEvent {
 }
 
 /// One user's notice of one status event.
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Notification {
     pub id: i64,
     /// Event type such as `order.approved` or `payment.released`.
@@ -163,7 +154,7 @@ pub struct Notification {
 }
 
 /// A subscribed URL.
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Webhook {
     pub id: i64,
     pub url: String,
@@ -175,13 +166,12 @@ pub struct Webhook {
 }
 
 /// One event for one webhook, and how its delivery went.
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct WebhookDelivery {
     pub id: i64,
     pub webhook_id: i64,
     pub event_id: i64,
     pub event: String,
-    #[sqlx(try_from = "String")]
     pub status: WebhookDeliveryStatus,
     pub attempts: i64,
     pub next_attempt_at: DateTime<Utc>,
@@ -191,7 +181,7 @@ pub struct WebhookDelivery {
 }
 
 /// One attempt at a delivery: the log that `gasstock webhooks deliveries --attempts` shows.
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct WebhookAttempt {
     pub id: i64,
     pub delivery_id: i64,

@@ -2,7 +2,8 @@
 
 use chrono::{DateTime, Utc};
 
-use super::db::{now, on_unique, Sql};
+use super::db::{now, on_unique, Record, Sql};
+use super::row::{Col, Row};
 use super::page::select_counted;
 use super::{NewUserRecord, Store};
 use crate::commands::PageRequest;
@@ -31,11 +32,14 @@ impl Store {
 
     /// The user and their password hash.
     pub async fn find_credentials(&self, email: &str) -> Result<Option<(User, String)>> {
-        #[derive(sqlx::FromRow)]
         struct WithHash {
-            #[sqlx(flatten)]
             user: User,
             password_hash: String,
+        }
+        impl Record for WithHash {
+            fn decode<R: Row>(row: &R) -> Result<Self> {
+                Ok(WithHash { user: User::decode(row)?, password_hash: row.get(Col::Name("password_hash"))? })
+            }
         }
         let row: Option<WithHash> = self
             .read_optional(
@@ -67,17 +71,18 @@ impl Store {
     }
 
     pub async fn revoke_token(&self, jti: &str, expires_at: DateTime<Utc>) -> Result<()> {
-        let mut tx = self.write_tx().await?;
-        tx.conn()
-            .execute(
-                Sql::new("INSERT INTO revoked_tokens (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING")
-                    .bind(jti)
-                    .bind(expires_at),
-            )
-            .await?;
+        let revoke = Sql::new("INSERT INTO revoked_tokens (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING")
+            .bind(jti)
+            .bind(expires_at);
         // Expired tokens are refused by their signature check anyway: forget them.
-        tx.conn().execute(Sql::new("DELETE FROM revoked_tokens WHERE expires_at < $1").bind(now())).await?;
-        tx.commit().await
+        let forget = Sql::new("DELETE FROM revoked_tokens WHERE expires_at < $1").bind(now());
+        self.write(move |mut conn| {
+            Box::pin(async move {
+                conn.execute(revoke).await?;
+                conn.execute(forget).await.map(drop)
+            })
+        })
+        .await
     }
 
     pub async fn is_token_revoked(&self, jti: &str) -> Result<bool> {
@@ -91,6 +96,6 @@ impl Store {
     pub async fn revoked_token_ids(&self) -> Result<Vec<String>> {
         // Expired rows are deleted at each logout; the filter covers the rest.
         let sql = Sql::new("SELECT jti FROM revoked_tokens WHERE expires_at >= $1").bind(now());
-        self.reader().await?.conn().fetch_all_scalar(sql).await
+        self.read(move |mut conn| Box::pin(async move { conn.fetch_all_scalar(sql).await })).await
     }
 }

@@ -1,37 +1,23 @@
 //! The typed execution layer, written once for both backends: bind values ([`Value`]),
 //! statements ([`Sql`], `$n` placeholders, which SQLite and PostgreSQL both accept),
-//! connections ([`Conn`]) and transactions ([`Tx`]). Every `sqlx::Error` becomes the core's
-//! [`Error`] here; nothing above the store sees sqlx.
+//! connections ([`Conn`]) and transactions ([`Tx`]). PostgreSQL runs on sqlx; SQLite on
+//! rusqlite connections owned by the store's own threads (see [`super::lite`]), where a whole
+//! unit of work runs as one job. Every driver error becomes the core's [`Error`] here or in
+//! `lite`; nothing above the store sees a driver.
+
+use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
-use sqlx::pool::PoolConnection;
-use sqlx::postgres::PgRow;
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Arguments, Database, Decode, Encode, FromRow, PgConnection, Postgres, Sqlite, SqliteConnection, Type};
+use sqlx::{Arguments, PgConnection, Postgres};
 
+pub(crate) use super::row::{Column, Record};
+use super::lite;
 use crate::domain::{InvoiceStatus, OrderStatus, PaymentStatus, Role, WebhookDeliveryStatus};
 use crate::error::{Error, Result};
 
 /// How an unexpected unique-constraint violation reads (an internal error, as any other
 /// database error) until [`on_unique`] turns an expected one into a conflict.
-const UNIQUE_VIOLATION: &str = "database: unique violation: ";
-
-/// A row type both backends can decode: every `#[derive(sqlx::FromRow)]` of `models.rs`
-/// (the derive is generic over the row type) and tuples of plain columns.
-pub(crate) trait Record: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
-
-impl<T> Record for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
-
-/// A single column both backends can decode (`i64`, `String`, `Option<i64>`, ...).
-pub(crate) trait Scalar:
-    for<'r> Decode<'r, Sqlite> + Type<Sqlite> + for<'r> Decode<'r, Postgres> + Type<Postgres> + Send + Unpin
-{
-}
-
-impl<T> Scalar for T where
-    T: for<'r> Decode<'r, Sqlite> + Type<Sqlite> + for<'r> Decode<'r, Postgres> + Type<Postgres> + Send + Unpin
-{
-}
+pub(super) const UNIQUE_VIOLATION: &str = "database: unique violation: ";
 
 /// One bound parameter. NULLs keep their type: PostgreSQL checks it against the column.
 #[derive(Debug, Clone, PartialEq)]
@@ -73,19 +59,9 @@ value_from! {
     Role => |v| Value::Text(v.as_str().to_owned());
 }
 
-/// The arguments of a statement, for any backend that can encode each kind of [`Value`].
-fn arguments<'q, DB>(values: Vec<Value>) -> Result<<DB as Database>::Arguments<'q>>
-where
-    DB: Database,
-    i64: Encode<'q, DB> + Type<DB>,
-    Option<i64>: Encode<'q, DB> + Type<DB>,
-    String: Encode<'q, DB> + Type<DB>,
-    Option<String>: Encode<'q, DB> + Type<DB>,
-    bool: Encode<'q, DB> + Type<DB>,
-    DateTime<Utc>: Encode<'q, DB> + Type<DB>,
-    Option<DateTime<Utc>>: Encode<'q, DB> + Type<DB>,
-{
-    let mut args = <DB as Database>::Arguments::default();
+/// The arguments of a PostgreSQL statement.
+fn pg_arguments(values: Vec<Value>) -> Result<sqlx::postgres::PgArguments> {
+    let mut args = sqlx::postgres::PgArguments::default();
     for value in values {
         match value {
             Value::Int(v) => args.add(v),
@@ -207,24 +183,12 @@ fn sqlite_placeholders(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(anonymous)
 }
 
-/// A connection of either backend, inside or outside a transaction.
+/// A connection of either backend, inside or outside a transaction. A SQLite connection is
+/// borrowed by a job on the thread that owns it; its statements run synchronously, so the
+/// job's future completes in one poll there (see [`lite::run_now`]).
 pub(crate) enum Conn<'c> {
-    Sqlite(&'c mut SqliteConnection),
+    Lite(&'c Mutex<rusqlite::Connection>),
     Postgres(&'c mut PgConnection),
-}
-
-/// Runs `sql` on whichever backend `conn` is, as `sqlx::$with(text, args).$method(conn)`.
-macro_rules! dispatch {
-    ($conn:expr, $sql:expr, $with:ident, $method:ident) => {{
-        let Sql { text, values } = $sql;
-        match $conn {
-            Conn::Sqlite(conn) => {
-                sqlx::$with(&sqlite_placeholders(&text), arguments::<Sqlite>(values)?).$method(&mut **conn).await
-            }
-            Conn::Postgres(conn) => sqlx::$with(&text, arguments::<Postgres>(values)?).$method(&mut **conn).await,
-        }
-        .map_err(db_error)
-    }};
 }
 
 impl Conn<'_> {
@@ -232,41 +196,53 @@ impl Conn<'_> {
     pub async fn execute(&mut self, sql: Sql) -> Result<u64> {
         let Sql { text, values } = sql;
         match self {
-            Conn::Sqlite(conn) => sqlx::query_with(&sqlite_placeholders(&text), arguments::<Sqlite>(values)?)
+            Conn::Lite(conn) => lite::execute(conn, &sqlite_placeholders(&text), &values),
+            Conn::Postgres(conn) => sqlx::query_with(&text, pg_arguments(values)?)
                 .execute(&mut **conn)
                 .await
-                .map(|r| r.rows_affected()),
-            Conn::Postgres(conn) => sqlx::query_with(&text, arguments::<Postgres>(values)?)
-                .execute(&mut **conn)
-                .await
-                .map(|r| r.rows_affected()),
+                .map(|done| done.rows_affected())
+                .map_err(db_error),
         }
-        .map_err(db_error)
-    }
-
-    pub async fn fetch_one<T: Record>(&mut self, sql: Sql) -> Result<T> {
-        dispatch!(self, sql, query_as_with, fetch_one)
-    }
-
-    pub async fn fetch_optional<T: Record>(&mut self, sql: Sql) -> Result<Option<T>> {
-        dispatch!(self, sql, query_as_with, fetch_optional)
     }
 
     pub async fn fetch_all<T: Record>(&mut self, sql: Sql) -> Result<Vec<T>> {
-        dispatch!(self, sql, query_as_with, fetch_all)
+        let Sql { text, values } = sql;
+        match self {
+            Conn::Lite(conn) => lite::fetch(conn, &sqlite_placeholders(&text), &values, usize::MAX),
+            Conn::Postgres(conn) => {
+                let rows = sqlx::query_with(&text, pg_arguments(values)?).fetch_all(&mut **conn).await.map_err(db_error)?;
+                rows.iter().map(T::decode).collect()
+            }
+        }
+    }
+
+    pub async fn fetch_optional<T: Record>(&mut self, sql: Sql) -> Result<Option<T>> {
+        let Sql { text, values } = sql;
+        match self {
+            Conn::Lite(conn) => Ok(lite::fetch(conn, &sqlite_placeholders(&text), &values, 1)?.pop()),
+            Conn::Postgres(conn) => {
+                let row =
+                    sqlx::query_with(&text, pg_arguments(values)?).fetch_optional(&mut **conn).await.map_err(db_error)?;
+                row.as_ref().map(T::decode).transpose()
+            }
+        }
+    }
+
+    pub async fn fetch_one<T: Record>(&mut self, sql: Sql) -> Result<T> {
+        self.fetch_optional(sql).await?.ok_or_else(|| Error::internal("database: no rows returned by a query that expected to return at least one row"))
     }
 
     /// The first column of the one row.
-    pub async fn fetch_scalar<T: Scalar>(&mut self, sql: Sql) -> Result<T> {
-        dispatch!(self, sql, query_scalar_with, fetch_one)
+    pub async fn fetch_scalar<T: Column>(&mut self, sql: Sql) -> Result<T> {
+        Ok(self.fetch_one::<(T,)>(sql).await?.0)
     }
 
-    pub async fn fetch_optional_scalar<T: Scalar>(&mut self, sql: Sql) -> Result<Option<T>> {
-        dispatch!(self, sql, query_scalar_with, fetch_optional)
+    pub async fn fetch_optional_scalar<T: Column>(&mut self, sql: Sql) -> Result<Option<T>> {
+        Ok(self.fetch_optional::<(T,)>(sql).await?.map(|(value,)| value))
     }
 
-    pub async fn fetch_all_scalar<T: Scalar>(&mut self, sql: Sql) -> Result<Vec<T>> {
-        dispatch!(self, sql, query_scalar_with, fetch_all)
+    pub async fn fetch_all_scalar<T: Column>(&mut self, sql: Sql) -> Result<Vec<T>> {
+        Ok(self.fetch_all::<(T,)>(sql).await?.into_iter().map(|(value,)| value).collect())
     }
 
     /// Runs a fixed statement without parameters (DDL, `ANALYZE`).
@@ -275,46 +251,51 @@ impl Conn<'_> {
     }
 }
 
-/// A transaction of either backend; rolled back when dropped uncommitted.
+/// A transaction of either backend, begun by a job that manages its own (seeding, bulk
+/// import); rolled back when dropped uncommitted. Ordinary writes never see one: the store
+/// wraps each unit of work itself.
 pub(crate) enum Tx<'c> {
-    Sqlite(sqlx::Transaction<'c, Sqlite>),
+    Lite(lite::LiteTx<'c>),
     Postgres(sqlx::Transaction<'c, Postgres>),
 }
 
 impl Tx<'_> {
     pub fn conn(&mut self) -> Conn<'_> {
         match self {
-            Tx::Sqlite(tx) => Conn::Sqlite(&mut *tx),
+            Tx::Lite(tx) => Conn::Lite(tx.conn()),
             Tx::Postgres(tx) => Conn::Postgres(&mut *tx),
         }
     }
 
     pub async fn commit(self) -> Result<()> {
         match self {
-            Tx::Sqlite(tx) => tx.commit().await.map_err(db_error),
+            Tx::Lite(tx) => tx.commit(),
             Tx::Postgres(tx) => tx.commit().await.map_err(db_error),
         }
     }
 
     pub async fn rollback(self) -> Result<()> {
         match self {
-            Tx::Sqlite(tx) => tx.rollback().await.map_err(db_error),
+            Tx::Lite(tx) => tx.rollback(),
             Tx::Postgres(tx) => tx.rollback().await.map_err(db_error),
         }
     }
 }
 
-/// A pooled connection of either backend, outside any transaction.
-pub(crate) enum Pooled {
-    Sqlite(PoolConnection<Sqlite>),
-    Postgres(PoolConnection<Postgres>),
+/// A writing connection of its own, outside any transaction, for bulk work that begins and
+/// commits its own transactions (seeding, bulk import: the CLI's). On SQLite it is a
+/// connection beside the writer thread's, used directly by the calling task (each statement
+/// blocks it, as bulk work may); the two take turns on the database's write lock.
+pub(crate) enum Session {
+    Lite(Mutex<rusqlite::Connection>),
+    Postgres(sqlx::pool::PoolConnection<Postgres>),
 }
 
-impl Pooled {
+impl Session {
     pub fn conn(&mut self) -> Conn<'_> {
         match self {
-            Pooled::Sqlite(conn) => Conn::Sqlite(&mut *conn),
-            Pooled::Postgres(conn) => Conn::Postgres(&mut *conn),
+            Session::Lite(conn) => Conn::Lite(conn),
+            Session::Postgres(conn) => Conn::Postgres(&mut **conn),
         }
     }
 
@@ -322,8 +303,8 @@ impl Pooled {
     pub async fn begin_with(&mut self, statement: &'static str) -> Result<Tx<'_>> {
         use sqlx::Connection;
         Ok(match self {
-            Pooled::Sqlite(conn) => Tx::Sqlite(conn.begin_with(statement).await.map_err(db_error)?),
-            Pooled::Postgres(conn) => Tx::Postgres(conn.begin_with(statement).await.map_err(db_error)?),
+            Session::Lite(conn) => Tx::Lite(lite::LiteTx::begin(conn, statement)?),
+            Session::Postgres(conn) => Tx::Postgres(conn.begin_with(statement).await.map_err(db_error)?),
         })
     }
 }

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use super::db::{now, Pooled, Sql, Value};
+use super::db::{now, Session, Sql, Value};
 use super::Store;
 use crate::commands::StockItemDraft;
 use crate::error::Result;
@@ -75,7 +75,7 @@ impl Bulk<'_> {
         batches: impl Iterator<Item = Vec<ImportRow>> + Send,
         decide: impl FnOnce(&ImportTally) -> ImportDecision + Send,
     ) -> Result<(ImportTally, bool)> {
-        let mut conn = self.store.writer().await?;
+        let mut conn = self.store.session().await?;
         conn.conn().run("DROP TABLE IF EXISTS import_rows").await?;
         let outcome = self.stage_and_upsert(&mut conn, seller_id, batches, decide).await;
         // Never hand the pooled connection back with a staging table on it.
@@ -92,7 +92,7 @@ impl Bulk<'_> {
     /// they agree with each other.
     async fn stage_and_upsert(
         &self,
-        conn: &mut Pooled,
+        conn: &mut Session,
         seller_id: i64,
         batches: impl Iterator<Item = Vec<ImportRow>> + Send,
         decide: impl FnOnce(&ImportTally) -> ImportDecision + Send,

@@ -19,27 +19,30 @@ impl Store {
     /// Moves the approved order to invoiced and creates its invoice.
     pub async fn submit_invoice(&self, draft: InvoiceDraft, actor: ActorId) -> Result<Invoice> {
         let at = now();
-        let mut tx = self.write_tx().await?;
-        move_order(&mut tx.conn(), draft.order_id, OrderTransition::Invoice, actor, None, at).await?;
-        let insert = Sql::new(format!(
-            "INSERT INTO invoices (order_id, seller_id, amount, delivery_fee, currency, status, notes, created_at, \
-             updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING {INVOICE_COLUMNS}"
-        ))
-        .bind(draft.order_id)
-        .bind(draft.seller_id)
-        .bind(draft.amount.minor_units())
-        .bind(draft.delivery_fee.minor_units())
-        .bind(draft.currency.as_str())
-        .bind(InvoiceStatus::Pending)
-        .bind(draft.notes)
-        .bind(at);
-        let invoice: Invoice = tx.conn().fetch_one(insert).await?;
-        let change = StatusChange::Invoice { from: None, to: InvoiceStatus::Pending };
-        let submitted =
-            Event { change, entity_id: invoice.id, order_id: invoice.order_id, actor: Some(actor), reason: None, at };
-        events::record(&mut tx.conn(), submitted).await?;
-        tx.commit().await?;
-        Ok(invoice)
+        self.write(move |mut conn| {
+            Box::pin(async move {
+                move_order(&mut conn, draft.order_id, OrderTransition::Invoice, actor, None, at).await?;
+                let insert = Sql::new(format!(
+                    "INSERT INTO invoices (order_id, seller_id, amount, delivery_fee, currency, status, notes, created_at, \
+                     updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING {INVOICE_COLUMNS}"
+                ))
+                .bind(draft.order_id)
+                .bind(draft.seller_id)
+                .bind(draft.amount.minor_units())
+                .bind(draft.delivery_fee.minor_units())
+                .bind(draft.currency.as_str())
+                .bind(InvoiceStatus::Pending)
+                .bind(draft.notes)
+                .bind(at);
+                let invoice: Invoice = conn.fetch_one(insert).await?;
+                let change = StatusChange::Invoice { from: None, to: InvoiceStatus::Pending };
+                let submitted =
+                    Event { change, entity_id: invoice.id, order_id: invoice.order_id, actor: Some(actor), reason: None, at };
+                events::record(&mut conn, submitted).await?;
+                Ok(invoice)
+            })
+        })
+        .await
     }
 
     pub async fn list_invoices(
@@ -74,40 +77,42 @@ impl Store {
         let at = now();
         let to = if approve { InvoiceStatus::Approved } else { InvoiceStatus::Rejected };
         let change = StatusChange::invoice(InvoiceStatus::Pending, to)?;
-        let mut tx = self.write_tx().await?;
-        let decide = Sql::new(format!(
-            "UPDATE invoices SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4 RETURNING {INVOICE_COLUMNS}"
-        ))
-        .bind(to)
-        .bind(at)
-        .bind(invoice_id)
-        .bind(InvoiceStatus::Pending);
-        let Some(invoice) = tx.conn().fetch_optional::<Invoice>(decide).await? else {
-            let status: Option<String> = tx
-                .conn()
-                .fetch_optional_scalar(Sql::new("SELECT status FROM invoices WHERE id = $1").bind(invoice_id))
-                .await?;
-            return Err(match status {
-                None => Error::not_found("invoice", invoice_id),
-                Some(status) => Error::conflict_with(
-                    "invalid_state",
-                    format!(
-                        "invoice is {status}: only a {} invoice can be approved or rejected",
-                        InvoiceStatus::Pending
-                    ),
-                    serde_json::json!({ "status": status, "required": InvoiceStatus::Pending.as_str() }),
-                ),
-            });
-        };
-        let reason = reason.as_deref();
-        let decided =
-            Event { change, entity_id: invoice.id, order_id: invoice.order_id, actor: Some(actor), reason, at };
-        events::record(&mut tx.conn(), decided).await?;
-        if !approve {
-            move_order(&mut tx.conn(), invoice.order_id, OrderTransition::ReopenForInvoice, actor, reason, at).await?;
-        }
-        tx.commit().await?;
-        Ok(invoice)
+        self.write(move |mut conn| {
+            Box::pin(async move {
+                let decide = Sql::new(format!(
+                    "UPDATE invoices SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4 RETURNING {INVOICE_COLUMNS}"
+                ))
+                .bind(to)
+                .bind(at)
+                .bind(invoice_id)
+                .bind(InvoiceStatus::Pending);
+                let Some(invoice) = conn.fetch_optional::<Invoice>(decide).await? else {
+                    let status: Option<String> = conn
+                        .fetch_optional_scalar(Sql::new("SELECT status FROM invoices WHERE id = $1").bind(invoice_id))
+                        .await?;
+                    return Err(match status {
+                        None => Error::not_found("invoice", invoice_id),
+                        Some(status) => Error::conflict_with(
+                            "invalid_state",
+                            format!(
+                                "invoice is {status}: only a {} invoice can be approved or rejected",
+                                InvoiceStatus::Pending
+                            ),
+                            serde_json::json!({ "status": status, "required": InvoiceStatus::Pending.as_str() }),
+                        ),
+                    });
+                };
+                let reason = reason.as_deref();
+                let decided =
+                    Event { change, entity_id: invoice.id, order_id: invoice.order_id, actor: Some(actor), reason, at };
+                events::record(&mut conn, decided).await?;
+                if !approve {
+                    move_order(&mut conn, invoice.order_id, OrderTransition::ReopenForInvoice, actor, reason, at).await?;
+                }
+                Ok(invoice)
+            })
+        })
+        .await
     }
 
     /// Marks the invoiced order delivered (its invoice must be approved) and releases the
@@ -115,58 +120,60 @@ impl Store {
     pub async fn confirm_delivery(&self, order_id: i64, actor: ActorId) -> Result<Delivery> {
         let at = now();
         let deliver = OrderTransition::Deliver;
-        let mut tx = self.write_tx().await?;
-        let update = Sql::new(format!(
-            "UPDATE orders SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4 \
-             AND EXISTS (SELECT 1 FROM invoices WHERE invoices.order_id = orders.id AND invoices.status = $5) \
-             RETURNING {ORDER_COLUMNS}"
-        ))
-        .bind(deliver.to())
-        .bind(at)
-        .bind(order_id)
-        .bind(deliver.from())
-        .bind(InvoiceStatus::Approved);
-        let Some(order) = tx.conn().fetch_optional::<Order>(update).await? else {
-            return Err(match order_status(&mut tx.conn(), order_id).await? {
-                None => Error::not_found("order", order_id),
-                Some(OrderStatus::Delivered) => Error::conflict("already_delivered", "delivery was already confirmed"),
-                Some(OrderStatus::Invoiced) => {
-                    Error::conflict("invoice_not_approved", "the order's invoice is not approved yet")
-                }
-                Some(status) => deliver.conflict(status),
-            });
-        };
-        let (invoice_id, amount): (i64, i64) = tx
-            .conn()
-            .fetch_one(
-                Sql::new("SELECT id, amount FROM invoices WHERE order_id = $1 AND status = $2")
-                    .bind(order_id)
-                    .bind(InvoiceStatus::Approved),
-            )
-            .await?;
-        let insert = Sql::new(format!(
-            "INSERT INTO payments (order_id, invoice_id, seller_id, amount, currency, status, released_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {PAYMENT_COLUMNS}"
-        ))
-        .bind(order_id)
-        .bind(invoice_id)
-        .bind(order.seller_id)
-        .bind(amount)
-        .bind(order.currency.as_str())
-        .bind(PaymentStatus::Released)
-        .bind(at);
-        let payment: Payment = on_unique(
-            tx.conn().fetch_one(insert).await,
-            "already_delivered",
-            "a payment was already released for this order",
-        )?;
-        let (actor, reason) = (Some(actor), None);
-        let delivered =
-            Event { change: StatusChange::order(deliver), entity_id: order.id, order_id, actor, reason, at };
-        events::record(&mut tx.conn(), delivered).await?;
-        let change = StatusChange::Payment { from: None, to: PaymentStatus::Released };
-        events::record(&mut tx.conn(), Event { change, entity_id: payment.id, order_id, actor, reason, at }).await?;
-        tx.commit().await?;
-        Ok(Delivery { order, payment })
+        self.write(move |mut conn| {
+            Box::pin(async move {
+                let update = Sql::new(format!(
+                    "UPDATE orders SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4 \
+                     AND EXISTS (SELECT 1 FROM invoices WHERE invoices.order_id = orders.id AND invoices.status = $5) \
+                     RETURNING {ORDER_COLUMNS}"
+                ))
+                .bind(deliver.to())
+                .bind(at)
+                .bind(order_id)
+                .bind(deliver.from())
+                .bind(InvoiceStatus::Approved);
+                let Some(order) = conn.fetch_optional::<Order>(update).await? else {
+                    return Err(match order_status(&mut conn, order_id).await? {
+                        None => Error::not_found("order", order_id),
+                        Some(OrderStatus::Delivered) => Error::conflict("already_delivered", "delivery was already confirmed"),
+                        Some(OrderStatus::Invoiced) => {
+                            Error::conflict("invoice_not_approved", "the order's invoice is not approved yet")
+                        }
+                        Some(status) => deliver.conflict(status),
+                    });
+                };
+                let (invoice_id, amount): (i64, i64) = conn
+                    .fetch_one(
+                        Sql::new("SELECT id, amount FROM invoices WHERE order_id = $1 AND status = $2")
+                            .bind(order_id)
+                            .bind(InvoiceStatus::Approved),
+                    )
+                    .await?;
+                let insert = Sql::new(format!(
+                    "INSERT INTO payments (order_id, invoice_id, seller_id, amount, currency, status, released_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {PAYMENT_COLUMNS}"
+                ))
+                .bind(order_id)
+                .bind(invoice_id)
+                .bind(order.seller_id)
+                .bind(amount)
+                .bind(order.currency.as_str())
+                .bind(PaymentStatus::Released)
+                .bind(at);
+                let payment: Payment = on_unique(
+                    conn.fetch_one(insert).await,
+                    "already_delivered",
+                    "a payment was already released for this order",
+                )?;
+                let (actor, reason) = (Some(actor), None);
+                let delivered =
+                    Event { change: StatusChange::order(deliver), entity_id: order.id, order_id, actor, reason, at };
+                events::record(&mut conn, delivered).await?;
+                let change = StatusChange::Payment { from: None, to: PaymentStatus::Released };
+                events::record(&mut conn, Event { change, entity_id: payment.id, order_id, actor, reason, at }).await?;
+                Ok(Delivery { order, payment })
+            })
+        })
+        .await
     }
 }

@@ -9,10 +9,11 @@
 //! `models`, `commands` or the area files here, and what the SQL needs computed (a
 //! notification's text, a webhook's payload, seed data) comes from modules below it.
 
-use sqlx::{PgPool, SqlitePool};
+use sqlx::PgPool;
+use tokio::sync::oneshot;
 
 use crate::domain::Role;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 mod accounts;
 mod config;
@@ -21,11 +22,14 @@ mod dialect;
 mod events;
 mod import;
 mod invoices;
+mod lite;
 mod notifications;
 mod orders;
 mod page;
 mod postgres;
+mod records;
 mod reports;
+pub(crate) mod row;
 mod seed;
 mod sqlite;
 mod stock;
@@ -37,7 +41,8 @@ pub use reports::{SalesRow, SellerReportRow, StockReportRow};
 pub use seed::SeedSummary;
 pub use webhooks::{AttemptRecord, DeliveryJob, NextStep};
 
-use db::{Pooled, Record, Scalar, Sql, Tx};
+use db::{Column, Conn, Record, Session, Sql};
+use lite::{run_now, JobFuture, Lite, Ran, WriteJob};
 use dialect::Dialect;
 
 /// The default database: a SQLite file in the working folder.
@@ -66,14 +71,9 @@ pub struct Store {
 
 #[derive(Debug, Clone)]
 enum Backend {
-    /// One writer connection (writes queue in-process), a pool of readers (WAL).
-    Sqlite {
-        writer: SqlitePool,
-        readers: SqlitePool,
-    },
-    Postgres {
-        pool: PgPool,
-    },
+    /// One writer thread (group commit), a few reader threads (WAL): see [`lite`].
+    Sqlite { lite: Lite },
+    Postgres { pool: PgPool },
 }
 
 impl Store {
@@ -86,10 +86,7 @@ impl Store {
     /// Like [`Store::open`], with the pool sizes and timeouts of `config`.
     pub async fn open_with(url: &str, config: &StoreConfig) -> Result<Self> {
         let backend = match url.split_once(':').map(|(scheme, _)| scheme) {
-            Some("sqlite") => {
-                let (writer, readers) = sqlite::open(url, config).await?;
-                Backend::Sqlite { writer, readers }
-            }
+            Some("sqlite") => Backend::Sqlite { lite: sqlite::open(url, config).await? },
             Some("postgres" | "postgresql") => Backend::Postgres { pool: postgres::open(url, config).await? },
             _ => {
                 return Err(crate::error::Error::invalid(
@@ -109,17 +106,14 @@ impl Store {
     /// Closes the pools (on SQLite, checkpointing the WAL).
     pub async fn close(&self) {
         match &self.backend {
-            Backend::Sqlite { writer, readers } => {
-                readers.close().await;
-                writer.close().await;
-            }
+            Backend::Sqlite { lite } => lite.close().await,
             Backend::Postgres { pool } => pool.close().await,
         }
     }
 
     /// Answers when the database does (readiness).
     pub async fn ping(&self) -> Result<()> {
-        self.reader().await?.conn().execute(Sql::new("SELECT 1")).await.map(|_| ())
+        self.read_scalar::<i64>(Sql::new("SELECT 1")).await.map(|_| ())
     }
 
     pub(crate) fn dialect(&self) -> &'static dyn Dialect {
@@ -129,67 +123,99 @@ impl Store {
         }
     }
 
-    /// A connection for reads (on SQLite, from the read-only pool).
-    async fn reader(&self) -> Result<Pooled> {
+    /// Runs `job`, a read, as one unit on one connection: on SQLite one job on a reader
+    /// thread, inside one snapshot (a page and its count agree); on PostgreSQL on a pooled
+    /// connection.
+    async fn read<T, F>(&self, job: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(Conn<'c>) -> JobFuture<'c, T> + Send + 'static,
+    {
+        match &self.backend {
+            Backend::Sqlite { lite } => {
+                let (reply, answer) = oneshot::channel();
+                lite.read(Box::new(move |conn| {
+                    let result = lite::LiteTx::begin(conn, "BEGIN").and_then(|_snapshot| run_now(job(Conn::Lite(conn))));
+                    let _ = reply.send(result);
+                }))
+                .await?;
+                Lite::answer(answer).await
+            }
+            Backend::Postgres { pool } => {
+                let mut conn = pool.acquire().await?;
+                job(Conn::Postgres(&mut conn)).await
+            }
+        }
+    }
+
+    /// Runs `job`, a unit of work, atomically: all its writes or none. On SQLite it joins
+    /// the writer thread's next batch (group commit, see [`lite`]) and its answer comes after
+    /// the batch's commit; on PostgreSQL it is one transaction. An `Err` from the job rolls
+    /// back what it wrote.
+    async fn write<T, F>(&self, job: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(Conn<'c>) -> JobFuture<'c, T> + Send + 'static,
+    {
+        match &self.backend {
+            Backend::Sqlite { lite } => {
+                let (reply, answer) = oneshot::channel();
+                lite.write(WriteJob::Unit(Box::new(move |conn| {
+                    let result = match conn {
+                        Ok(conn) => run_now(job(Conn::Lite(conn))),
+                        Err(cause) => Err(Error::internal(format!("database: {cause}"))),
+                    };
+                    Ran::new(result, reply)
+                })))
+                .await?;
+                Lite::answer(answer).await
+            }
+            Backend::Postgres { pool } => {
+                let mut tx = pool.begin().await?;
+                let result = job(Conn::Postgres(&mut tx)).await;
+                if result.is_ok() {
+                    tx.commit().await?;
+                }
+                result
+            }
+        }
+    }
+
+    /// A writing connection of its own for bulk work (see [`Session`]).
+    async fn session(&self) -> Result<Session> {
         Ok(match &self.backend {
-            Backend::Sqlite { readers, .. } => Pooled::Sqlite(readers.acquire().await?),
-            Backend::Postgres { pool } => Pooled::Postgres(pool.acquire().await?),
+            Backend::Sqlite { lite } => Session::Lite(lite.open_session()?),
+            Backend::Postgres { pool } => Session::Postgres(pool.acquire().await?),
         })
     }
 
-    /// A writing connection outside any transaction (bulk import stages rows on it first).
-    async fn writer(&self) -> Result<Pooled> {
-        Ok(match &self.backend {
-            Backend::Sqlite { writer, .. } => Pooled::Sqlite(writer.acquire().await?),
-            Backend::Postgres { pool } => Pooled::Postgres(pool.acquire().await?),
-        })
+    async fn read_one<T: Record + 'static>(&self, sql: Sql) -> Result<T> {
+        self.read(move |mut conn| Box::pin(async move { conn.fetch_one(sql).await })).await
     }
 
-    /// A write transaction: on SQLite `BEGIN IMMEDIATE` on the single writer (see
-    /// [`sqlite::write_tx`]), on PostgreSQL `BEGIN`.
-    async fn write_tx(&self) -> Result<Tx<'static>> {
-        Ok(match &self.backend {
-            Backend::Sqlite { writer, .. } => Tx::Sqlite(sqlite::write_tx(writer).await?),
-            Backend::Postgres { pool } => Tx::Postgres(pool.begin().await?),
-        })
+    async fn read_optional<T: Record + 'static>(&self, sql: Sql) -> Result<Option<T>> {
+        self.read(move |mut conn| Box::pin(async move { conn.fetch_optional(sql).await })).await
     }
 
-    async fn read_one<T: Record>(&self, sql: Sql) -> Result<T> {
-        self.reader().await?.conn().fetch_one(sql).await
+    async fn read_all<T: Record + 'static>(&self, sql: Sql) -> Result<Vec<T>> {
+        self.read(move |mut conn| Box::pin(async move { conn.fetch_all(sql).await })).await
     }
 
-    async fn read_optional<T: Record>(&self, sql: Sql) -> Result<Option<T>> {
-        self.reader().await?.conn().fetch_optional(sql).await
+    async fn read_scalar<T: Column + 'static>(&self, sql: Sql) -> Result<T> {
+        self.read(move |mut conn| Box::pin(async move { conn.fetch_scalar(sql).await })).await
     }
 
-    async fn read_all<T: Record>(&self, sql: Sql) -> Result<Vec<T>> {
-        self.reader().await?.conn().fetch_all(sql).await
+    /// Runs one write statement as a unit of its own; returns what `fetch` gives.
+    async fn write_one<T: Record + 'static>(&self, sql: Sql) -> Result<T> {
+        self.write(move |mut conn| Box::pin(async move { conn.fetch_one(sql).await })).await
     }
 
-    async fn read_scalar<T: Scalar>(&self, sql: Sql) -> Result<T> {
-        self.reader().await?.conn().fetch_scalar(sql).await
-    }
-
-    /// Runs one write statement in a transaction of its own; returns what `fetch` gives.
-    async fn write_one<T: Record>(&self, sql: Sql) -> Result<T> {
-        let mut tx = self.write_tx().await?;
-        let row = tx.conn().fetch_one(sql).await?;
-        tx.commit().await?;
-        Ok(row)
-    }
-
-    async fn write_optional<T: Record>(&self, sql: Sql) -> Result<Option<T>> {
-        let mut tx = self.write_tx().await?;
-        let row = tx.conn().fetch_optional(sql).await?;
-        tx.commit().await?;
-        Ok(row)
+    async fn write_optional<T: Record + 'static>(&self, sql: Sql) -> Result<Option<T>> {
+        self.write(move |mut conn| Box::pin(async move { conn.fetch_optional(sql).await })).await
     }
 
     /// Rows affected.
     async fn write_execute(&self, sql: Sql) -> Result<u64> {
-        let mut tx = self.write_tx().await?;
-        let done = tx.conn().execute(sql).await?;
-        tx.commit().await?;
-        Ok(done)
+        self.write(move |mut conn| Box::pin(async move { conn.execute(sql).await })).await
     }
 }

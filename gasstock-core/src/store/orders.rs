@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 
 use super::db::{now, on_unique, Conn, Sql};
 use super::events::{self, Event};
+use super::row::record;
 use super::page::select_counted;
 use super::{ActorId, Store};
 use crate::commands::{FeedbackDraft, OrderDraft, OrderFilter, PageRequest};
@@ -23,28 +24,36 @@ impl Store {
     /// the first order. `Conflict("insufficient_stock")` when not enough is available.
     pub async fn place_order(&self, draft: OrderDraft) -> Result<(Order, bool)> {
         let at = now();
-        let mut tx = self.write_tx().await?;
-        if let Some(key) = &draft.idempotency_key {
-            if let Some(existing) = find_idempotent_order(&mut tx.conn(), draft.buyer_id, key).await? {
-                return check_same_request(existing, &draft);
-            }
-        }
-        match insert_order(&mut tx.conn(), &draft, at).await {
-            Ok(order) => {
-                tx.commit().await?;
-                Ok((order, true))
-            }
-            // Two retries raced past the lookup: the loser's reservation rolls back with its
-            // transaction, and it answers with the winner's order.
+        let job_draft = draft.clone();
+        let placed = self
+            .write(move |mut conn| {
+                Box::pin(async move {
+                    let draft = job_draft;
+                    if let Some(key) = &draft.idempotency_key {
+                        if let Some(existing) = find_idempotent_order(&mut conn, draft.buyer_id, key).await? {
+                            return check_same_request(existing, &draft);
+                        }
+                    }
+                    Ok((insert_order(&mut conn, &draft, at).await?, true))
+                })
+            })
+            .await;
+        match placed {
+            // Two retries raced past the lookup (PostgreSQL; SQLite's one writer serializes
+            // them): the loser's reservation rolled back with its unit of work, and it
+            // answers with the winner's order.
             Err(Error::Conflict { code: IDEMPOTENCY_RACE, .. }) => {
-                tx.rollback().await?;
-                let key = draft.idempotency_key.as_deref().unwrap_or_default();
-                match find_idempotent_order(&mut self.reader().await?.conn(), draft.buyer_id, key).await? {
+                let key = draft.idempotency_key.clone().unwrap_or_default();
+                let buyer_id = draft.buyer_id;
+                let existing = self
+                    .read(move |mut conn| Box::pin(async move { find_idempotent_order(&mut conn, buyer_id, &key).await }))
+                    .await?;
+                match existing {
                     Some(existing) => check_same_request(existing, &draft),
                     None => Err(Error::internal("order insert failed")),
                 }
             }
-            Err(err) => Err(err),
+            other => other,
         }
     }
 
@@ -80,10 +89,10 @@ impl Store {
         actor: ActorId,
         reason: Option<String>,
     ) -> Result<Order> {
-        let mut tx = self.write_tx().await?;
-        let order = move_order(&mut tx.conn(), order_id, transition, actor, reason.as_deref(), now()).await?;
-        tx.commit().await?;
-        Ok(order)
+        self.write(move |mut conn| {
+            Box::pin(async move { move_order(&mut conn, order_id, transition, actor, reason.as_deref(), now()).await })
+        })
+        .await
     }
 
     /// `Conflict("duplicate_feedback")` on a second feedback for the order.
@@ -177,7 +186,6 @@ fn check_same_request(existing: Order, draft: &OrderDraft) -> Result<(Order, boo
 }
 
 async fn insert_order(conn: &mut Conn<'_>, draft: &OrderDraft, at: DateTime<Utc>) -> Result<Order> {
-    #[derive(sqlx::FromRow)]
     struct Reserved {
         seller_id: i64,
         brand: String,
@@ -186,6 +194,7 @@ async fn insert_order(conn: &mut Conn<'_>, draft: &OrderDraft, at: DateTime<Utc>
         unit_price: i64,
         currency: String,
     }
+    record!(Reserved { seller_id, brand, weight_g, location, unit_price, currency });
     let quantity = draft.quantity.get();
     let reserve = Sql::new(
         "UPDATE stock_items SET quantity = quantity - $1, updated_at = $2 WHERE id = $3 AND quantity >= $1 \

@@ -4,16 +4,16 @@
 use serde::Serialize;
 
 use super::db::Sql;
+use super::row::record;
 use super::Store;
 use crate::commands::{SalesGrouping, SalesQuery};
 use crate::domain::{OrderStatus, Role, WeightKg};
 use crate::error::Result;
 
 /// One group of delivered orders in one currency.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SalesRow {
     /// Seller email, brand, location or `YYYY-MM-DD`, as `by` says.
-    #[sqlx(rename = "group_key")]
     pub key: String,
     pub currency: String,
     /// Delivered orders.
@@ -25,13 +25,12 @@ pub struct SalesRow {
 }
 
 /// One stock item in `report stock`.
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StockReportRow {
     pub id: i64,
     pub seller_id: i64,
     pub seller_email: String,
     pub brand: String,
-    #[sqlx(rename = "weight_g", try_from = "i64")]
     pub weight_kg: WeightKg,
     pub location: String,
     /// Available to order.
@@ -45,7 +44,7 @@ pub struct StockReportRow {
 }
 
 /// One seller in `report sellers`.
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SellerReportRow {
     pub seller_id: i64,
     pub email: String,
@@ -62,6 +61,24 @@ pub struct SellerReportRow {
     pub average_rating: Option<f64>,
     pub ratings: i64,
 }
+
+record!(SalesRow { key = "group_key", currency, orders, quantity, revenue });
+
+record!(StockReportRow {
+    id,
+    seller_id,
+    seller_email,
+    brand,
+    weight_kg = "weight_g": i64,
+    location,
+    quantity,
+    reserved,
+    unit_price,
+    currency,
+    low,
+});
+
+record!(SellerReportRow { seller_id, email, name, orders, delivered, revenue, currency, average_rating, ratings });
 
 impl Store {
     /// Delivered orders grouped as `query.by` says, per currency.

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::db::{now, Conn, Sql, Tx, Value};
+use super::db::{now, Conn, Session, Sql, Tx, Value};
 use super::import::Bulk;
 use crate::dataset::{SeedGenerator, SeedPlan};
 use crate::domain::{PaymentStatus, Role};
@@ -41,7 +41,8 @@ impl Bulk<'_> {
         let at = now();
         let mut summary = SeedSummary::default();
 
-        let mut tx = self.seed_tx().await?;
+        let mut session = self.store.session().await?;
+        let mut tx = self.seed_tx(&mut session).await?;
         let user_base = max_id(&mut tx.conn(), "users").await?;
         let item_base = max_id(&mut tx.conn(), "stock_items").await?;
         let generator = SeedGenerator::new(plan.clone(), at, user_base, item_base);
@@ -98,7 +99,7 @@ impl Bulk<'_> {
         let mut start = 0;
         while start < plan.orders {
             let end = plan.orders.min(start + ORDERS_PER_TX);
-            let mut tx = self.seed_tx().await?;
+            let mut tx = self.seed_tx(&mut session).await?;
             let mut conn = tx.conn();
             let bases = (max_id(&mut conn, "orders").await?, max_id(&mut conn, "invoices").await?);
             let chunk = generator.orders(start..end, bases.0, bases.1, max_id(&mut conn, "payments").await?);
@@ -199,8 +200,8 @@ impl Bulk<'_> {
     }
 
     /// A write transaction that no other insert can interleave with.
-    async fn seed_tx(&self) -> Result<Tx<'static>> {
-        let mut tx = self.store.write_tx().await?;
+    async fn seed_tx<'s>(&self, session: &'s mut Session) -> Result<Tx<'s>> {
+        let mut tx = session.begin_with(self.store.dialect().write_begin()).await?;
         if let Some(lock) = self.store.dialect().seed_lock() {
             tx.conn().run(lock).await?;
         }

@@ -1,16 +1,17 @@
-//! The embedded default: one SQLite file in WAL mode.
+//! The embedded default: one SQLite file in WAL mode, its SQL dialect and how it opens.
 //!
-//! Writes go through a pool of exactly one connection and begin `IMMEDIATE`, so they queue
-//! in-process instead of failing with `SQLITE_BUSY` on a lock upgrade; another process (the
-//! CLI beside a running server) waits on the busy timeout. Reads have their own pool and,
-//! thanks to WAL, never wait for the writer.
+//! Writes run on one writer thread and begin `IMMEDIATE`, so they queue in-process instead of
+//! failing with `SQLITE_BUSY` on a lock upgrade; another process (the CLI beside a running
+//! server) waits on the busy timeout. Reads have their own threads and, thanks to WAL, never
+//! wait for the writer. How jobs run on those threads: [`super::lite`].
 
 use std::str::FromStr;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 
 use super::db::{Sql, Value};
 use super::dialect::{Dialect, ImportSql};
+use super::lite::Lite;
 use super::StoreConfig;
 use crate::error::{Error, Result};
 
@@ -81,60 +82,20 @@ static IMPORT: ImportSql = ImportSql {
     analyze: None,
 };
 
-/// Page cache per connection (negative: KiB). Every connection has its own, inside the
-/// process: at 16 MiB each, the server's RSS grew to ~63 MiB on the benchmark's data set
-/// (BENCHMARKS.md). Pages missing from it come from the OS page cache, and a reader's cache
-/// is dropped anyway whenever another connection has committed since its last read.
-const WRITER_CACHE_KIB: &str = "-8192";
-const READER_CACHE_KIB: &str = "-4096";
-
 /// Opens (creating if missing) the database at `url` (`sqlite://path/to/file.db`), applies
-/// the migrations and returns the writer and reader pools.
-pub(crate) async fn open(url: &str, config: &StoreConfig) -> Result<(SqlitePool, SqlitePool)> {
+/// the migrations (sqlx's migrator, on a connection closed right after) and starts the
+/// store's SQLite threads on it.
+pub(crate) async fn open(url: &str, config: &StoreConfig) -> Result<Lite> {
     let options = SqliteConnectOptions::from_str(url)
         .map_err(|err| Error::invalid("database_url", format!("not a SQLite URL: {err}")))?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
-        // FULL survives power loss with every commit; NORMAL can lose the last commits on
-        // power loss (never on a process crash) and is much faster.
-        .synchronous(if config.sqlite_synchronous_full { SqliteSynchronous::Full } else { SqliteSynchronous::Normal })
         .foreign_keys(true)
-        .busy_timeout(config.sqlite_busy_timeout)
-        .pragma("cache_size", WRITER_CACHE_KIB);
-    let writer = SqlitePoolOptions::new()
-        .max_connections(1)
-        .min_connections(1)
-        .idle_timeout(None)
-        .max_lifetime(None)
-        .connect_with(options.clone())
-        .await?;
-    sqlx::migrate!("../migrations/sqlite").run(&writer).await?;
-    let readers = SqlitePoolOptions::new()
-        .max_connections(config.sqlite_read_connections.max(1))
-        .idle_timeout(None)
-        .max_lifetime(None)
-        .connect_with(options.read_only(true).pragma("cache_size", READER_CACHE_KIB))
-        .await?;
-    Ok((writer, readers))
-}
-
-/// A write transaction on the single writer, begun IMMEDIATE.
-pub(crate) async fn write_tx(writer: &SqlitePool) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
-    match writer.begin_with(SqliteDialect.write_begin()).await {
-        // A request dropped in the middle of a write (its client went away) can leave the
-        // writer connection inside its transaction: sqlx rolls back on drop, but when the
-        // ROLLBACK fails (e.g. a statement of the dropped request still in progress) the
-        // connection keeps its transaction, and every later write failed with this error
-        // until a restart (seen at the end of scripts/bench.sh's order scenarios, when wrk
-        // stops with requests in flight). Close that connection (SQLite rolls its
-        // transaction back on close) and begin on a fresh one.
-        Err(sqlx::Error::InvalidSavePointStatement) => {
-            tracing::warn!("the SQLite writer connection was left inside a transaction: reopening it");
-            let mut stuck = writer.acquire().await?;
-            stuck.close_on_drop();
-            drop(stuck);
-            Ok(writer.begin_with(SqliteDialect.write_begin()).await?)
-        }
-        begun => Ok(begun?),
-    }
+        .busy_timeout(config.sqlite_busy_timeout);
+    let path = options.get_filename().to_owned();
+    let migrator = SqlitePoolOptions::new().max_connections(1).connect_with(options).await?;
+    let migrated = sqlx::migrate!("../migrations/sqlite").run(&migrator).await;
+    migrator.close().await;
+    migrated?;
+    Lite::start(&path, config)
 }

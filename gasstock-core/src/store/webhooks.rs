@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::db::{now, Sql};
+use super::row::record;
 use super::events::EVENT_COLUMNS;
 use super::page::select_counted;
 use super::Store;
@@ -16,7 +17,7 @@ use crate::models::{Paged, StatusEvent, Webhook, WebhookAttempt, WebhookDelivery
 const WEBHOOK_COLUMNS: &str = "id, url, events, secret, created_at";
 
 /// A due delivery a worker has claimed.
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DeliveryJob {
     pub id: i64,
     pub event_id: i64,
@@ -27,6 +28,8 @@ pub struct DeliveryJob {
     pub url: String,
     pub secret: String,
 }
+
+record!(DeliveryJob { id, event_id, event, payload, attempts, created_at, url, secret });
 
 /// What happened to one attempt, and what happens next.
 #[derive(Debug, Clone, PartialEq)]
@@ -68,44 +71,43 @@ impl Store {
     /// subscribed to them; returns how many events were dispatched.
     pub async fn dispatch_webhook_events(&self, limit: i64) -> Result<u64> {
         let at = now();
-        let mut tx = self.write_tx().await?;
-        let events: Vec<StatusEvent> = tx
-            .conn()
-            .fetch_all(
-                Sql::new(format!(
-                    "SELECT {EVENT_COLUMNS} FROM status_events WHERE webhook_dispatched_at IS NULL ORDER BY id LIMIT $1{}",
-                    self.dialect().skip_locked()
-                ))
-                .bind(limit),
-            )
-            .await?;
-        if events.is_empty() {
-            return Ok(0);
-        }
-        let webhooks: Vec<Webhook> =
-            tx.conn().fetch_all(Sql::new(format!("SELECT {WEBHOOK_COLUMNS} FROM webhooks"))).await?;
-        for event in &events {
-            let Some(payload) = payload(event) else { continue };
-            for hook in webhooks.iter().filter(|hook| subscribes(hook, &payload.kind, event.created_at)) {
-                let insert = Sql::new(
-                    "INSERT INTO webhook_deliveries (webhook_id, event_id, event, payload, status, attempts, \
-                     next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, 0, $6, $6) \
-                     ON CONFLICT (webhook_id, event_id) DO NOTHING",
-                )
-                .bind(hook.id)
-                .bind(event.id)
-                .bind(&payload.kind)
-                .bind(&payload.body)
-                .bind(WebhookDeliveryStatus::Pending)
-                .bind(at);
-                tx.conn().execute(insert).await?;
-            }
-        }
-        let mut stamp = Sql::new("UPDATE status_events SET webhook_dispatched_at = ");
-        stamp.push_bind(at).push(" WHERE id IN (").push_list(events.iter().map(|event| event.id)).push(")");
-        tx.conn().execute(stamp).await?;
-        tx.commit().await?;
-        Ok(events.len() as u64)
+        let undispatched = Sql::new(format!(
+            "SELECT {EVENT_COLUMNS} FROM status_events WHERE webhook_dispatched_at IS NULL ORDER BY id LIMIT $1{}",
+            self.dialect().skip_locked()
+        ))
+        .bind(limit);
+        self.write(move |mut conn| {
+            Box::pin(async move {
+                let events: Vec<StatusEvent> = conn.fetch_all(undispatched).await?;
+                if events.is_empty() {
+                    return Ok(0);
+                }
+                let webhooks: Vec<Webhook> =
+                    conn.fetch_all(Sql::new(format!("SELECT {WEBHOOK_COLUMNS} FROM webhooks"))).await?;
+                for event in &events {
+                    let Some(payload) = payload(event) else { continue };
+                    for hook in webhooks.iter().filter(|hook| subscribes(hook, &payload.kind, event.created_at)) {
+                        let insert = Sql::new(
+                            "INSERT INTO webhook_deliveries (webhook_id, event_id, event, payload, status, attempts, \
+                             next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, 0, $6, $6) \
+                             ON CONFLICT (webhook_id, event_id) DO NOTHING",
+                        )
+                        .bind(hook.id)
+                        .bind(event.id)
+                        .bind(&payload.kind)
+                        .bind(&payload.body)
+                        .bind(WebhookDeliveryStatus::Pending)
+                        .bind(at);
+                        conn.execute(insert).await?;
+                    }
+                }
+                let mut stamp = Sql::new("UPDATE status_events SET webhook_dispatched_at = ");
+                stamp.push_bind(at).push(" WHERE id IN (").push_list(events.iter().map(|event| event.id)).push(")");
+                conn.execute(stamp).await?;
+                Ok(events.len() as u64)
+            })
+        })
+        .await
     }
 
     /// Claims up to `limit` due deliveries until `lease_until`; nobody else takes them
@@ -126,10 +128,7 @@ impl Store {
         .bind(lease_until)
         .bind(now())
         .bind(limit);
-        let mut tx = self.write_tx().await?;
-        let jobs = tx.conn().fetch_all(claim).await?;
-        tx.commit().await?;
-        Ok(jobs)
+        self.write(move |mut conn| Box::pin(async move { conn.fetch_all(claim).await })).await
     }
 
     pub async fn record_webhook_attempt(&self, attempt: AttemptRecord) -> Result<()> {
@@ -139,30 +138,34 @@ impl Store {
             NextStep::RetryAt(next) => (WebhookDeliveryStatus::Pending, Some(next), None),
             NextStep::Dead => (WebhookDeliveryStatus::Dead, None, Some(at)),
         };
-        let mut tx = self.write_tx().await?;
-        let log = Sql::new(
-            "INSERT INTO webhook_attempts (delivery_id, attempt, status_code, error, duration_ms, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(attempt.delivery_id)
-        .bind(attempt.attempt)
-        .bind(attempt.status_code)
-        .bind(attempt.error.as_deref())
-        .bind(attempt.duration_ms)
-        .bind(at);
-        tx.conn().execute(log).await?;
-        let update = Sql::new(
-            "UPDATE webhook_deliveries SET attempts = $1, status = $2, next_attempt_at = COALESCE($3, next_attempt_at), \
-             last_error = $4, claimed_until = NULL, finished_at = $5 WHERE id = $6",
-        )
-        .bind(attempt.attempt)
-        .bind(status)
-        .bind(next_at)
-        .bind(attempt.error)
-        .bind(finished_at)
-        .bind(attempt.delivery_id);
-        tx.conn().execute(update).await?;
-        tx.commit().await
+        self.write(move |mut conn| {
+            Box::pin(async move {
+                let log = Sql::new(
+                    "INSERT INTO webhook_attempts (delivery_id, attempt, status_code, error, duration_ms, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(attempt.delivery_id)
+                .bind(attempt.attempt)
+                .bind(attempt.status_code)
+                .bind(attempt.error.as_deref())
+                .bind(attempt.duration_ms)
+                .bind(at);
+                conn.execute(log).await?;
+                let update = Sql::new(
+                    "UPDATE webhook_deliveries SET attempts = $1, status = $2, next_attempt_at = COALESCE($3, next_attempt_at), \
+                     last_error = $4, claimed_until = NULL, finished_at = $5 WHERE id = $6",
+                )
+                .bind(attempt.attempt)
+                .bind(status)
+                .bind(next_at)
+                .bind(attempt.error)
+                .bind(finished_at)
+                .bind(attempt.delivery_id);
+                conn.execute(update).await?;
+                Ok(())
+            })
+        })
+        .await
     }
 
     /// Newest first.

@@ -1,0 +1,72 @@
+//! How each row of `models` is read: one line per struct, the same for both backends. A
+//! field named as its column needs nothing; `= "column"` reads another column, `: T` reads a
+//! `T` and converts it into the domain type (statuses and currencies from text, weights from
+//! grams), refusing what the domain never writes.
+
+use super::row::record;
+use crate::models::{
+    Feedback, Invoice, Notification, Order, Payment, StatusEvent, StockItem, User, Webhook, WebhookAttempt,
+    WebhookDelivery,
+};
+
+record!(User { id, email, name, role: String, phone, location, created_at });
+
+record!(StockItem {
+    id,
+    seller_id,
+    seller_name,
+    brand,
+    weight_kg = "weight_g": i64,
+    location,
+    quantity,
+    unit_price,
+    currency: String,
+    created_at,
+    updated_at,
+});
+
+record!(Order {
+    id,
+    buyer_id,
+    seller_id,
+    inventory_id,
+    brand,
+    weight_kg = "weight_g": i64,
+    location,
+    quantity,
+    unit_price,
+    total_amount,
+    currency: String,
+    status: String,
+    delivery_address,
+    note,
+    created_at,
+    updated_at,
+});
+
+record!(Invoice { id, order_id, seller_id, amount, delivery_fee, currency: String, status: String, notes, created_at, updated_at });
+
+record!(Payment { id, order_id, invoice_id, seller_id, amount, currency: String, status: String, released_at });
+
+record!(Feedback { id, order_id, buyer_id, seller_id, rating, comment, created_at });
+
+record!(StatusEvent { id, entity, entity_id, order_id, actor_id, from_status, to_status, reason, created_at });
+
+record!(Notification { id, event, order_id, invoice_id, payment_id, title, message, created_at, read_at });
+
+record!(Webhook { id, url, events, secret, created_at });
+
+record!(WebhookDelivery {
+    id,
+    webhook_id,
+    event_id,
+    event,
+    status: String,
+    attempts,
+    next_attempt_at,
+    last_error,
+    created_at,
+    finished_at,
+});
+
+record!(WebhookAttempt { id, delivery_id, webhook_id, event_id, event, attempt, status_code, error, duration_ms, created_at });
