@@ -50,7 +50,7 @@ pub struct StoreSettings {
           default_value_t = Span(StoreConfig::DEFAULT_SQLITE_BUSY_TIMEOUT))]
     pub sqlite_busy_timeout: Span,
 
-    /// SQLite: `true` makes every commit survive a power cut (synchronous=FULL instead of NORMAL).
+    /// SQLite: every commit survives a power cut (synchronous=FULL); `false` (NORMAL) is faster but a power cut can lose the last commits.
     #[arg(long, global = true, env = "GASSTOCK_SQLITE_SYNCHRONOUS_FULL",
           default_value_t = StoreConfig::default().sqlite_synchronous_full,
           value_parser = BoolishValueParser::new(), action = ArgAction::Set)]
@@ -148,7 +148,7 @@ mod tests {
             "--sqlite-busy-timeout",
             "1500ms",
             "--sqlite-synchronous-full",
-            "on",
+            "off",
             "--pg-max-connections",
             "3",
             "--pg-acquire-timeout",
@@ -159,7 +159,7 @@ mod tests {
         assert_eq!((config.sqlite_read_connections, config.pg_max_connections), (2, 3));
         assert_eq!(config.sqlite_busy_timeout, Duration::from_millis(1500));
         assert_eq!(config.pg_acquire_timeout, Duration::from_secs(60));
-        assert!(config.sqlite_synchronous_full);
+        assert!(!config.sqlite_synchronous_full, "durable is the default; off is explicit");
         for bad in [
             ["--sqlite-read-connections", "0"],
             ["--pg-max-connections", "0"],

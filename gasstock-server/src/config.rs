@@ -169,7 +169,7 @@ pub struct StoreSettings {
           default_value = duration_default!(StoreConfig::DEFAULT_SQLITE_BUSY_TIMEOUT))]
     pub sqlite_busy_timeout: Duration,
 
-    /// SQLite: `true` makes every commit survive a power cut (synchronous=FULL instead of NORMAL).
+    /// SQLite: every commit survives a power cut (synchronous=FULL); `false` (NORMAL) is faster but a power cut can lose the last commits.
     #[arg(long, env = "GASSTOCK_SQLITE_SYNCHRONOUS_FULL", default_value_t = StoreConfig::default().sqlite_synchronous_full,
           value_parser = BoolishValueParser::new(), action = ArgAction::Set)]
     pub sqlite_synchronous_full: bool,
@@ -328,7 +328,7 @@ mod tests {
             "--stream-heartbeat=2s",
             "--sqlite-read-connections=2",
             "--sqlite-busy-timeout=1s",
-            "--sqlite-synchronous-full=on",
+            "--sqlite-synchronous-full=off",
             "--pg-max-connections=4",
             "--pg-acquire-timeout=3s",
             "--webhooks=off",
@@ -354,7 +354,7 @@ mod tests {
             (store.sqlite_busy_timeout, store.pg_acquire_timeout),
             (Duration::from_secs(1), Duration::from_secs(3))
         );
-        assert!(store.sqlite_synchronous_full);
+        assert!(!store.sqlite_synchronous_full, "durable is the default; off is explicit");
         assert!(config.webhook_worker.is_none(), "--webhooks=off runs no worker");
         let flags = WebhookFlags { enabled: true, ..config.webhook_flags };
         let worker = flags.worker().unwrap();

@@ -3,8 +3,8 @@
 use chrono::{DateTime, Utc};
 
 use super::db::{now, on_unique, Record, Sql};
-use super::row::{Col, Row};
 use super::page::select_counted;
+use super::row::{Col, Row};
 use super::{NewUserRecord, Store};
 use crate::commands::PageRequest;
 use crate::domain::Role;
@@ -71,9 +71,10 @@ impl Store {
     }
 
     pub async fn revoke_token(&self, jti: &str, expires_at: DateTime<Utc>) -> Result<()> {
-        let revoke = Sql::new("INSERT INTO revoked_tokens (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING")
-            .bind(jti)
-            .bind(expires_at);
+        let revoke =
+            Sql::new("INSERT INTO revoked_tokens (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING")
+                .bind(jti)
+                .bind(expires_at);
         // Expired tokens are refused by their signature check anyway: forget them.
         let forget = Sql::new("DELETE FROM revoked_tokens WHERE expires_at < $1").bind(now());
         self.write(move |mut conn| {

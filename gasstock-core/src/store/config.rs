@@ -12,7 +12,9 @@ pub struct StoreConfig {
     pub sqlite_read_connections: u32,
     /// SQLite: how long a write waits for another process's lock before failing.
     pub sqlite_busy_timeout: Duration,
-    /// SQLite: `synchronous=FULL` (every commit survives a power cut) instead of `NORMAL`.
+    /// SQLite: `synchronous=FULL`, the default: every commit survives a power cut (group
+    /// commit shares each fsync among the units committed together). `false` is `NORMAL`:
+    /// fewer fsyncs, but a power cut can lose the last commits (a process crash cannot).
     pub sqlite_synchronous_full: bool,
     /// PostgreSQL: most connections the pool opens.
     pub pg_max_connections: u32,
@@ -32,7 +34,7 @@ impl Default for StoreConfig {
         StoreConfig {
             sqlite_read_connections: Self::DEFAULT_SQLITE_READ_CONNECTIONS,
             sqlite_busy_timeout: Self::DEFAULT_SQLITE_BUSY_TIMEOUT,
-            sqlite_synchronous_full: false,
+            sqlite_synchronous_full: true,
             pg_max_connections: Self::DEFAULT_PG_MAX_CONNECTIONS,
             pg_acquire_timeout: Self::DEFAULT_PG_ACQUIRE_TIMEOUT,
         }

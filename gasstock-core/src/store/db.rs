@@ -10,8 +10,8 @@ use std::sync::Mutex;
 use chrono::{DateTime, Utc};
 use sqlx::{Arguments, PgConnection, Postgres};
 
-pub(crate) use super::row::{Column, Record};
 use super::lite;
+pub(crate) use super::row::{Column, Record};
 use crate::domain::{InvoiceStatus, OrderStatus, PaymentStatus, Role, WebhookDeliveryStatus};
 use crate::error::{Error, Result};
 
@@ -210,7 +210,8 @@ impl Conn<'_> {
         match self {
             Conn::Lite(conn) => lite::fetch(conn, &sqlite_placeholders(&text), &values, usize::MAX),
             Conn::Postgres(conn) => {
-                let rows = sqlx::query_with(&text, pg_arguments(values)?).fetch_all(&mut **conn).await.map_err(db_error)?;
+                let rows =
+                    sqlx::query_with(&text, pg_arguments(values)?).fetch_all(&mut **conn).await.map_err(db_error)?;
                 rows.iter().map(T::decode).collect()
             }
         }
@@ -221,15 +222,19 @@ impl Conn<'_> {
         match self {
             Conn::Lite(conn) => Ok(lite::fetch(conn, &sqlite_placeholders(&text), &values, 1)?.pop()),
             Conn::Postgres(conn) => {
-                let row =
-                    sqlx::query_with(&text, pg_arguments(values)?).fetch_optional(&mut **conn).await.map_err(db_error)?;
+                let row = sqlx::query_with(&text, pg_arguments(values)?)
+                    .fetch_optional(&mut **conn)
+                    .await
+                    .map_err(db_error)?;
                 row.as_ref().map(T::decode).transpose()
             }
         }
     }
 
     pub async fn fetch_one<T: Record>(&mut self, sql: Sql) -> Result<T> {
-        self.fetch_optional(sql).await?.ok_or_else(|| Error::internal("database: no rows returned by a query that expected to return at least one row"))
+        self.fetch_optional(sql).await?.ok_or_else(|| {
+            Error::internal("database: no rows returned by a query that expected to return at least one row")
+        })
     }
 
     /// The first column of the one row.
@@ -295,7 +300,7 @@ impl Session {
     pub fn conn(&mut self) -> Conn<'_> {
         match self {
             Session::Lite(conn) => Conn::Lite(conn),
-            Session::Postgres(conn) => Conn::Postgres(&mut **conn),
+            Session::Postgres(conn) => Conn::Postgres(conn),
         }
     }
 

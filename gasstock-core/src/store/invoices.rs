@@ -135,7 +135,9 @@ impl Store {
                 let Some(order) = conn.fetch_optional::<Order>(update).await? else {
                     return Err(match order_status(&mut conn, order_id).await? {
                         None => Error::not_found("order", order_id),
-                        Some(OrderStatus::Delivered) => Error::conflict("already_delivered", "delivery was already confirmed"),
+                        Some(OrderStatus::Delivered) => {
+                            Error::conflict("already_delivered", "delivery was already confirmed")
+                        }
                         Some(OrderStatus::Invoiced) => {
                             Error::conflict("invoice_not_approved", "the order's invoice is not approved yet")
                         }

@@ -37,13 +37,14 @@ mod webhooks;
 
 pub use config::StoreConfig;
 pub use import::{Bulk, DuplicateRow, ImportDecision, ImportRow, ImportTally};
+pub use lite::GroupCommitStats;
 pub use reports::{SalesRow, SellerReportRow, StockReportRow};
 pub use seed::SeedSummary;
 pub use webhooks::{AttemptRecord, DeliveryJob, NextStep};
 
 use db::{Column, Conn, Record, Session, Sql};
-use lite::{run_now, JobFuture, Lite, Ran, WriteJob};
 use dialect::Dialect;
+use lite::{run_now, JobFuture, Lite, Ran, WriteJob};
 
 /// The default database: a SQLite file in the working folder.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://gasstock.db";
@@ -72,8 +73,12 @@ pub struct Store {
 #[derive(Debug, Clone)]
 enum Backend {
     /// One writer thread (group commit), a few reader threads (WAL): see [`lite`].
-    Sqlite { lite: Lite },
-    Postgres { pool: PgPool },
+    Sqlite {
+        lite: Lite,
+    },
+    Postgres {
+        pool: PgPool,
+    },
 }
 
 impl Store {
@@ -111,6 +116,15 @@ impl Store {
         }
     }
 
+    /// What group commit has done so far; `None` on PostgreSQL, where each unit of work is a
+    /// transaction of its own.
+    pub fn group_commit_stats(&self) -> Option<GroupCommitStats> {
+        match &self.backend {
+            Backend::Sqlite { lite } => Some(lite.stats()),
+            Backend::Postgres { .. } => None,
+        }
+    }
+
     /// Answers when the database does (readiness).
     pub async fn ping(&self) -> Result<()> {
         self.read_scalar::<i64>(Sql::new("SELECT 1")).await.map(|_| ())
@@ -135,7 +149,8 @@ impl Store {
             Backend::Sqlite { lite } => {
                 let (reply, answer) = oneshot::channel();
                 lite.read(Box::new(move |conn| {
-                    let result = lite::LiteTx::begin(conn, "BEGIN").and_then(|_snapshot| run_now(job(Conn::Lite(conn))));
+                    let result =
+                        lite::LiteTx::begin(conn, "BEGIN").and_then(|_snapshot| run_now(job(Conn::Lite(conn))));
                     let _ = reply.send(result);
                 }))
                 .await?;

@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 
 use super::db::{now, on_unique, Conn, Sql};
 use super::events::{self, Event};
-use super::row::record;
 use super::page::select_counted;
+use super::row::record;
 use super::{ActorId, Store};
 use crate::commands::{FeedbackDraft, OrderDraft, OrderFilter, PageRequest};
 use crate::domain::{OrderStatus, OrderTransition, StatusChange};
@@ -46,7 +46,9 @@ impl Store {
                 let key = draft.idempotency_key.clone().unwrap_or_default();
                 let buyer_id = draft.buyer_id;
                 let existing = self
-                    .read(move |mut conn| Box::pin(async move { find_idempotent_order(&mut conn, buyer_id, &key).await }))
+                    .read(move |mut conn| {
+                        Box::pin(async move { find_idempotent_order(&mut conn, buyer_id, &key).await })
+                    })
                     .await?;
                 match existing {
                     Some(existing) => check_same_request(existing, &draft),

@@ -44,7 +44,18 @@ record!(Order {
     updated_at,
 });
 
-record!(Invoice { id, order_id, seller_id, amount, delivery_fee, currency: String, status: String, notes, created_at, updated_at });
+record!(Invoice {
+    id,
+    order_id,
+    seller_id,
+    amount,
+    delivery_fee,
+    currency: String,
+    status: String,
+    notes,
+    created_at,
+    updated_at
+});
 
 record!(Payment { id, order_id, invoice_id, seller_id, amount, currency: String, status: String, released_at });
 
@@ -69,4 +80,15 @@ record!(WebhookDelivery {
     finished_at,
 });
 
-record!(WebhookAttempt { id, delivery_id, webhook_id, event_id, event, attempt, status_code, error, duration_ms, created_at });
+record!(WebhookAttempt {
+    id,
+    delivery_id,
+    webhook_id,
+    event_id,
+    event,
+    attempt,
+    status_code,
+    error,
+    duration_ms,
+    created_at
+});

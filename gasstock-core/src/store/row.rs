@@ -114,9 +114,9 @@ impl Column for Option<DateTime<Utc>> {
     fn from_lite(row: &rusqlite::Row<'_>, col: Col<'_>) -> Result<Self> {
         match lite_get::<Option<String>>(row, col)? {
             None => Ok(None),
-            Some(text) => parse_lite_time(&text)
-                .map(Some)
-                .ok_or_else(|| column_error(col, format!("'{text}' is not a time"))),
+            Some(text) => {
+                parse_lite_time(&text).map(Some).ok_or_else(|| column_error(col, format!("'{text}' is not a time")))
+            }
         }
     }
 }

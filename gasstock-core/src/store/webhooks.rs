@@ -4,9 +4,9 @@
 use chrono::{DateTime, Utc};
 
 use super::db::{now, Sql};
-use super::row::record;
 use super::events::EVENT_COLUMNS;
 use super::page::select_counted;
+use super::row::record;
 use super::Store;
 use crate::commands::PageRequest;
 use crate::domain::WebhookDeliveryStatus;

@@ -22,7 +22,9 @@ impl ToSql for Value {
             },
             Value::Bool(v) => ToSqlOutput::Owned(SqlValue::Integer(i64::from(*v))),
             Value::Time(v) => ToSqlOutput::Owned(SqlValue::Text(lite_time_text(v))),
-            Value::OptTime(v) => ToSqlOutput::Owned(v.as_ref().map_or(SqlValue::Null, |v| SqlValue::Text(lite_time_text(v)))),
+            Value::OptTime(v) => {
+                ToSqlOutput::Owned(v.as_ref().map_or(SqlValue::Null, |v| SqlValue::Text(lite_time_text(v))))
+            }
         })
     }
 }

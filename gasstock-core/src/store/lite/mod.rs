@@ -27,7 +27,8 @@ use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use std::pin::Pin;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
 use rusqlite::{Connection, OpenFlags};
@@ -63,10 +64,13 @@ pub(crate) fn run_now<T>(mut job: JobFuture<'_, T>) -> Result<T> {
     }
 }
 
+/// Tells a unit's caller its answer, given why the batch's commit failed, if it did.
+type Deliver = Box<dyn FnOnce(Option<&str>) + Send>;
+
 /// What a unit of work said, and how to tell its caller once the batch's fate is known.
 pub(crate) struct Ran {
     ok: bool,
-    deliver: Box<dyn FnOnce(Option<&str>) + Send>,
+    deliver: Deliver,
 }
 
 impl Ran {
@@ -102,9 +106,50 @@ pub(crate) enum ReadJob {
     Stop(oneshot::Sender<()>),
 }
 
+/// What group commit has done since the store opened (SQLite only): how many write
+/// transactions served how many units of work.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GroupCommitStats {
+    /// Write transactions committed (or rolled back) by the writer thread.
+    pub batches: u64,
+    /// Units of work they carried.
+    pub units: u64,
+    /// Units refused (rolled back to their savepoint, or alone).
+    pub refused: u64,
+    /// Batches in which some units were refused and others committed.
+    pub mixed_batches: u64,
+    /// The most units one transaction carried.
+    pub largest_batch: u64,
+    /// Units waiting in the queue right now.
+    pub queued: u64,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    batches: AtomicU64,
+    units: AtomicU64,
+    refused: AtomicU64,
+    mixed_batches: AtomicU64,
+    largest_batch: AtomicU64,
+}
+
+impl Counters {
+    fn count(&self, units: usize, refused: usize) {
+        let (units, refused) = (units as u64, refused as u64);
+        self.batches.fetch_add(1, Ordering::Relaxed);
+        self.units.fetch_add(units, Ordering::Relaxed);
+        self.refused.fetch_add(refused, Ordering::Relaxed);
+        if refused > 0 && refused < units {
+            self.mixed_batches.fetch_add(1, Ordering::Relaxed);
+        }
+        self.largest_batch.fetch_max(units, Ordering::Relaxed);
+    }
+}
+
 /// The engine: queues to the writer thread and the reader threads.
 #[derive(Debug, Clone)]
 pub(crate) struct Lite {
+    counters: Arc<Counters>,
     writes: flume::Sender<WriteJob>,
     reads: flume::Sender<ReadJob>,
     readers: u32,
@@ -121,7 +166,9 @@ impl Lite {
     pub fn start(path: &Path, config: &StoreConfig) -> Result<Self> {
         let writer = open(path, config, false)?;
         let (writes, write_queue) = flume::unbounded();
-        spawn("gasstock-sqlite-writer", move || write_loop(writer, write_queue))?;
+        let counters = Arc::new(Counters::default());
+        let counted = counters.clone();
+        spawn("gasstock-sqlite-writer", move || write_loop(writer, write_queue, &counted))?;
         let (reads, read_queue) = flume::unbounded();
         let readers = config.sqlite_read_connections.max(1);
         for n in 0..readers {
@@ -129,11 +176,23 @@ impl Lite {
             let queue = read_queue.clone();
             spawn(&format!("gasstock-sqlite-reader-{n}"), move || read_loop(reader, queue))?;
         }
-        Ok(Lite { writes, reads, readers, path: path.to_owned(), config: config.clone() })
+        Ok(Lite { counters, writes, reads, readers, path: path.to_owned(), config: config.clone() })
     }
 
     pub async fn write(&self, job: WriteJob) -> Result<()> {
         self.writes.send_async(job).await.map_err(|_| stopped())
+    }
+
+    pub fn stats(&self) -> GroupCommitStats {
+        let c = &self.counters;
+        GroupCommitStats {
+            batches: c.batches.load(Ordering::Relaxed),
+            units: c.units.load(Ordering::Relaxed),
+            refused: c.refused.load(Ordering::Relaxed),
+            mixed_batches: c.mixed_batches.load(Ordering::Relaxed),
+            largest_batch: c.largest_batch.load(Ordering::Relaxed),
+            queued: self.writes.len() as u64,
+        }
     }
 
     /// A writing connection beside the threads', for bulk work on the calling task.
@@ -190,8 +249,10 @@ fn open(path: &Path, config: &StoreConfig, read_only: bool) -> Result<Mutex<Conn
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     let synchronous = if config.sqlite_synchronous_full { "FULL" } else { "NORMAL" };
     let cache = if read_only { READER_CACHE_KIB } else { WRITER_CACHE_KIB };
-    conn.execute_batch(&format!("PRAGMA foreign_keys = ON; PRAGMA synchronous = {synchronous}; PRAGMA cache_size = {cache};"))
-        .map_err(exec::lite_error)?;
+    conn.execute_batch(&format!(
+        "PRAGMA foreign_keys = ON; PRAGMA synchronous = {synchronous}; PRAGMA cache_size = {cache};"
+    ))
+    .map_err(exec::lite_error)?;
     Ok(Mutex::new(conn))
 }
 
@@ -199,13 +260,13 @@ fn run_batch_statement(conn: &Mutex<Connection>, statement: &str) -> std::result
     exec::lock(conn).execute_batch(statement).map_err(|err| err.to_string())
 }
 
-fn write_loop(conn: Mutex<Connection>, queue: flume::Receiver<WriteJob>) {
+fn write_loop(conn: Mutex<Connection>, queue: flume::Receiver<WriteJob>, counters: &Counters) {
     while let Ok(first) = queue.recv() {
         let mut units = Vec::new();
         for job in std::iter::once(first).chain(queue.try_iter().take(MAX_BATCH - 1)) {
             match job {
                 WriteJob::Stop(done) => {
-                    commit_batch(&conn, units);
+                    commit_batch(&conn, units, counters);
                     drop(conn);
                     let _ = done.send(());
                     return;
@@ -213,12 +274,12 @@ fn write_loop(conn: Mutex<Connection>, queue: flume::Receiver<WriteJob>) {
                 WriteJob::Unit(unit) => units.push(unit),
             }
         }
-        commit_batch(&conn, units);
+        commit_batch(&conn, units, counters);
     }
 }
 
 /// One transaction for every unit of the batch, each in its own savepoint.
-fn commit_batch(conn: &Mutex<Connection>, units: Vec<Unit>) {
+fn commit_batch(conn: &Mutex<Connection>, units: Vec<Unit>, counters: &Counters) {
     if units.is_empty() {
         return;
     }
@@ -250,10 +311,15 @@ fn commit_batch(conn: &Mutex<Connection>, units: Vec<Unit>) {
             // The job's reply is dropped with it: its caller hears of a failure.
             Err(_) => {
                 tracing::error!("a SQLite write job panicked; its changes are rolled back");
-                let _ = run_batch_statement(conn, if alone { "ROLLBACK; BEGIN IMMEDIATE" } else { "ROLLBACK TO unit; RELEASE unit" });
+                let _ = run_batch_statement(
+                    conn,
+                    if alone { "ROLLBACK; BEGIN IMMEDIATE" } else { "ROLLBACK TO unit; RELEASE unit" },
+                );
             }
         }
     }
+    let refused = answers.iter().filter(|ran| !ran.ok).count();
+    counters.count(answers.len(), refused);
     // A lone refused job has nothing to keep.
     let end = if alone && answers.first().is_some_and(|ran| !ran.ok) { "ROLLBACK" } else { "COMMIT" };
     let failure = run_batch_statement(conn, end).err();
