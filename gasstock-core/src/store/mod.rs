@@ -31,6 +31,7 @@ mod records;
 mod reports;
 pub(crate) mod row;
 mod seed;
+mod sql;
 mod sqlite;
 mod stock;
 mod webhooks;

@@ -7,8 +7,8 @@ use rusqlite::types::{ToSqlOutput, Value as SqlValue};
 use rusqlite::{Connection, ToSql};
 
 use crate::error::{Error, Result};
-use crate::store::db::{Record, Value, UNIQUE_VIOLATION};
-use crate::store::row::lite_time_text;
+use crate::store::row::{lite_time_text, Record};
+use crate::store::sql::{Value, UNIQUE_VIOLATION};
 
 impl ToSql for Value {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
