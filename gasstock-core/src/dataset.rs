@@ -235,8 +235,12 @@ impl SeedGenerator {
         // hundred items per seller over every brand, weight and location. Counting keys in
         // order filled 12 of the 30 districts, and browse filters drawn from all 30 matched
         // nothing 60% of the time (issue 10).
+        // Each seller starts at its own offset, spread evenly, so that together the sellers
+        // hold every key and not all the same few hundred.
         let keys = u64::from(SeedPlan::keys_per_seller());
-        let combo = ((per_seller % keys) * KEY_STRIDE % keys) as usize;
+        let seller = u64::from(i) % u64::from(self.plan.sellers);
+        let offset = seller * keys / u64::from(self.plan.sellers);
+        let combo = (((per_seller + offset) % keys) * KEY_STRIDE % keys) as usize;
         let location = LOCATIONS[combo % LOCATIONS.len()];
         let brand = BRANDS[(combo / LOCATIONS.len()) % BRANDS.len()];
         let weight_kg = WEIGHTS_KG[(combo / (LOCATIONS.len() * BRANDS.len())) % WEIGHTS_KG.len()];
@@ -393,6 +397,19 @@ mod tests {
         keys.sort();
         keys.dedup();
         assert_eq!(keys.len(), 1_000, "keys stay unique per seller");
+    }
+
+    #[test]
+    fn sellers_together_hold_every_key_so_every_browse_filter_matches() {
+        // The benchmark's shape, scaled down: 500 items per seller, fewer sellers.
+        let sellers = 20;
+        let plan = SeedPlan { sellers, buyers: 1, items: sellers * 500, orders: 0, password: "x".repeat(8), seed: 7 };
+        let g = SeedGenerator::new(plan, DateTime::<Utc>::UNIX_EPOCH, 0, 0);
+        let mut held: Vec<_> =
+            (0..sellers * 500).map(|i| g.item(i)).map(|it| (it.brand, it.weight_g, it.location)).collect();
+        held.sort();
+        held.dedup();
+        assert_eq!(held.len(), SeedPlan::keys_per_seller() as usize, "every brand+weight+location has a seller");
     }
 
     #[test]

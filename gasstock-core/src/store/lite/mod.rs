@@ -347,3 +347,29 @@ fn read_loop(conn: Mutex<Connection>, queue: flume::Receiver<ReadJob>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_job_that_would_wait_is_an_error_not_a_hang() {
+        let done: JobFuture<'_, i64> = Box::pin(async { Ok(7) });
+        assert_eq!(run_now(done).unwrap(), 7);
+        let waits: JobFuture<'_, i64> = Box::pin(async {
+            std::future::pending::<()>().await;
+            Ok(7)
+        });
+        assert!(matches!(run_now(waits), Err(Error::Internal(_))));
+    }
+
+    #[test]
+    fn a_failed_commit_turns_successes_into_errors_and_leaves_refusals_alone() {
+        let (reply, mut answer) = oneshot::channel::<Result<i64>>();
+        (Ran::new(Ok(1), reply).deliver)(Some("disk I/O error"));
+        assert!(matches!(answer.try_recv().unwrap(), Err(Error::Internal(cause)) if cause.contains("disk I/O")));
+        let (reply, mut answer) = oneshot::channel::<Result<i64>>();
+        (Ran::new(Err(Error::conflict("insufficient_stock", "none left")), reply).deliver)(Some("disk I/O error"));
+        assert!(matches!(answer.try_recv().unwrap(), Err(Error::Conflict { code: "insufficient_stock", .. })));
+    }
+}
