@@ -29,6 +29,7 @@ mod reports;
 mod seed;
 mod sqlite;
 mod stock;
+mod throttle;
 mod webhooks;
 
 pub use config::StoreConfig;
