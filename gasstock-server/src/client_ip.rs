@@ -50,8 +50,9 @@ impl FromStr for Network {
             Some(prefix) => prefix.parse::<u8>().ok().filter(|p| *p <= max).ok_or_else(bad)?,
             None => max,
         };
-        // The prefix counts from the left of the 128-bit form used in `contains`.
-        Ok(Network { addr, prefix: if addr.is_ipv4() { prefix + 96 } else { prefix } })
+        // `contains` puts an IPv4 address in the top 32 of 128 bits: the prefix still counts
+        // from the left.
+        Ok(Network { addr, prefix })
     }
 }
 
