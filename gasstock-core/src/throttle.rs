@@ -96,10 +96,10 @@ impl Gasstock {
         let per_client = format!("login-client:{client}");
         let store = self.store();
         // Counted before the password is checked, so concurrent guesses cannot slip past.
-        if let Verdict::Wait(wait) = store.throttle_attempt(&pair, &rules.login, now_ms()).await? {
+        if let Verdict::Wait(wait) = store.throttle_attempt(&pair, &rules.login, now_ms).await? {
             return Ok(Err(Wait(wait)));
         }
-        if let Verdict::Wait(wait) = store.throttle_attempt(&per_client, &rules.login_client, now_ms()).await? {
+        if let Verdict::Wait(wait) = store.throttle_attempt(&per_client, &rules.login_client, now_ms).await? {
             store.throttle_refund(&pair).await?;
             return Ok(Err(Wait(wait)));
         }
@@ -131,7 +131,7 @@ impl Gasstock {
         registration: Registration,
     ) -> Result<std::result::Result<User, Wait>> {
         let key = format!("register:{}", bounded(client, 64));
-        if let Verdict::Wait(wait) = self.store().throttle_attempt(&key, &rules.register, now_ms()).await? {
+        if let Verdict::Wait(wait) = self.store().throttle_attempt(&key, &rules.register, now_ms).await? {
             return Ok(Err(Wait(wait)));
         }
         self.register(registration).await.map(Ok)

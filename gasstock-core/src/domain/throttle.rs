@@ -62,12 +62,15 @@ impl Backoff {
     pub fn attempt(&self, current: Option<Counter>, now_ms: i64) -> Verdict {
         let current = current.filter(|counter| now_ms < self.expires_ms(counter));
         let Some(counter) = current else { return Verdict::Go(Counter { failures: 1, last_ms: now_ms }) };
-        let allowed_at = counter.last_ms.saturating_add(millis(self.delay_after(counter.failures)));
-        if now_ms < allowed_at {
+        let delay = self.delay_after(counter.failures);
+        let allowed_at = counter.last_ms.saturating_add(millis(delay));
+        // Without a delay there is nothing to wait for, even when this attempt's clock reads a
+        // little earlier than the last one's (concurrent requests, another instance).
+        if !delay.is_zero() && now_ms < allowed_at {
             // `allowed_at - now_ms` is positive here.
             return Verdict::Wait(Duration::from_millis(allowed_at.abs_diff(now_ms)));
         }
-        Verdict::Go(Counter { failures: counter.failures.saturating_add(1), last_ms: now_ms })
+        Verdict::Go(Counter { failures: counter.failures.saturating_add(1), last_ms: now_ms.max(counter.last_ms) })
     }
 }
 
@@ -128,6 +131,14 @@ mod tests {
         assert_eq!(go(RULE.attempt(counter, expires)).failures, 1, "a forgotten counter starts again");
     }
 
+    /// Concurrent attempts judge with clocks read a moment apart: an earlier clock than the
+    /// counter's is no reason to wait while attempts are free.
+    #[test]
+    fn free_attempts_never_wait_for_a_later_clock() {
+        let counter = Some(Counter { failures: 1, last_ms: 1_000 });
+        assert_eq!(RULE.attempt(counter, 990), Verdict::Go(Counter { failures: 2, last_ms: 1_000 }));
+    }
+
     #[test]
     fn retry_after_rounds_up() {
         assert_eq!(retry_after_secs(Duration::ZERO), 1);
@@ -160,7 +171,7 @@ mod tests {
                     prop_assert!(gap_ms + i64::try_from(wait.as_millis()).unwrap() == i64::try_from(rule.delay_after(failures).as_millis()).unwrap());
                 }
                 Verdict::Go(next) => {
-                    prop_assert_eq!(next.last_ms, gap_ms);
+                    prop_assert_eq!(next.last_ms, gap_ms.max(0));
                     prop_assert!(next.failures == failures + 1 || next.failures == 1);
                 }
             }

@@ -17,10 +17,12 @@ use crate::error::Result;
 const MAX_ROUNDS: usize = 20;
 
 impl Store {
-    /// Judges and, when allowed, counts an attempt on `key` at `now_ms` (milliseconds since the
-    /// epoch). `Verdict::Go` holds the counter as written.
-    pub async fn throttle_attempt(&self, key: &str, rule: &Backoff, now_ms: i64) -> Result<Verdict> {
+    /// Judges and, when allowed, counts an attempt on `key` now (milliseconds since the epoch,
+    /// from `now_ms`). `Verdict::Go` holds the counter as written.
+    /// `now_ms` reads the clock (again for each round).
+    pub async fn throttle_attempt(&self, key: &str, rule: &Backoff, now_ms: impl Fn() -> i64) -> Result<Verdict> {
         for _ in 0..MAX_ROUNDS {
+            let now_ms = now_ms();
             let current: Option<(i64, i64)> = self
                 .read_optional(Sql::new("SELECT failures, last_ms FROM throttle_counters WHERE key = $1").bind(key))
                 .await?;

@@ -20,6 +20,12 @@ fn behind_loopback_proxy(config: &mut Config) {
     config.throttling.trusted_proxies = "127.0.0.0/8".parse().unwrap();
 }
 
+/// A first delay long enough that a slow machine (argon2 in a debug build, under load) never
+/// sees it end between two requests of a test that expects a 429.
+fn long_delays(config: &mut Config) {
+    config.throttling.login_delay_base = Duration::from_secs(60);
+}
+
 async fn login_from(app: &App, forwarded_for: Option<&str>, email: &str, password: &str) -> Reply {
     let mut request = app.client.post(app.url("/api/v1/login")).json(&json!({"email": email, "password": password}));
     if let Some(forwarded_for) = forwarded_for {
@@ -43,6 +49,7 @@ async fn a_strangers_failures_do_not_lock_the_owner_out() {
         eprintln!("-- backend: {backend:?}");
         let app = App::start_with(backend, |config| {
             behind_loopback_proxy(config);
+            long_delays(config);
             config.login_attempts_per_email = 3;
         })
         .await;
@@ -99,7 +106,11 @@ async fn repeated_failures_wait_longer_and_longer() {
 async fn concurrent_guesses_cannot_slip_past_the_free_attempts() {
     for backend in Backend::available() {
         eprintln!("-- backend: {backend:?}");
-        let app = App::start_with(backend, |config| config.login_attempts_per_email = 3).await;
+        let app = App::start_with(backend, |config| {
+            long_delays(config);
+            config.login_attempts_per_email = 3;
+        })
+        .await;
         app.register(OWNER, "buyer").await;
         let guesses = (0..12).map(|i| {
             let app = &app;
@@ -116,7 +127,11 @@ async fn x_forwarded_for_counts_only_from_a_trusted_proxy() {
     for backend in Backend::available() {
         eprintln!("-- backend: {backend:?}");
         // Nobody trusted (the default): the header is the client's word, and ignored.
-        let app = App::start_with(backend, |config| config.login_attempts_per_email = 2).await;
+        let app = App::start_with(backend, |config| {
+            long_delays(config);
+            config.login_attempts_per_email = 2;
+        })
+        .await;
         app.register(OWNER, "buyer").await;
         login_from(&app, Some("203.0.113.1"), OWNER, "guess").await.expect(401, "1st");
         login_from(&app, Some("203.0.113.2"), OWNER, "guess").await.expect(401, "2nd");
@@ -126,6 +141,7 @@ async fn x_forwarded_for_counts_only_from_a_trusted_proxy() {
         // Behind a trusted proxy: the right-most address the proxies did not add is the client.
         let app = App::start_with(backend, |config| {
             behind_loopback_proxy(config);
+            long_delays(config);
             config.login_attempts_per_email = 2;
         })
         .await;
@@ -147,7 +163,10 @@ async fn x_forwarded_for_counts_only_from_a_trusted_proxy() {
 async fn two_instances_share_the_counters() {
     for backend in Backend::available() {
         eprintln!("-- backend: {backend:?}");
-        let tweak = |config: &mut Config| config.login_attempts_per_email = 2;
+        let tweak = |config: &mut Config| {
+            long_delays(config);
+            config.login_attempts_per_email = 2;
+        };
         let app = App::start_with(backend, tweak).await;
         let mut other_config = config(&app.db);
         tweak(&mut other_config);
@@ -171,6 +190,7 @@ async fn register_is_throttled_and_does_not_repeat_a_taken_address() {
         eprintln!("-- backend: {backend:?}");
         let app = App::start_with(backend, |config| {
             behind_loopback_proxy(config);
+            long_delays(config);
             config.throttling.register_attempts_per_client = 3;
         })
         .await;
@@ -202,10 +222,10 @@ async fn expired_counters_are_deleted() {
         let store = app.server.core().store();
         let rule =
             Backoff { free: 1, base: Duration::from_secs(1), cap: Duration::from_secs(1), forget_after: Duration::ZERO };
-        assert!(matches!(store.throttle_attempt("old", &rule, 1_000).await.unwrap(), Verdict::Go(_)));
-        assert_eq!(store.throttle_attempt("old", &rule, 1_500).await.unwrap(), Verdict::Wait(Duration::from_millis(500)));
+        assert!(matches!(store.throttle_attempt("old", &rule, || 1_000).await.unwrap(), Verdict::Go(_)));
+        assert_eq!(store.throttle_attempt("old", &rule, || 1_500).await.unwrap(), Verdict::Wait(Duration::from_millis(500)));
         assert_eq!(rows(&app).await, 1);
-        assert!(matches!(store.throttle_attempt("new", &rule, 10_000).await.unwrap(), Verdict::Go(_)));
+        assert!(matches!(store.throttle_attempt("new", &rule, || 10_000).await.unwrap(), Verdict::Go(_)));
         assert_eq!(rows(&app).await, 1, "the expired counter is gone, the new one kept");
     }
 }

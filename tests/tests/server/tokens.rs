@@ -160,6 +160,8 @@ async fn login_failures_are_uniform_and_throttled() {
         let app = App::start_with(backend, |config| {
             config.login_attempts_per_email = 3;
             config.login_attempts_per_client = 8;
+            // Long enough that no wait ends between two requests on a slow machine.
+            config.throttling.login_delay_base = std::time::Duration::from_secs(60);
         })
         .await;
         app.register("buyer@gas.rw", "buyer").await;
