@@ -68,6 +68,18 @@ async fn a_strangers_failures_do_not_lock_the_owner_out() {
         login_from(&app, Some("198.51.100.7"), OWNER, PASSWORD).await.expect(200, "the owner from another client");
         login_from(&app, Some("198.51.100.7"), OWNER, "typo").await.expect(401, "the owner's own typo");
         login_from(&app, Some("198.51.100.7"), OWNER, PASSWORD).await.expect(200, "and again");
+
+        // The same without a proxy: the stranger on 127.0.0.1, the owner on 127.0.0.2.
+        let app = App::start_with(backend, long_delays).await;
+        app.register(OWNER, "buyer").await;
+        for _ in 0..5 {
+            login_from(&app, None, OWNER, "guess").await.expect(401, "stranger's guess");
+        }
+        retry_after(&login_from(&app, None, OWNER, PASSWORD).await, "the stranger waits");
+        let owner = reqwest::Client::builder().local_address("127.0.0.2".parse::<std::net::IpAddr>().unwrap());
+        let owner = owner.build().unwrap();
+        let request = owner.post(app.url("/api/v1/login")).json(&json!({"email": OWNER, "password": PASSWORD}));
+        app.send(request).await.expect(200, "the owner from another address");
     }
 }
 
