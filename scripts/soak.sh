@@ -7,7 +7,8 @@
 #   scripts/soak.sh sqlite          # or only one: sqlite | postgres
 #
 # Settings (environment): SOAK_KILLS (5), SOAK_INTERVAL seconds of load between two kills (8),
-# SOAK_PG_PORT (55440) for the temporary PostgreSQL cluster. Needs cargo, python3 (standard
+# SOAK_PG_PORT (55440) for the temporary PostgreSQL cluster, SOAK_KILL_POSTGRES=1 to kill -9
+# PostgreSQL's postmaster too at each kill (crash recovery of the durable cluster). Needs cargo, python3 (standard
 # library only) and, for PostgreSQL, its server binaries (found as scripts/test-postgres.sh
 # finds them; installed from Debian's packages when missing and root).
 #
@@ -109,6 +110,11 @@ soak() { # BACKEND
         sleep "$(python3 -c "import random; print(round($INTERVAL * random.uniform(0.6, 1.4), 2))")"
         kill -9 "$SERVER_PID"
         wait "$SERVER_PID" 2>/dev/null || true
+        if [ "$backend" = postgres ] && [ "${SOAK_KILL_POSTGRES:-0}" = 1 ]; then
+            kill -9 "$(head -1 "$PG_DATA/postmaster.pid")"
+            sleep 1
+            as_pg "'$(pg_bin)/pg_ctl' -D '$PG_DATA' -l '$PG_DATA/log' -w start -o \"-p $PG_PORT -c listen_addresses=127.0.0.1 -k '$PG_DATA'\"" >/dev/null
+        fi
         kills=$((kills + 1))
         log "$backend: kill -9 number $kills ($(wc -l <"$state/acks.jsonl") acknowledged answers so far); restarting"
         start_server "$db_url" "$port" "$state/server.log"
