@@ -30,11 +30,13 @@ BACKENDS="${1:-sqlite postgres}"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/gasstock-soak.XXXXXX")"
 SECRET="soak secret: thirty-two bytes or more for HS256"
 SERVER_PID=""
+LOAD_PID=""
 PG_DATA=""
 
 log() { echo "soak: $*" >&2; }
 
 cleanup() {
+    [ -n "$LOAD_PID" ] && kill "$LOAD_PID" 2>/dev/null || true
     [ -n "$SERVER_PID" ] && kill -9 "$SERVER_PID" 2>/dev/null || true
     [ -n "$PG_DATA" ] && as_pg "'$(pg_bin)/pg_ctl' -D '$PG_DATA' -m fast -w stop" >/dev/null 2>&1 || true
     rm -rf "$WORK"
@@ -104,7 +106,8 @@ soak() { # BACKEND
     stop="$state/stop"
     touch "$state/acks.jsonl"
     python3 "$ROOT/scripts/soak/soak.py" load "http://127.0.0.1:$port" "$state" "$stop" &
-    local load_pid=$! kills=0
+    LOAD_PID=$!
+    local kills=0
     started=$(date +%s)
     for _ in $(seq 1 "$KILLS"); do
         sleep "$(python3 -c "import random; print(round($INTERVAL * random.uniform(0.6, 1.4), 2))")"
@@ -112,8 +115,13 @@ soak() { # BACKEND
         wait "$SERVER_PID" 2>/dev/null || true
         if [ "$backend" = postgres ] && [ "${SOAK_KILL_POSTGRES:-0}" = 1 ]; then
             kill -9 "$(head -1 "$PG_DATA/postmaster.pid")"
-            sleep 1
-            as_pg "'$(pg_bin)/pg_ctl' -D '$PG_DATA' -l '$PG_DATA/log' -w start -o \"-p $PG_PORT -c listen_addresses=127.0.0.1 -k '$PG_DATA'\"" >/dev/null
+            # Its backends exit once they see it gone; until then a restart is refused.
+            for try in $(seq 1 60); do
+                as_pg "'$(pg_bin)/pg_ctl' -D '$PG_DATA' -l '$PG_DATA/log' -w start -o \"-p $PG_PORT -c listen_addresses=127.0.0.1 -k '$PG_DATA'\"" >/dev/null 2>&1 && break
+                [ "$try" = 60 ] && { log "PostgreSQL does not restart:"; tail -20 "$PG_DATA/log" >&2; exit 1; }
+                sleep 0.5
+            done
+            log "$backend: PostgreSQL killed with -9 too, and recovered"
         fi
         kills=$((kills + 1))
         log "$backend: kill -9 number $kills ($(wc -l <"$state/acks.jsonl") acknowledged answers so far); restarting"
@@ -121,7 +129,8 @@ soak() { # BACKEND
     done
     sleep "$INTERVAL"
     touch "$stop"
-    wait "$load_pid"
+    wait "$LOAD_PID"
+    LOAD_PID=""
     kill -TERM "$SERVER_PID" && wait "$SERVER_PID" 2>/dev/null || true
     SERVER_PID=""
     log "$backend: $kills kills in $(( $(date +%s) - started )) s; checking"
