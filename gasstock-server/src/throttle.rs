@@ -39,5 +39,8 @@ impl FromRequest for ClientKey {
 /// throttled action in the message ("login", "sign-up").
 pub fn too_many_attempts(wait: Wait, what: &str) -> ApiError {
     let secs = wait.retry_after_secs();
-    ApiError { message: format!("too many {what} attempts: try again in {secs} seconds"), ..ApiError::too_many_attempts(secs) }
+    ApiError {
+        message: format!("too many {what} attempts: try again in {secs} seconds"),
+        ..ApiError::too_many_attempts(secs)
+    }
 }

@@ -232,10 +232,17 @@ async fn expired_counters_are_deleted() {
         eprintln!("-- backend: {backend:?}");
         let app = App::start(backend).await;
         let store = app.server.core().store();
-        let rule =
-            Backoff { free: 1, base: Duration::from_secs(1), cap: Duration::from_secs(1), forget_after: Duration::ZERO };
+        let rule = Backoff {
+            free: 1,
+            base: Duration::from_secs(1),
+            cap: Duration::from_secs(1),
+            forget_after: Duration::ZERO,
+        };
         assert!(matches!(store.throttle_attempt("old", &rule, || 1_000).await.unwrap(), Verdict::Go(_)));
-        assert_eq!(store.throttle_attempt("old", &rule, || 1_500).await.unwrap(), Verdict::Wait(Duration::from_millis(500)));
+        assert_eq!(
+            store.throttle_attempt("old", &rule, || 1_500).await.unwrap(),
+            Verdict::Wait(Duration::from_millis(500))
+        );
         assert_eq!(rows(&app).await, 1);
         assert!(matches!(store.throttle_attempt("new", &rule, || 10_000).await.unwrap(), Verdict::Go(_)));
         assert_eq!(rows(&app).await, 1, "the expired counter is gone, the new one kept");
