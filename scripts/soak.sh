@@ -8,9 +8,10 @@
 #
 # Settings (environment): SOAK_KILLS (5), SOAK_INTERVAL seconds of load between two kills (8),
 # SOAK_PG_PORT (55440) for the temporary PostgreSQL cluster, SOAK_KILL_POSTGRES=1 to kill -9
-# PostgreSQL's postmaster too at each kill (crash recovery of the durable cluster). Needs cargo, python3 (standard
-# library only) and, for PostgreSQL, its server binaries (found as scripts/test-postgres.sh
-# finds them; installed from Debian's packages when missing and root).
+# PostgreSQL's postmaster too at each kill (crash recovery of the durable cluster).
+# Needs cargo, curl, python3 (standard library only) and, for PostgreSQL, its server binaries
+# and psql (found as scripts/test-postgres.sh finds them; installed from Debian's packages when
+# missing and root).
 #
 # PostgreSQL runs in a cluster of its own, started here with the *durable* defaults (fsync on,
 # synchronous_commit on, full_page_writes on), unlike the test cluster. Checks (scripts/soak/
