@@ -31,6 +31,7 @@ pub mod reports;
 pub mod seed;
 mod service;
 pub mod store;
+pub mod throttle;
 pub mod webhooks;
 
 pub use error::{Error, Result};

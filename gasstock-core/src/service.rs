@@ -47,18 +47,27 @@ impl Gasstock {
 
     // --- accounts -------------------------------------------------------------------------
 
-    /// Self-service sign-up for buyers and sellers.
+    /// Self-service sign-up for buyers and sellers. A taken email is a `duplicate_email`
+    /// conflict (the contract's 409) whose message does not repeat the address: the answer
+    /// goes to whoever asked, who may not own it (docs/api.md, "Auth").
     pub async fn register(&self, registration: Registration) -> Result<User> {
         let valid = registration.validate()?;
-        self.create_user(
-            valid.email,
-            valid.password,
-            valid.name.into_string(),
-            valid.role,
-            valid.phone.map(|p| p.into_string()),
-            valid.location.map(|l| l.into_string()),
-        )
-        .await
+        let created = self
+            .create_user(
+                valid.email,
+                valid.password,
+                valid.name.into_string(),
+                valid.role,
+                valid.phone.map(|p| p.into_string()),
+                valid.location.map(|l| l.into_string()),
+            )
+            .await;
+        created.map_err(|err| match err {
+            Error::Conflict { code: "duplicate_email", .. } => {
+                Error::conflict("duplicate_email", "this email is already registered")
+            }
+            other => other,
+        })
     }
 
     /// Creates an admin (the CLI's `users create-admin`).

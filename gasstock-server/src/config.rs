@@ -10,8 +10,10 @@ use std::time::Duration;
 use clap::builder::{BoolishValueParser, RangedU64ValueParser};
 use clap::{value_parser, ArgAction, Args, CommandFactory, FromArgMatches, Parser};
 use gasstock_core::store::StoreConfig;
+use gasstock_core::throttle::ThrottleRules;
 use gasstock_core::webhooks::WorkerConfig;
 
+use crate::client_ip::TrustedProxies;
 pub use crate::database_url::DatabaseUrl;
 use crate::duration;
 use crate::duration_default;
@@ -67,19 +69,22 @@ pub struct Config {
           help_heading = "Sign-in")]
     pub token_ttl: Duration,
 
-    /// Failed logins allowed per email within --login-window (429 after).
-    #[arg(long, env = "GASSTOCK_LOGIN_ATTEMPTS_PER_EMAIL", default_value_t = 5,
+    /// Failed logins for one email from one client before each further attempt from that
+    /// client must wait (--login-delay-base, doubling; 429 meanwhile). Other clients are not
+    /// affected: the owner of the account still signs in from elsewhere.
+    #[arg(long, env = "GASSTOCK_LOGIN_ATTEMPTS_PER_EMAIL", default_value_t = ThrottleRules::DEFAULT_LOGIN_FREE,
           value_parser = value_parser!(u32).range(1..), help_heading = "Sign-in")]
     pub login_attempts_per_email: u32,
 
-    /// Failed logins allowed per client address within --login-window (429 after).
-    #[arg(long, env = "GASSTOCK_LOGIN_ATTEMPTS_PER_CLIENT", default_value_t = 30,
+    /// Failed logins from one client address, whatever the email, before each further
+    /// attempt from it must wait (doubling delays; 429 meanwhile).
+    #[arg(long, env = "GASSTOCK_LOGIN_ATTEMPTS_PER_CLIENT", default_value_t = ThrottleRules::DEFAULT_LOGIN_CLIENT_FREE,
           value_parser = value_parser!(u32).range(1..), help_heading = "Sign-in")]
     pub login_attempts_per_client: u32,
 
-    /// The window in which failed logins are counted.
-    #[arg(long, env = "GASSTOCK_LOGIN_WINDOW", default_value = "15m", value_parser = duration::parse, value_name = "DURATION",
-          help_heading = "Sign-in")]
+    /// A throttling counter is forgotten this long after its last wait ended.
+    #[arg(long, env = "GASSTOCK_LOGIN_WINDOW", value_parser = duration::parse, value_name = "DURATION",
+          default_value = duration_default!(ThrottleRules::DEFAULT_FORGET_AFTER), help_heading = "Sign-in")]
     pub login_window: Duration,
 
     /// How often a notification stream (`GET /notifications/stream`) looks for new
@@ -105,6 +110,40 @@ pub struct Config {
     /// Only read into `webhook_worker` when the config is made.
     #[command(flatten)]
     webhook_flags: WebhookFlags,
+
+    /// Throttling delays, sign-up throttling and trusted proxies.
+    #[command(flatten)]
+    pub throttling: ThrottleSettings,
+}
+
+/// How throttled attempts wait, how sign-up is throttled, and whose `X-Forwarded-For` is
+/// believed; the rule itself is the core's (`gasstock_core::throttle`, defaults there).
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Sign-in and sign-up throttling")]
+pub struct ThrottleSettings {
+    /// The first wait once a client has used its free attempts; it doubles with each further
+    /// failure, up to --login-delay-cap.
+    #[arg(long, env = "GASSTOCK_LOGIN_DELAY_BASE", value_parser = duration::positive, value_name = "DURATION",
+          default_value = duration_default!(ThrottleRules::DEFAULT_DELAY_BASE))]
+    pub login_delay_base: Duration,
+
+    /// The longest wait between two throttled attempts.
+    #[arg(long, env = "GASSTOCK_LOGIN_DELAY_CAP", value_parser = duration::positive, value_name = "DURATION",
+          default_value = duration_default!(ThrottleRules::DEFAULT_DELAY_CAP))]
+    pub login_delay_cap: Duration,
+
+    /// Sign-ups (`POST /register`, every attempt) from one client address before each further
+    /// one must wait (doubling delays; 429 meanwhile).
+    #[arg(long, env = "GASSTOCK_REGISTER_ATTEMPTS_PER_CLIENT", default_value_t = ThrottleRules::DEFAULT_REGISTER_FREE,
+          value_parser = value_parser!(u32).range(1..))]
+    pub register_attempts_per_client: u32,
+
+    /// Proxies (addresses or CIDR networks, comma-separated) whose `X-Forwarded-For` names the
+    /// client: from them, the right-most address that is not a trusted proxy is the client.
+    /// `none` ignores the header (the socket peer is the client).
+    #[arg(long, env = "GASSTOCK_TRUSTED_PROXIES", default_value = "none", value_name = "CIDR,...",
+          value_parser = |text: &str| text.parse::<TrustedProxies>())]
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl Config {
@@ -147,6 +186,16 @@ impl Config {
     fn with_flags(mut self) -> Self {
         self.webhook_worker = self.webhook_flags.worker();
         self
+    }
+
+    /// The throttling rules these settings make.
+    pub fn throttle_rules(&self) -> ThrottleRules {
+        let free = [
+            self.login_attempts_per_email,
+            self.login_attempts_per_client,
+            self.throttling.register_attempts_per_client,
+        ];
+        ThrottleRules::new(free, self.throttling.login_delay_base, self.throttling.login_delay_cap, self.login_window)
     }
 
     /// `--env production`.
@@ -307,6 +356,9 @@ mod tests {
         assert_eq!(config.body_limit, 64 * 1024);
         assert_eq!((config.login_attempts_per_email, config.login_attempts_per_client), (5, 30));
         assert_eq!(config.login_window, Duration::from_secs(15 * 60));
+        assert_eq!(config.throttle_rules(), ThrottleRules::default());
+        assert_eq!(config.throttling.trusted_proxies, "none".parse().unwrap());
+        assert!(!config.throttling.trusted_proxies.contains("127.0.0.1".parse().unwrap()));
         assert_eq!(
             (config.stream_poll_interval, config.stream_heartbeat),
             (Duration::from_millis(500), Duration::from_secs(15))
@@ -338,8 +390,18 @@ mod tests {
             "--webhook-retry-cap=1m",
             "--webhook-retry-for=2h",
             "--webhook-batch=4",
+            "--login-delay-base=2s",
+            "--login-delay-cap=1m",
+            "--register-attempts-per-client=7",
+            "--trusted-proxies=10.0.0.0/8,192.0.2.1",
         ])
         .unwrap();
+        let rules = config.throttle_rules();
+        assert_eq!((rules.login.free, rules.login_client.free, rules.register.free), (2, 3, 7));
+        assert_eq!((rules.register.base, rules.login.cap), (Duration::from_secs(2), Duration::from_secs(60)));
+        assert_eq!(rules.login_client.forget_after, Duration::from_secs(3600));
+        assert!(config.throttling.trusted_proxies.contains("10.1.1.1".parse().unwrap()));
+        assert!(config.throttling.trusted_proxies.contains("192.0.2.1".parse().unwrap()));
         assert_eq!(config.token_ttl, Duration::from_secs(600));
         assert_eq!(config.body_limit, 1024);
         assert_eq!((config.login_attempts_per_email, config.login_attempts_per_client), (2, 3));
@@ -379,6 +441,9 @@ mod tests {
             &["--stream-poll-interval", "1ms"],
             &["--body-limit", "0"],
             &["--login-attempts-per-email", "0"],
+            &["--trusted-proxies", "10.0.0.0/33"],
+            &["--trusted-proxies", "proxy.example"],
+            &["--login-delay-base", "0s"],
         ] {
             assert!(parse(bad).is_err(), "{bad:?}");
         }

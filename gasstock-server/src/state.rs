@@ -3,13 +3,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use gasstock_core::throttle::ThrottleRules;
 use gasstock_core::Gasstock;
 use tokio::sync::watch;
 
 use crate::auth::{AuthCache, TokenKeys};
+use crate::client_ip::TrustedProxies;
 use crate::config::Config;
 use crate::secret::Secret;
-use crate::throttle::LoginThrottle;
 
 #[derive(Debug)]
 pub struct AppState {
@@ -17,7 +18,10 @@ pub struct AppState {
     pub keys: TokenKeys,
     /// Revocations and users, so that checking a token costs no statement on the hot path.
     pub auth_cache: Arc<AuthCache>,
-    pub throttle: LoginThrottle,
+    /// Sign-in and sign-up throttling (the counters are in the database).
+    pub throttle: ThrottleRules,
+    /// Whose `X-Forwarded-For` names the client (see `client_ip`).
+    pub trusted_proxies: TrustedProxies,
     pub body_limit: usize,
     pub stream_poll_interval: Duration,
     pub stream_heartbeat: Duration,
@@ -42,11 +46,8 @@ impl AppState {
             core,
             keys: TokenKeys::new(&secret.0, config.token_ttl),
             auth_cache: Arc::default(),
-            throttle: LoginThrottle::new(
-                config.login_attempts_per_email,
-                config.login_attempts_per_client,
-                config.login_window,
-            ),
+            throttle: config.throttle_rules(),
+            trusted_proxies: config.throttling.trusted_proxies.clone(),
             body_limit: config.body_limit,
             stream_poll_interval: config.stream_poll_interval.max(Duration::from_millis(10)),
             stream_heartbeat: config.stream_heartbeat.max(Duration::from_millis(10)),

@@ -19,6 +19,8 @@ mod sse_client;
 mod story;
 #[path = "server/support.rs"]
 mod support;
+#[path = "server/throttle.rs"]
+mod throttle;
 #[path = "server/tokens.rs"]
 mod tokens;
 #[path = "server/webhooks.rs"]

@@ -9,6 +9,7 @@ mod rating;
 mod role;
 mod status;
 mod text;
+mod throttle;
 mod weight;
 
 pub use duration::{format_duration, parse_duration};
@@ -23,4 +24,5 @@ pub use status::{
     WebhookDeliveryStatus,
 };
 pub use text::{parse_note, Label};
+pub use throttle::{retry_after_secs, Backoff, Counter, Verdict};
 pub use weight::WeightKg;

@@ -34,6 +34,7 @@ mod seed;
 mod sql;
 mod sqlite;
 mod stock;
+mod throttle;
 mod webhooks;
 
 pub use config::StoreConfig;

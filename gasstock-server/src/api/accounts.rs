@@ -10,10 +10,11 @@ use warp::Reply;
 
 use crate::auth::Session;
 use crate::endpoint::Endpoint;
-use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{ClientAddr, Json};
+use crate::error::{ApiResult, ErrorBody};
+use crate::extract::Json;
 use crate::reply::{created, ok};
 use crate::state::State;
+use crate::throttle::{too_many_attempts, ClientKey};
 
 pub fn endpoints() -> Vec<Endpoint> {
     vec![
@@ -41,28 +42,37 @@ pub struct LoginResponse {
 }
 
 /// Sign up as a buyer or a seller.
+///
+/// Throttled per client (every attempt counts): a taken email must answer 409 (the
+/// contract), so probing which addresses are registered is slowed down instead; the 409 does
+/// not repeat the address.
 #[utoipa::path(post, path = "/api/v1/register", tag = "auth", request_body = Registration, responses(
     (status = 201, description = "the new user", body = User),
     (status = 400, description = "not JSON, wrong types, missing or unknown fields", body = ErrorBody),
-    (status = 409, description = "email already registered (`duplicate_email`)", body = ErrorBody),
+    (status = 409, description = "email already registered (`duplicate_email`; the message does not repeat the address)", body = ErrorBody),
     (status = 422, description = "invalid email, password under 8 characters, role not buyer/seller", body = ErrorBody),
+    (status = 429, description = "too many sign-ups from this client (`too_many_attempts`); see `Retry-After`", body = ErrorBody,
+     headers(("Retry-After" = u64, description = "seconds to wait"))),
 ))]
-pub async fn register(state: State, Json(body): Json<Registration>) -> ApiResult {
-    created(&state.core.register(body).await?)
+pub async fn register(state: State, client: ClientKey, Json(body): Json<Registration>) -> ApiResult {
+    let user = state.core.register_from(&state.throttle, &client.0, body).await?;
+    created(&user.map_err(|wait| too_many_attempts(wait, "sign-up"))?)
 }
 
 /// Sign in: a bearer token for the other endpoints.
+///
+/// Throttled per email and client together (a stranger's failures never hold up the owner
+/// signing in from elsewhere) and per client, with doubling delays instead of a lock.
 #[utoipa::path(post, path = "/api/v1/login", tag = "auth", request_body = LoginRequest, responses(
     (status = 200, body = LoginResponse),
     (status = 400, body = ErrorBody),
     (status = 401, description = "wrong email or password (the same answer for both)", body = ErrorBody),
-    (status = 429, description = "too many attempts for this email or from this client; see `Retry-After`", body = ErrorBody),
+    (status = 429, description = "too many failed attempts for this email from this client, or from this client; see `Retry-After`", body = ErrorBody,
+     headers(("Retry-After" = u64, description = "seconds to wait"))),
 ))]
-pub async fn login(state: State, ClientAddr(client): ClientAddr, Json(body): Json<LoginRequest>) -> ApiResult {
-    let client = client.map(|addr| addr.ip());
-    state.throttle.begin(&body.email, client).map_err(ApiError::too_many_attempts)?;
-    let user = state.core.verify_credentials(&body.email, &body.password).await?;
-    state.throttle.succeeded(&body.email, client);
+pub async fn login(state: State, client: ClientKey, Json(body): Json<LoginRequest>) -> ApiResult {
+    let user = state.core.sign_in(&state.throttle, &client.0, &body.email, &body.password).await?;
+    let user = user.map_err(|wait| too_many_attempts(wait, "login"))?;
     let issued = state.keys.issue(&user)?;
     ok(&LoginResponse { token: issued.token, token_type: "Bearer", expires_at: issued.expires_at, user })
 }

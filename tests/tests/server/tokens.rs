@@ -160,6 +160,8 @@ async fn login_failures_are_uniform_and_throttled() {
         let app = App::start_with(backend, |config| {
             config.login_attempts_per_email = 3;
             config.login_attempts_per_client = 8;
+            // Long enough that no wait ends between two requests on a slow machine.
+            config.throttling.login_delay_base = std::time::Duration::from_secs(60);
         })
         .await;
         app.register("buyer@gas.rw", "buyer").await;
@@ -175,8 +177,9 @@ async fn login_failures_are_uniform_and_throttled() {
         unknown_email.expect_error(401, "unauthenticated", "unknown email");
         assert_eq!(wrong_password.body, unknown_email.body);
 
-        // The fourth attempt for an email is throttled, even with the right password, and
-        // the answer is the same whether the account exists.
+        // The fourth attempt for an email from this client waits, even with the right
+        // password, and the answer is the same whether the account exists (other clients are
+        // not held up: see throttle.rs).
         login("buyer@gas.rw", "wrong again").await.expect(401, "2nd");
         login("BUYER@gas.rw", "and again").await.expect(401, "3rd, other case");
         let throttled = login("buyer@gas.rw", PASSWORD).await;
@@ -188,7 +191,8 @@ async fn login_failures_are_uniform_and_throttled() {
         let throttled_unknown = login("nobody@gas.rw", "x").await;
         throttled_unknown.expect_error(429, "too_many_attempts", "unknown email throttled too");
 
-        // Per client: 6 attempts so far from this address; two more, then every email is refused.
+        // Per client: 6 failures so far from this address (the refused attempts are not
+        // counted); two more, then every email waits.
         login("third@gas.rw", "x").await.expect(401, "7th from this client");
         login("fourth@gas.rw", "x").await.expect(401, "8th from this client");
         login("fifth@gas.rw", "x").await.expect_error(429, "too_many_attempts", "client over its limit");
