@@ -117,6 +117,12 @@ impl Endpoint {
         &self.path
     }
 
+    /// Whether a request `path` (not a template) is this endpoint's path.
+    pub fn serves_path(&self, path: &str) -> bool {
+        let template: Vec<Option<String>> = template_segments(&self.path);
+        matches(&template, path)
+    }
+
     /// Adds this endpoint's operation to `paths` and the schemas it refers to to `schemas`.
     pub fn document(&self, paths: &mut Paths, schemas: &mut SchemaList) {
         (self.document)(paths, schemas)
@@ -155,12 +161,7 @@ fn short_name<T>() -> &'static str {
 /// Matches the whole request path against `template` (one trailing slash allowed, as warp's
 /// `path!` does); `{...}` segments match integers.
 fn path_filter(template: &str) -> impl Filter<Extract = (), Error = Rejection> + Clone + Send + Sync + 'static {
-    let segments: Vec<Option<String>> = template
-        .trim_start_matches('/')
-        .split('/')
-        .map(|segment| (!(segment.starts_with('{') && segment.ends_with('}'))).then(|| segment.to_owned()))
-        .collect();
-    let segments = std::sync::Arc::new(segments);
+    let segments = std::sync::Arc::new(template_segments(template));
     warp::path::full()
         .and_then(move |path: warp::path::FullPath| {
             let matched = matches(&segments, path.as_str());
@@ -173,6 +174,15 @@ fn path_filter(template: &str) -> impl Filter<Extract = (), Error = Rejection> +
             }
         })
         .untuple_one()
+}
+
+/// A template's segments: `Some(literal)`, or `None` for an `{id}`.
+fn template_segments(template: &str) -> Vec<Option<String>> {
+    template
+        .trim_start_matches('/')
+        .split('/')
+        .map(|segment| (!(segment.starts_with('{') && segment.ends_with('}'))).then(|| segment.to_owned()))
+        .collect()
 }
 
 fn matches(template: &[Option<String>], path: &str) -> bool {

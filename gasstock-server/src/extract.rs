@@ -80,7 +80,10 @@ pub struct ClientAddr(pub Option<SocketAddr>);
 
 impl FromRequest for ClientAddr {
     fn filter(_: &RouteContext<'_>) -> BoxedFilter<(Self,)> {
-        warp::addr::remote().map(ClientAddr).boxed()
+        // Put there by `serve` (warp's own `addr::remote` is only filled by `warp::serve`).
+        warp::ext::optional::<crate::serve::PeerAddr>()
+            .map(|peer: Option<crate::serve::PeerAddr>| ClientAddr(peer.map(|p| p.0)))
+            .boxed()
     }
 }
 
@@ -173,11 +176,13 @@ where
 {
     let mut body = Vec::new();
     let mut stream = std::pin::pin!(stream);
-    while let Some(mut chunk) = stream
-        .try_next()
-        .await
-        .map_err(|err| ApiError::bad_request("body_read_error", format!("cannot read the body: {err}")))?
-    {
+    while let Some(mut chunk) = stream.try_next().await.map_err(|err| {
+        if is_body_timeout(&err) {
+            ApiError::body_timeout()
+        } else {
+            ApiError::bad_request("body_read_error", format!("cannot read the body: {err}"))
+        }
+    })? {
         if body.len() + chunk.remaining() > limit {
             return Err(ApiError::payload_too_large(limit));
         }
@@ -189,6 +194,18 @@ where
         }
     }
     Ok(body)
+}
+
+/// Whether reading the body failed on `serve`'s body read timeout.
+fn is_body_timeout(err: &warp::Error) -> bool {
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        if cause.is::<crate::serve::BodyTimeout>() {
+            return true;
+        }
+        source = cause.source();
+    }
+    false
 }
 
 fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {

@@ -3,6 +3,8 @@
 
 #[path = "server/authz.rs"]
 mod authz;
+#[path = "server/http_layer.rs"]
+mod http_layer;
 #[path = "server/input.rs"]
 mod input;
 #[path = "server/lifecycle.rs"]
