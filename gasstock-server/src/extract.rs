@@ -30,6 +30,12 @@ pub struct RouteContext<'a> {
 /// gets 401 whatever it sent.
 pub trait FromRequest: Sized + Send + 'static {
     fn filter(route: &RouteContext<'_>) -> BoxedFilter<(Self,)>;
+
+    /// The error statuses taking this argument may answer with, and why: the OpenAPI
+    /// document adds them to every operation that takes it.
+    fn responses() -> &'static [(u16, &'static str)] {
+        &[]
+    }
 }
 
 /// The server's shared state.
@@ -55,6 +61,13 @@ impl FromRequest for Session {
             })
             .boxed()
     }
+
+    fn responses() -> &'static [(u16, &'static str)] {
+        &[
+            (400, "a header that is not visible ASCII text (`invalid_header`)"),
+            (401, "no valid bearer token (`unauthenticated`)"),
+        ]
+    }
 }
 
 /// The `{id}` segment of the path (the route matches only when it is an integer).
@@ -71,6 +84,10 @@ impl FromRequest for Id {
                 id.map(Id).ok_or_else(warp::reject::not_found)
             })
             .boxed()
+    }
+
+    fn responses() -> &'static [(u16, &'static str)] {
+        &[(404, "no such id, or one the caller may not see; a segment that is not an integer is no route")]
     }
 }
 
@@ -96,6 +113,16 @@ impl<T: DeserializeOwned + Send + 'static> FromRequest for Json<T> {
     fn filter(route: &RouteContext<'_>) -> BoxedFilter<(Self,)> {
         json_body(route.state.body_limit).map(Json).boxed()
     }
+
+    fn responses() -> &'static [(u16, &'static str)] {
+        &[
+            (400, "not JSON, or not of the schema's shape: wrong types, missing or unknown fields (`malformed_json`, `invalid_body`, `missing_body`)"),
+            (408, "the body did not arrive within the body read timeout (`request_timeout`)"),
+            (413, "a body over the body limit (`payload_too_large`)"),
+            (415, "a Content-Type other than JSON (`unsupported_media_type`)"),
+            (422, "a value outside the schema's bounds or rules (`invalid`, with `details.field`)"),
+        ]
+    }
 }
 
 /// The query string as `T`; 400 on unknown parameters or malformed values.
@@ -114,6 +141,13 @@ impl<T: DeserializeOwned + Send + 'static> FromRequest for Query<T> {
             })
             .boxed()
     }
+
+    fn responses() -> &'static [(u16, &'static str)] {
+        &[
+            (400, "an unknown, repeated or malformed query parameter (`invalid_query`)"),
+            (422, "a parameter outside its bounds, e.g. `page` or `per_page` (`invalid`, with `details.field`)"),
+        ]
+    }
 }
 
 /// An optional request header (for extractors of one header, e.g. `Idempotency-Key`).
@@ -127,9 +161,23 @@ pub fn optional_header(name: &'static str) -> BoxedFilter<(Option<String>,)> {
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// From 1 (default 1).
+    #[serde(default, deserialize_with = "whole_in_query")]
+    #[param(minimum = 1, maximum = 10_000_000)]
     pub page: Option<i64>,
     /// From 1 to 100 (default 20).
+    #[serde(default, deserialize_with = "whole_in_query")]
+    #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<i64>,
+}
+
+/// An integer query parameter; `3.0` is 3, as in JSON Schema (`#[serde(default, deserialize_with)]`).
+pub fn whole_in_query<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
+    let text: Option<String> = Option::deserialize(deserializer)?;
+    text.map(|text| {
+        gasstock_core::commands::number::parse_whole(&text)
+            .ok_or_else(|| serde::de::Error::custom(format!("'{text}' is not a whole number")))
+    })
+    .transpose()
 }
 
 impl PageQuery {
