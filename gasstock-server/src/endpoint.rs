@@ -187,7 +187,9 @@ fn error_response(description: &str) -> RefOr<utoipa::openapi::Response> {
     let content = utoipa::openapi::ContentBuilder::new()
         .schema(Some(utoipa::openapi::Ref::from_schema_name("ErrorBody")))
         .build();
-    RefOr::T(utoipa::openapi::ResponseBuilder::new().description(description).content("application/json", content).build())
+    RefOr::T(
+        utoipa::openapi::ResponseBuilder::new().description(description).content("application/json", content).build(),
+    )
 }
 
 /// The last segment of a type's name: `get_order` for `gasstock_server::api::orders::get_order`.

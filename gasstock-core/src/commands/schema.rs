@@ -49,8 +49,9 @@ pub fn optional_label<const MAX: usize>() -> Object {
 
 /// An optional note: line breaks and tabs allowed, blank is none.
 pub fn note<const MAX: usize>() -> Object {
-    let description =
-        format!("At most {MAX} characters once trimmed; no control characters but line breaks and tabs; blank is none.");
+    let description = format!(
+        "At most {MAX} characters once trimmed; no control characters but line breaks and tabs; blank is none."
+    );
     string(trimmed(NOT_CONTROL_IN_NOTE, MAX, true), true, &description)
 }
 
@@ -81,7 +82,9 @@ pub fn weight() -> utoipa::openapi::Schema {
         .maximum(Some(1000))
         .description(Some("Kilograms, rounded to the gram."))
         .build();
-    utoipa::openapi::Schema::OneOf(utoipa::openapi::schema::OneOfBuilder::new().item(number).item(weight_text(false)).build())
+    utoipa::openapi::Schema::OneOf(
+        utoipa::openapi::schema::OneOfBuilder::new().item(number).item(weight_text(false)).build(),
+    )
 }
 
 /// A weight filter: blank is none.
@@ -115,6 +118,7 @@ mod tests {
         assert!(label.contains("{0,98}"), "{label}");
         assert!(regex(&note::<2000>()).contains("{0,1998}"));
         assert!(Label::parse(" a ", "f", 100).is_ok() && WeightKg::parse_field("0.001", "w").is_ok());
-        assert!(regex(&weight_filter()).ends_with(r"|^[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"));
+        assert!(regex(&weight_filter())
+            .ends_with(r"|^[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"));
     }
 }

@@ -20,9 +20,7 @@ const HALF: i64 = 1 << 32;
 
 /// `SUM(expr)` as the two BIGINT columns `{name}_hi` and `{name}_lo`.
 fn split_sum(expr: &str, name: &str) -> String {
-    format!(
-        "CAST(SUM(({expr}) / {HALF}) AS BIGINT) AS {name}_hi, CAST(SUM(({expr}) % {HALF}) AS BIGINT) AS {name}_lo"
-    )
+    format!("CAST(SUM(({expr}) / {HALF}) AS BIGINT) AS {name}_hi, CAST(SUM(({expr}) % {HALF}) AS BIGINT) AS {name}_lo")
 }
 
 /// The sum whose halves [`split_sum`] gave.
