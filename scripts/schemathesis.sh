@@ -21,7 +21,11 @@ BIN=${GASSTOCK_BIN_DIR:-target/debug}
 
 if [ ! -x "$VENV/bin/schemathesis" ] || ! "$VENV/bin/schemathesis" --version 2>/dev/null | grep -q "$VERSION"; then
     echo "== installing schemathesis $VERSION into $VENV"
-    python3 -m venv "$VENV"
+    if ! python3 -m venv "$VENV" >/dev/null 2>&1; then
+        # Debian splits venv out of python3 (CI runs as root on a fresh machine).
+        apt-get install -y -qq python3-venv >/dev/null
+        python3 -m venv "$VENV"
+    fi
     "$VENV/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$VERSION"
 fi
 if [ ! -x "$BIN/gasstock-server" ] || [ ! -x "$BIN/gasstock" ]; then
