@@ -92,6 +92,16 @@ impl Amount {
         Ok(Amount(minor_units))
     }
 
+    /// An amount read back from the database (an order's frozen unit price): not negative,
+    /// but not held to [`Amount::MAX`], which an earlier version did not enforce. Arithmetic
+    /// on it stays checked.
+    pub fn stored(minor_units: i64, field: &'static str) -> Result<Self, Error> {
+        if minor_units < 0 {
+            return Err(Error::invalid(field, "must not be negative"));
+        }
+        Ok(Amount(minor_units))
+    }
+
     pub fn minor_units(self) -> i64 {
         self.0
     }
