@@ -3,7 +3,7 @@
 # (anonymous, buyer, seller, admin), with every check, and fails on any failure.
 #
 #   scripts/schemathesis.sh            # builds the binaries (debug) if needed
-#   SCHEMATHESIS_MAX_EXAMPLES=50 scripts/schemathesis.sh
+#   SCHEMATHESIS_MAX_EXAMPLES=50 SCHEMATHESIS_SEED=7 scripts/schemathesis.sh
 #
 # It makes a Python venv (default target/schemathesis-venv) with schemathesis from PyPI, starts
 # gasstock-server on a fresh SQLite database in a temporary directory, creates an admin with the
@@ -18,6 +18,7 @@ VERSION=4.32.5
 VENV=$(realpath -m "${SCHEMATHESIS_VENV:-target/schemathesis-venv}")
 MAX_EXAMPLES=${SCHEMATHESIS_MAX_EXAMPLES:-40}
 MAX_TIME=${SCHEMATHESIS_MAX_TIME:-60}
+SEED=${SCHEMATHESIS_SEED:-1}
 BIN=${GASSTOCK_BIN_DIR:-target/debug}
 
 if [ ! -x "$VENV/bin/schemathesis" ] || ! "$VENV/bin/schemathesis" --version 2>/dev/null | grep -q "$VERSION"; then
@@ -97,7 +98,7 @@ for role in anonymous buyer seller admin; do
         fi
         # From the temporary directory: schemathesis keeps a cache in its working directory.
         if ! (cd "$WORK" && "$VENV/bin/schemathesis" run "$BASE/api/v1/openapi.json" --url "$BASE" \
-            --checks all --max-examples "$MAX_EXAMPLES" --max-time "$budget" --seed 1 \
+            --checks all --max-examples "$MAX_EXAMPLES" --max-time "$budget" --seed "$SEED" \
             --generation-database none --no-color "${auth[@]}" "${filter[@]}"); then
             failed=1
         fi
