@@ -61,7 +61,9 @@ pub fn email() -> Object {
     let local = r"[\x21-\x3f\x41-\x7e]+";
     let label = r"[\x21-\x2c\x2f-\x3f\x41-\x7e](?:[\x21-\x2d\x2f-\x3f\x41-\x7e]*[\x21-\x2c\x2f-\x3f\x41-\x7e])?";
     let pattern = format!("^[{WS}]*{local}@{label}(?:\\.{label})+[{WS}]*$");
-    string(pattern, false, "An email address (ASCII; case does not matter).")
+    let mut schema = string(pattern, false, "An email address (ASCII; case does not matter).");
+    schema.max_length = Some(crate::domain::Email::MAX_LEN);
+    schema
 }
 
 /// A weight as text: `12`, `12.5kg`, `12.5 KG`; more than 0 and at most 1000 kg, to the gram.
@@ -103,22 +105,37 @@ pub fn currency() -> Object {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use crate::domain::{Label, WeightKg};
+    use proptest::prelude::*;
 
-    fn regex(object: &Object) -> String {
-        object.pattern.clone().unwrap()
+    use super::*;
+    use crate::domain::{Email, Label, WeightKg};
+
+    /// Strings drawn from a pattern (its `^`/`$` anchors dropped: the whole string is drawn).
+    fn drawn_from(object: &Object) -> impl Strategy<Value = String> {
+        let pattern = object.pattern.clone().unwrap();
+        let unanchored = pattern.strip_prefix('^').and_then(|p| p.strip_suffix('$')).expect("an anchored pattern");
+        proptest::string::string_regex(&unanchored).expect("a pattern proptest can draw from")
     }
 
-    /// The patterns are checked against the validation where it is cheap to do so here:
-    /// the CI's schemathesis run checks them against the server.
-    #[test]
-    fn patterns_compile_into_the_document() {
-        let label = regex(&label::<100>());
-        assert!(label.contains("{0,98}"), "{label}");
-        assert!(regex(&note::<2000>()).contains("{0,1998}"));
-        assert!(Label::parse(" a ", "f", 100).is_ok() && WeightKg::parse_field("0.001", "w").is_ok());
-        assert!(regex(&weight_filter())
-            .ends_with(r"|^[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"));
+    proptest! {
+        /// Whatever the document calls valid, the validation takes (the direction a client
+        /// relies on; schemathesis in CI checks both directions against the server).
+        #[test]
+        fn what_the_patterns_allow_is_accepted(
+            label in drawn_from(&label::<100>()),
+            optional in drawn_from(&optional_label::<32>()),
+            note_text in drawn_from(&note::<500>()),
+            email_text in drawn_from(&email()),
+            weight in drawn_from(&weight_text(false)),
+        ) {
+            prop_assert!(Label::parse(&label, "f", 100).is_ok(), "{:?}", label);
+            prop_assert!(Label::parse_optional(Some(&optional), "f", 32).is_ok(), "{:?}", optional);
+            prop_assert!(crate::domain::parse_note(Some(&note_text), "f", 500).is_ok(), "{:?}", note_text);
+            // A schema-valid email also keeps to the schema's maxLength.
+            if email_text.chars().count() <= Email::MAX_LEN {
+                prop_assert!(email_text.parse::<Email>().is_ok(), "{:?}", email_text);
+            }
+            prop_assert!(WeightKg::parse_field(&weight, "w").is_ok(), "{:?}", weight);
+        }
     }
 }
