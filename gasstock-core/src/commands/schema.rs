@@ -114,7 +114,7 @@ mod tests {
     fn drawn_from(object: &Object) -> impl Strategy<Value = String> {
         let pattern = object.pattern.clone().unwrap();
         let unanchored = pattern.strip_prefix('^').and_then(|p| p.strip_suffix('$')).expect("an anchored pattern");
-        proptest::string::string_regex(&unanchored).expect("a pattern proptest can draw from")
+        proptest::string::string_regex(unanchored).expect("a pattern proptest can draw from")
     }
 
     proptest! {
