@@ -21,7 +21,8 @@ pub struct SalesTotal {
     pub currency: String,
     pub orders: i64,
     pub quantity: i64,
-    pub revenue: i64,
+    /// An `i128`, as the rows' revenues are.
+    pub revenue: i128,
 }
 
 /// `report sales`.
@@ -46,9 +47,10 @@ impl SalesReport {
                 quantity: 0,
                 revenue: 0,
             });
-            total.orders += row.orders;
-            total.quantity += row.quantity;
-            total.revenue = total.revenue.saturating_add(row.revenue);
+            total.orders = total.orders.saturating_add(row.orders);
+            total.quantity = total.quantity.saturating_add(row.quantity);
+            // Rows are sums of i64 values over fewer than 2^31 orders: far from i128's limit.
+            total.revenue += row.revenue;
         }
         SalesReport { by: query.by, from: query.from, until: query.until, rows, totals: totals.into_values().collect() }
     }

@@ -264,7 +264,8 @@ impl Gasstock {
         authorize(actor, Operation::SubmitInvoice)?;
         let order = self.order(actor, input.order_id).await?;
         let (delivery_fee, notes) = input.checked_fields()?;
-        let amount = Amount::new(order.unit_price, "unit_price")?.times(order.quantity)?.plus(delivery_fee)?;
+        // The frozen price as stored: an order placed before prices were bounded is still invoiced.
+        let amount = Amount::stored(order.unit_price, "unit_price")?.times(order.quantity)?.plus(delivery_fee)?;
         let draft = InvoiceDraft {
             order_id: order.id,
             seller_id: order.seller_id,

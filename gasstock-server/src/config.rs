@@ -114,6 +114,28 @@ pub struct Config {
     /// Throttling delays, sign-up throttling and trusted proxies.
     #[command(flatten)]
     pub throttling: ThrottleSettings,
+
+    /// Longest time from the first byte of a request to the end of its head; a slower client
+    /// is disconnected.
+    #[arg(long, env = "GASSTOCK_HEADER_READ_TIMEOUT", default_value = "10s", value_parser = duration::positive,
+          value_name = "DURATION", help_heading = "Connections")]
+    pub header_read_timeout: Duration,
+
+    /// How long a connection may wait for its next request (or its first) before it is closed.
+    #[arg(long, env = "GASSTOCK_IDLE_TIMEOUT", default_value = "30s", value_parser = duration::positive,
+          value_name = "DURATION", help_heading = "Connections")]
+    pub idle_timeout: Duration,
+
+    /// Longest time from the end of a request's head to the end of its body (408 after).
+    #[arg(long, env = "GASSTOCK_BODY_READ_TIMEOUT", default_value = "30s", value_parser = duration::positive,
+          value_name = "DURATION", help_heading = "Connections")]
+    pub body_read_timeout: Duration,
+
+    /// Most connections served at once; more wait in the listen backlog. Keep it under the
+    /// process's open-file limit (`ulimit -n`) minus the database connections.
+    #[arg(long, env = "GASSTOCK_MAX_CONNECTIONS", default_value_t = 512,
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..), help_heading = "Connections")]
+    pub max_connections: usize,
 }
 
 /// How throttled attempts wait, how sign-up is throttled, and whose `X-Forwarded-For` is
@@ -196,6 +218,18 @@ impl Config {
             self.throttling.register_attempts_per_client,
         ];
         ThrottleRules::new(free, self.throttling.login_delay_base, self.throttling.login_delay_cap, self.login_window)
+    }
+
+    /// The connection timeouts and cap.
+    pub fn serve_limits(&self) -> crate::serve::Limits {
+        crate::serve::Limits {
+            timeouts: crate::connection::Timeouts {
+                header_read: self.header_read_timeout,
+                idle: self.idle_timeout,
+                body_read: self.body_read_timeout,
+            },
+            max_connections: self.max_connections,
+        }
     }
 
     /// `--env production`.
@@ -366,6 +400,11 @@ mod tests {
         assert_eq!(config.store.store_config(), StoreConfig::default());
         assert_eq!(format!("{:?}", config.webhook_worker), format!("{:?}", Some(WorkerConfig::default())));
         assert!(!config.is_production());
+        assert_eq!(
+            (config.header_read_timeout, config.idle_timeout, config.body_read_timeout),
+            (Duration::from_secs(10), Duration::from_secs(30), Duration::from_secs(30))
+        );
+        assert_eq!(config.max_connections, 512);
     }
 
     #[test]
@@ -394,6 +433,10 @@ mod tests {
             "--login-delay-cap=1m",
             "--register-attempts-per-client=7",
             "--trusted-proxies=10.0.0.0/8,192.0.2.1",
+            "--header-read-timeout=2s",
+            "--idle-timeout=3s",
+            "--body-read-timeout=4s",
+            "--max-connections=9",
         ])
         .unwrap();
         let rules = config.throttle_rules();
@@ -426,6 +469,12 @@ mod tests {
             (Duration::from_secs(1), Duration::from_secs(60), Duration::from_secs(7200))
         );
         assert_eq!(worker.batch, 4);
+        let limits = config.serve_limits();
+        assert_eq!(
+            (limits.timeouts.header_read, limits.timeouts.idle, limits.timeouts.body_read),
+            (Duration::from_secs(2), Duration::from_secs(3), Duration::from_secs(4))
+        );
+        assert_eq!(limits.max_connections, 9);
     }
 
     #[test]
@@ -444,6 +493,9 @@ mod tests {
             &["--trusted-proxies", "10.0.0.0/33"],
             &["--trusted-proxies", "proxy.example"],
             &["--login-delay-base", "0s"],
+            &["--idle-timeout", "0s"],
+            &["--header-read-timeout", "10"],
+            &["--max-connections", "0"],
         ] {
             assert!(parse(bad).is_err(), "{bad:?}");
         }

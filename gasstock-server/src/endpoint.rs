@@ -28,6 +28,9 @@ pub type SchemaList = Vec<(String, RefOr<Schema>)>;
 pub trait Handler<Args>: Clone + Send + Sync + 'static {
     /// The filter that takes the arguments from a request and runs the handler.
     fn filter(self, route: &RouteContext<'_>) -> BoxedFilter<(Response,)>;
+
+    /// The error statuses of its arguments ([`FromRequest::responses`]).
+    fn responses() -> Vec<(u16, &'static str)>;
 }
 
 macro_rules! handler_taking {
@@ -44,6 +47,11 @@ macro_rules! handler_taking {
                     .then(move |$($arg: $arg),*| (self.clone())($($arg),*))
                     .map(render)
                     .boxed()
+            }
+
+            fn responses() -> Vec<(u16, &'static str)> {
+                let all: [&'static [(u16, &'static str)]; 0 $(+ { let _ = stringify!($arg); 1 })*] = [$($arg::responses()),*];
+                all.concat()
             }
         }
     };
@@ -64,6 +72,8 @@ pub struct Endpoint {
     method: HttpMethod,
     path: String,
     document: fn(&mut Paths, &mut SchemaList),
+    /// The error statuses of the handler's arguments.
+    responses: Vec<(u16, &'static str)>,
     wiring: Wiring,
 }
 
@@ -94,6 +104,7 @@ impl Endpoint {
             method,
             path: P::path(),
             document: document::<P>,
+            responses: H::responses(),
             wiring: Box::new(move |route| handler.clone().filter(route)),
         }
     }
@@ -117,9 +128,34 @@ impl Endpoint {
         &self.path
     }
 
+    /// Whether a request `path` (not a template) is this endpoint's path.
+    pub fn serves_path(&self, path: &str) -> bool {
+        let template: Vec<Option<String>> = template_segments(&self.path);
+        matches(&template, path)
+    }
+
     /// Adds this endpoint's operation to `paths` and the schemas it refers to to `schemas`.
+    ///
+    /// The statuses its arguments answer with (401 without a token, 400 for a malformed body,
+    /// ...) are added where the handler's `#[utoipa::path]` does not list them, so that every
+    /// operation states every status it returns.
     pub fn document(&self, paths: &mut Paths, schemas: &mut SchemaList) {
-        (self.document)(paths, schemas)
+        (self.document)(paths, schemas);
+        let Some(item) = paths.paths.get_mut(&self.path) else { return };
+        let operation = match self.method {
+            HttpMethod::Get => item.get.as_mut(),
+            HttpMethod::Post => item.post.as_mut(),
+            HttpMethod::Put => item.put.as_mut(),
+            HttpMethod::Delete => item.delete.as_mut(),
+            HttpMethod::Options => item.options.as_mut(),
+            HttpMethod::Head => item.head.as_mut(),
+            HttpMethod::Patch => item.patch.as_mut(),
+            HttpMethod::Trace => item.trace.as_mut(),
+        };
+        let Some(operation) = operation else { return };
+        for (status, description) in &self.responses {
+            operation.responses.responses.entry(status.to_string()).or_insert_with(|| error_response(description));
+        }
     }
 
     /// The warp route: path, then method (405 for another one), then the handler's arguments.
@@ -146,6 +182,16 @@ fn document<P: utoipa::Path + SchemaReferences + for<'t> Tags<'t>>(paths: &mut P
     P::schemas(schemas);
 }
 
+/// A response with the JSON error body.
+fn error_response(description: &str) -> RefOr<utoipa::openapi::Response> {
+    let content = utoipa::openapi::ContentBuilder::new()
+        .schema(Some(utoipa::openapi::Ref::from_schema_name("ErrorBody")))
+        .build();
+    RefOr::T(
+        utoipa::openapi::ResponseBuilder::new().description(description).content("application/json", content).build(),
+    )
+}
+
 /// The last segment of a type's name: `get_order` for `gasstock_server::api::orders::get_order`.
 fn short_name<T>() -> &'static str {
     let name = std::any::type_name::<T>();
@@ -155,12 +201,7 @@ fn short_name<T>() -> &'static str {
 /// Matches the whole request path against `template` (one trailing slash allowed, as warp's
 /// `path!` does); `{...}` segments match integers.
 fn path_filter(template: &str) -> impl Filter<Extract = (), Error = Rejection> + Clone + Send + Sync + 'static {
-    let segments: Vec<Option<String>> = template
-        .trim_start_matches('/')
-        .split('/')
-        .map(|segment| (!(segment.starts_with('{') && segment.ends_with('}'))).then(|| segment.to_owned()))
-        .collect();
-    let segments = std::sync::Arc::new(segments);
+    let segments = std::sync::Arc::new(template_segments(template));
     warp::path::full()
         .and_then(move |path: warp::path::FullPath| {
             let matched = matches(&segments, path.as_str());
@@ -173,6 +214,15 @@ fn path_filter(template: &str) -> impl Filter<Extract = (), Error = Rejection> +
             }
         })
         .untuple_one()
+}
+
+/// A template's segments: `Some(literal)`, or `None` for an `{id}`.
+fn template_segments(template: &str) -> Vec<Option<String>> {
+    template
+        .trim_start_matches('/')
+        .split('/')
+        .map(|segment| (!(segment.starts_with('{') && segment.ends_with('}'))).then(|| segment.to_owned()))
+        .collect()
 }
 
 fn matches(template: &[Option<String>], path: &str) -> bool {

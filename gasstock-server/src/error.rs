@@ -110,13 +110,32 @@ impl From<CoreError> for ApiError {
     }
 }
 
+impl ApiError {
+    /// The JSON error body, serialized.
+    pub fn body_json(&self) -> Vec<u8> {
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code.to_owned(),
+                message: self.message.clone(),
+                details: self.details.clone(),
+            },
+        };
+        serde_json::to_vec(&body).unwrap_or_default()
+    }
+
+    /// 408 for a body that did not arrive within the body read timeout.
+    pub fn body_timeout() -> Self {
+        ApiError::new(StatusCode::REQUEST_TIMEOUT, "request_timeout", "the request body did not arrive in time")
+    }
+}
+
 impl Reply for ApiError {
     fn into_response(self) -> Response {
         let body = ErrorBody {
             error: ErrorDetail { code: self.code.to_owned(), message: self.message, details: self.details },
         };
         let mut response = warp::reply::with_status(warp::reply::json(&body), self.status).into_response();
-        if self.status == StatusCode::PAYLOAD_TOO_LARGE {
+        if matches!(self.status, StatusCode::PAYLOAD_TOO_LARGE | StatusCode::REQUEST_TIMEOUT) {
             // The rest of the body is not read: the connection cannot carry another request.
             response
                 .headers_mut()
@@ -136,6 +155,11 @@ pub fn render(result: ApiResult) -> Response {
 
 /// Turns every rejection into the JSON error body; nothing reaches the client as HTML or
 /// as an empty body.
+///
+/// A request is tried against every route, so its rejection gathers one from each: a 400 for a
+/// bad header from the route of its method, 405 from the routes of the same path with another
+/// method, 404 from all the others. The most specific one answers: the handlers' own errors,
+/// then the other 4xx, then 405, then 404 (as warp ranks them).
 pub async fn recover(rejection: Rejection) -> Result<Response, Infallible> {
     use warp::reject::{
         InvalidHeader, InvalidQuery, LengthRequired, MethodNotAllowed, MissingHeader, PayloadTooLarge,
@@ -143,10 +167,6 @@ pub async fn recover(rejection: Rejection) -> Result<Response, Infallible> {
     };
     let error = if let Some(error) = rejection.find::<ApiError>() {
         error.clone()
-    } else if rejection.is_not_found() {
-        ApiError::new(StatusCode::NOT_FOUND, "route_not_found", "no such endpoint: see /api/v1/openapi.json")
-    } else if rejection.find::<MethodNotAllowed>().is_some() {
-        ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this endpoint does not accept this method")
     } else if rejection.find::<PayloadTooLarge>().is_some() {
         ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "request body too large")
     } else if rejection.find::<UnsupportedMediaType>().is_some() {
@@ -158,13 +178,22 @@ pub async fn recover(rejection: Rejection) -> Result<Response, Infallible> {
     } else if rejection.find::<LengthRequired>().is_some() {
         ApiError::new(StatusCode::LENGTH_REQUIRED, "length_required", "a Content-Length header is required")
     } else if let Some(header) = rejection.find::<InvalidHeader>() {
-        ApiError::bad_request("invalid_header", format!("invalid header {}", header.name()))
+        ApiError::bad_request(
+            "invalid_header",
+            format!("invalid header {} (its value must be visible ASCII)", header.name()),
+        )
+        .with_details(serde_json::json!({ "header": header.name() }))
     } else if let Some(header) = rejection.find::<MissingHeader>() {
         ApiError::bad_request("missing_header", format!("missing header {}", header.name()))
     } else if rejection.find::<InvalidQuery>().is_some() {
         ApiError::bad_request("invalid_query", "invalid query string")
     } else if let Some(err) = rejection.find::<warp::filters::body::BodyDeserializeError>() {
         ApiError::bad_request("invalid_body", err.to_string())
+    } else if rejection.find::<MethodNotAllowed>().is_some() {
+        // routes.rs adds the `Allow` header, which needs the path.
+        ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this endpoint does not accept this method")
+    } else if rejection.is_not_found() {
+        ApiError::new(StatusCode::NOT_FOUND, "route_not_found", "no such endpoint: see /api/v1/openapi.json")
     } else {
         tracing::error!(?rejection, "unhandled rejection");
         ApiError::internal()

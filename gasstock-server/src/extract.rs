@@ -30,6 +30,12 @@ pub struct RouteContext<'a> {
 /// gets 401 whatever it sent.
 pub trait FromRequest: Sized + Send + 'static {
     fn filter(route: &RouteContext<'_>) -> BoxedFilter<(Self,)>;
+
+    /// The error statuses taking this argument may answer with, and why: the OpenAPI
+    /// document adds them to every operation that takes it.
+    fn responses() -> &'static [(u16, &'static str)] {
+        &[]
+    }
 }
 
 /// The server's shared state.
@@ -55,6 +61,13 @@ impl FromRequest for Session {
             })
             .boxed()
     }
+
+    fn responses() -> &'static [(u16, &'static str)] {
+        &[
+            (400, "a header that is not visible ASCII text (`invalid_header`)"),
+            (401, "no valid bearer token (`unauthenticated`)"),
+        ]
+    }
 }
 
 /// The `{id}` segment of the path (the route matches only when it is an integer).
@@ -72,6 +85,10 @@ impl FromRequest for Id {
             })
             .boxed()
     }
+
+    fn responses() -> &'static [(u16, &'static str)] {
+        &[(404, "no such id, or one the caller may not see; a segment that is not an integer is no route")]
+    }
 }
 
 /// The client's address (`None` when unknown).
@@ -80,7 +97,10 @@ pub struct ClientAddr(pub Option<SocketAddr>);
 
 impl FromRequest for ClientAddr {
     fn filter(_: &RouteContext<'_>) -> BoxedFilter<(Self,)> {
-        warp::addr::remote().map(ClientAddr).boxed()
+        // Put there by `serve` (warp's own `addr::remote` is only filled by `warp::serve`).
+        warp::ext::optional::<crate::serve::PeerAddr>()
+            .map(|peer: Option<crate::serve::PeerAddr>| ClientAddr(peer.map(|p| p.0)))
+            .boxed()
     }
 }
 
@@ -92,6 +112,16 @@ pub struct Json<T>(pub T);
 impl<T: DeserializeOwned + Send + 'static> FromRequest for Json<T> {
     fn filter(route: &RouteContext<'_>) -> BoxedFilter<(Self,)> {
         json_body(route.state.body_limit).map(Json).boxed()
+    }
+
+    fn responses() -> &'static [(u16, &'static str)] {
+        &[
+            (400, "not JSON, or not of the schema's shape: wrong types, missing or unknown fields (`malformed_json`, `invalid_body`, `missing_body`)"),
+            (408, "the body did not arrive within the body read timeout (`request_timeout`)"),
+            (413, "a body over the body limit (`payload_too_large`)"),
+            (415, "a Content-Type other than JSON (`unsupported_media_type`)"),
+            (422, "a value outside the schema's bounds or rules (`invalid`, with `details.field`)"),
+        ]
     }
 }
 
@@ -111,6 +141,13 @@ impl<T: DeserializeOwned + Send + 'static> FromRequest for Query<T> {
             })
             .boxed()
     }
+
+    fn responses() -> &'static [(u16, &'static str)] {
+        &[
+            (400, "an unknown, repeated or malformed query parameter (`invalid_query`)"),
+            (422, "a parameter outside its bounds, e.g. `page` or `per_page` (`invalid`, with `details.field`)"),
+        ]
+    }
 }
 
 /// An optional request header (for extractors of one header, e.g. `Idempotency-Key`).
@@ -124,9 +161,23 @@ pub fn optional_header(name: &'static str) -> BoxedFilter<(Option<String>,)> {
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// From 1 (default 1).
+    #[serde(default, deserialize_with = "whole_in_query")]
+    #[param(minimum = 1, maximum = 10_000_000)]
     pub page: Option<i64>,
     /// From 1 to 100 (default 20).
+    #[serde(default, deserialize_with = "whole_in_query")]
+    #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<i64>,
+}
+
+/// An integer query parameter; `3.0` is 3, as in JSON Schema (`#[serde(default, deserialize_with)]`).
+pub fn whole_in_query<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
+    let text: Option<String> = Option::deserialize(deserializer)?;
+    text.map(|text| {
+        gasstock_core::commands::number::parse_whole(&text)
+            .ok_or_else(|| serde::de::Error::custom(format!("'{text}' is not a whole number")))
+    })
+    .transpose()
 }
 
 impl PageQuery {
@@ -173,11 +224,13 @@ where
 {
     let mut body = Vec::new();
     let mut stream = std::pin::pin!(stream);
-    while let Some(mut chunk) = stream
-        .try_next()
-        .await
-        .map_err(|err| ApiError::bad_request("body_read_error", format!("cannot read the body: {err}")))?
-    {
+    while let Some(mut chunk) = stream.try_next().await.map_err(|err| {
+        if is_body_timeout(&err) {
+            ApiError::body_timeout()
+        } else {
+            ApiError::bad_request("body_read_error", format!("cannot read the body: {err}"))
+        }
+    })? {
         if body.len() + chunk.remaining() > limit {
             return Err(ApiError::payload_too_large(limit));
         }
@@ -189,6 +242,18 @@ where
         }
     }
     Ok(body)
+}
+
+/// Whether reading the body failed on `serve`'s body read timeout.
+fn is_body_timeout(err: &warp::Error) -> bool {
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        if cause.is::<crate::serve::BodyTimeout>() {
+            return true;
+        }
+        source = cause.source();
+    }
+    false
 }
 
 fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {

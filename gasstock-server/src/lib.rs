@@ -14,6 +14,7 @@ pub mod api;
 pub mod auth;
 pub mod client_ip;
 pub mod config;
+pub mod connection;
 pub mod database_url;
 pub mod duration;
 pub mod endpoint;
@@ -24,6 +25,7 @@ pub mod openapi;
 pub mod reply;
 pub mod routes;
 pub mod secret;
+pub mod serve;
 pub mod state;
 pub mod throttle;
 
@@ -131,8 +133,7 @@ pub async fn start_with_core(config: Config, core: Gasstock) -> Result<RunningSe
     };
     let state = state::AppState::new(&config, secret, core.clone(), rx.clone(), openapi::spec_json());
     let routes = routes::routes(&state);
-    let server = warp::serve(routes).incoming(listener).graceful(stopped(rx));
-    let task = tokio::spawn(server.run());
+    let task = tokio::spawn(serve::serve(listener, routes, config.serve_limits(), stopped(rx)));
     Ok(RunningServer { addr, core, shutdown: tx, task: Some(task), worker })
 }
 

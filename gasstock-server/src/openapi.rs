@@ -15,7 +15,11 @@ use crate::endpoint::Endpoint;
         description = "LPG cylinder distribution: sellers list stock, buyers order, admins approve, \
                        sellers invoice, admins confirm delivery and release payment.\n\n\
                        Every error has the body `{\"error\": {\"code\", \"message\", \"details\"}}`. \
-                       Lists are paginated with `page` and `per_page` (at most 100).",
+                       Lists are paginated with `page` and `per_page` (at most 100). \
+                       Integer fields and parameters take any number without a fraction (`3.0` is 3). \
+                       Besides the statuses each operation lists, any request may get 405 (another method \
+                       of a known path, with `Allow`), 408 (a body slower than the body read timeout), \
+                       400, 414 or 431 (a request the HTTP parser refuses), all with the same error body.",
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
     modifiers(&BearerAuth),

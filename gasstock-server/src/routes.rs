@@ -25,14 +25,21 @@ pub fn api(state: &State) -> BoxedFilter<(Response,)> {
 /// request with its id (`X-Request-Id`, taken from the request or generated).
 pub fn routes(state: &State) -> impl Filter<Extract = (Response,), Error = Infallible> + Clone + Send + Sync + 'static {
     let api = api(state).recover(error::recover).unify();
+    // For the `Allow` header of a 405.
+    let endpoints = std::sync::Arc::new(crate::api::endpoints());
     warp::any()
         .map(Instant::now)
         .and(warp::method())
         .and(warp::path::full())
         .and(warp::header::optional::<String>("x-request-id").or(warp::any().map(|| None)).unify())
         .and(api)
-        .map(|started: Instant, method: warp::http::Method, path: warp::path::FullPath, id: Option<String>, reply: Response| {
+        .map(move |started: Instant, method: warp::http::Method, path: warp::path::FullPath, id: Option<String>, reply: Response| {
             let mut response = reply.into_response();
+            if response.status() == warp::http::StatusCode::METHOD_NOT_ALLOWED {
+                if let Ok(value) = HeaderValue::from_str(&allowed_methods(&endpoints, path.as_str())) {
+                    response.headers_mut().insert(warp::http::header::ALLOW, value);
+                }
+            }
             let id = id
                 .filter(|id| !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
                 .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
@@ -44,4 +51,16 @@ pub fn routes(state: &State) -> impl Filter<Extract = (Response,), Error = Infal
             }
             response
         })
+}
+
+/// `GET, POST`: the methods of the endpoints at `path`.
+fn allowed_methods(endpoints: &[crate::endpoint::Endpoint], path: &str) -> String {
+    let mut methods: Vec<String> = endpoints
+        .iter()
+        .filter(|endpoint| endpoint.serves_path(path))
+        .map(|endpoint| endpoint.method().to_ascii_uppercase())
+        .collect();
+    methods.sort();
+    methods.dedup();
+    methods.join(", ")
 }

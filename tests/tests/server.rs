@@ -3,12 +3,16 @@
 
 #[path = "server/authz.rs"]
 mod authz;
+#[path = "server/http_layer.rs"]
+mod http_layer;
 #[path = "server/input.rs"]
 mod input;
 #[path = "server/lifecycle.rs"]
 mod lifecycle;
 #[path = "server/logging.rs"]
 mod logging;
+#[path = "server/money_bounds.rs"]
+mod money_bounds;
 #[path = "server/notifications.rs"]
 mod notifications;
 #[path = "server/openapi.rs"]

@@ -9,7 +9,9 @@ use crate::domain::{
 };
 use crate::error::{Error, Result};
 
+pub mod number;
 mod report;
+pub mod schema;
 mod webhook;
 
 pub use report::{low_stock_threshold, parse_day, SalesGrouping, SalesQuery};
@@ -29,9 +31,14 @@ pub enum WeightInput {
 }
 
 impl WeightInput {
+    /// A number is kilograms from 0.001 to 1000, rounded to the gram; text is parsed as
+    /// `WeightKg` does (at most three decimals).
     pub fn parse(&self) -> Result<WeightKg> {
         match self {
-            WeightInput::Kg(n) => WeightKg::parse_field(&n.to_string(), "weight"),
+            WeightInput::Kg(n) => match n.as_f64() {
+                Some(kg) if (0.001..=1000.0).contains(&kg) => WeightKg::from_grams((kg * 1000.0).round() as i64),
+                _ => Err(Error::invalid("weight", format!("{n} kg is not a weight from 0.001 to 1000 kg"))),
+            },
             WeightInput::Text(s) => WeightKg::parse_field(s, "weight"),
         }
     }
@@ -47,13 +54,29 @@ impl From<&str> for WeightInput {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Registration {
+    /// ASCII (a look-alike letter from another alphabet is refused), one `@`, a dotted domain.
+    #[schema(schema_with = schema::email)]
     pub email: String,
+    #[schema(min_length = 8, max_length = 256)]
     pub password: String,
+    #[schema(schema_with = schema::label::<100>)]
     pub name: String,
     /// `buyer` or `seller`; admins are created from the CLI.
+    #[schema(schema_with = self_service_role)]
     pub role: String,
+    #[schema(schema_with = schema::optional_label::<32>)]
     pub phone: Option<String>,
+    #[schema(schema_with = schema::optional_label::<100>)]
     pub location: Option<String>,
+}
+
+/// The roles `POST /register` takes.
+fn self_service_role() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some([Role::Buyer.as_str(), Role::Seller.as_str()]))
+        .description(Some("`buyer` or `seller`; admins are created from the CLI."))
+        .build()
 }
 
 /// A registration that passed every check; the password is not hashed yet.
@@ -93,15 +116,23 @@ impl Registration {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StockItemInput {
+    #[schema(schema_with = schema::label::<100>)]
     pub brand: String,
     /// Kilograms: `12`, `12.5`, `"12kg"`, `"12.5 KG"`.
+    #[schema(schema_with = schema::weight)]
     pub weight: WeightInput,
+    #[schema(schema_with = schema::label::<100>)]
     pub location: String,
-    /// The new available quantity (0 or more).
+    /// The new available quantity, 0 to 10^9 (`Quantity::MAX`).
+    #[serde(deserialize_with = "number::whole")]
+    #[schema(minimum = 0, maximum = 1_000_000_000)]
     pub quantity: i64,
-    /// Price of one cylinder in minor units.
+    /// Price of one cylinder in minor units, 0 to 10^9 (`Amount::MAX`).
+    #[serde(deserialize_with = "number::whole")]
+    #[schema(minimum = 0, maximum = 1_000_000_000)]
     pub unit_price: i64,
     /// ISO 4217, default `RWF`.
+    #[schema(schema_with = schema::currency)]
     pub currency: Option<String>,
 }
 
@@ -173,9 +204,16 @@ impl StockQuery {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrderInput {
+    #[serde(deserialize_with = "number::whole")]
+    #[schema(minimum = 1)]
     pub inventory_id: i64,
+    /// 1 to 10^9 (`Quantity::MAX`).
+    #[serde(deserialize_with = "number::whole")]
+    #[schema(minimum = 1, maximum = 1_000_000_000)]
     pub quantity: i64,
+    #[schema(schema_with = schema::note::<500>)]
     pub delivery_address: Option<String>,
+    #[schema(schema_with = schema::note::<2000>)]
     pub note: Option<String>,
 }
 
@@ -193,9 +231,7 @@ pub struct OrderDraft {
 
 impl OrderInput {
     pub fn validate(&self, buyer_id: i64, idempotency_key: Option<&str>) -> Result<OrderDraft> {
-        if self.inventory_id < 1 {
-            return Err(Error::invalid("inventory_id", "must be a positive id"));
-        }
+        positive_id(self.inventory_id, "inventory_id")?;
         let idempotency_key = match idempotency_key.map(str::trim) {
             None => None,
             Some(key) if key.is_empty() || key.len() > 255 || !key.chars().all(|c| c.is_ascii_graphic()) => {
@@ -232,12 +268,14 @@ pub struct Decision {
     // One line on purpose: utoipa turns this doc comment into the field's OpenAPI description,
     // line breaks included.
     /// Optional, on an approval as on a rejection: a note kept in the history and sent with the notifications. Omit it (or send null) for none.
+    #[schema(schema_with = schema::note::<2000>)]
     pub reason: Option<String>,
 }
 
 impl InvoiceInput {
     /// The delivery fee (default 0) and the notes, checked.
     pub fn checked_fields(&self) -> Result<(Amount, Option<String>)> {
+        positive_id(self.order_id, "order_id")?;
         Ok((
             Amount::new(self.delivery_fee.unwrap_or(0), "delivery_fee")?,
             parse_note(self.notes.as_deref(), "notes", NOTE_MAX)?,
@@ -257,9 +295,14 @@ impl Decision {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InvoiceInput {
+    #[serde(deserialize_with = "number::whole")]
+    #[schema(minimum = 1)]
     pub order_id: i64,
-    /// Minor units, 0 or more; default 0.
+    /// Minor units, 0 to 10^9 (`Amount::MAX`); default 0.
+    #[serde(default, deserialize_with = "number::optional_whole")]
+    #[schema(nullable, minimum = 0, maximum = 1_000_000_000)]
     pub delivery_fee: Option<i64>,
+    #[schema(schema_with = schema::note::<2000>)]
     pub notes: Option<String>,
 }
 
@@ -278,9 +321,14 @@ pub struct InvoiceDraft {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FeedbackInput {
+    #[serde(deserialize_with = "number::whole")]
+    #[schema(minimum = 1)]
     pub order_id: i64,
     /// 1 to 5.
+    #[serde(deserialize_with = "number::whole")]
+    #[schema(minimum = 1, maximum = 5)]
     pub rating: i64,
+    #[schema(schema_with = schema::note::<2000>)]
     pub comment: Option<String>,
 }
 
@@ -296,8 +344,17 @@ pub struct FeedbackDraft {
 
 impl FeedbackInput {
     pub(crate) fn checked_fields(&self) -> Result<(Rating, Option<String>)> {
+        positive_id(self.order_id, "order_id")?;
         Ok((Rating::new(self.rating)?, parse_note(self.comment.as_deref(), "comment", NOTE_MAX)?))
     }
+}
+
+/// Ids are from 1.
+fn positive_id(id: i64, field: &'static str) -> Result<()> {
+    if id < 1 {
+        return Err(Error::invalid(field, "must be a positive id"));
+    }
+    Ok(())
 }
 
 /// Which page of a list: `page` from 1, `per_page` from 1 to 100.

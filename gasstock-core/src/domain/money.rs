@@ -66,14 +66,36 @@ impl<'de> Deserialize<'de> for Currency {
     }
 }
 
-/// A non-negative amount in the currency's minor unit.
+/// A non-negative amount in the currency's minor unit. What a client sends (a unit price, a
+/// delivery fee) is at most [`Amount::MAX`]; the totals computed from such amounts
+/// ([`Amount::times`] a [`Quantity`](super::Quantity), [`Amount::plus`] a fee) stay far
+/// below i64's limit, and reports sum them in 128 bits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct Amount(i64);
 
 impl Amount {
     pub const ZERO: Amount = Amount(0);
 
+    /// The largest amount a client may send: 10^9 minor units (a billion RWF, ten million
+    /// dollars in cents). Times [`Quantity::MAX`](super::Quantity::MAX) (10^9) plus a fee it
+    /// is about 10^18, under i64's 9.2 x 10^18.
+    pub const MAX: i64 = 1_000_000_000;
+
+    /// An amount a client sent for `field`: from 0 to [`Amount::MAX`].
     pub fn new(minor_units: i64, field: &'static str) -> Result<Self, Error> {
+        if minor_units < 0 {
+            return Err(Error::invalid(field, "must not be negative"));
+        }
+        if minor_units > Self::MAX {
+            return Err(Error::invalid(field, format!("must be at most {}", Self::MAX)));
+        }
+        Ok(Amount(minor_units))
+    }
+
+    /// An amount read back from the database (an order's frozen unit price): not negative,
+    /// but not held to [`Amount::MAX`], which an earlier version did not enforce. Arithmetic
+    /// on it stays checked.
+    pub fn stored(minor_units: i64, field: &'static str) -> Result<Self, Error> {
         if minor_units < 0 {
             return Err(Error::invalid(field, "must not be negative"));
         }
@@ -119,23 +141,26 @@ mod tests {
     }
 
     #[test]
-    fn amounts_refuse_negative_and_overflow() {
+    fn amounts_are_bounded() {
         assert!(Amount::new(-1, "unit_price").is_err());
-        let big = Amount::new(i64::MAX / 2 + 1, "unit_price").unwrap();
-        assert!(big.times(2).is_err());
-        assert!(big.plus(big).is_err());
+        assert!(Amount::new(Amount::MAX + 1, "unit_price").is_err());
+        assert!(Amount::new(i64::MAX, "unit_price").is_err());
+        assert_eq!(Amount::new(Amount::MAX, "unit_price").unwrap().minor_units(), Amount::MAX);
         assert_eq!(Amount::new(1500, "p").unwrap().times(3).unwrap().minor_units(), 4500);
+        // The largest order's total plus the largest fee still fits.
+        let largest = Amount::new(Amount::MAX, "p").unwrap().times(crate::domain::Quantity::MAX).unwrap();
+        assert!(largest.plus(Amount::new(Amount::MAX, "fee").unwrap()).is_ok());
+        // Checked arithmetic still refuses what would not fit.
+        let total = Amount(i64::MAX / 2 + 1);
+        assert!(total.times(2).is_err() && total.plus(total).is_err());
     }
 
     proptest! {
         #[test]
-        fn checked_arithmetic_matches_i128(price in 0i64..=i64::MAX, quantity in 1i64..=1_000_000) {
-            let exact = price as i128 * quantity as i128;
-            let result = Amount::new(price, "p").unwrap().times(quantity);
-            prop_assert_eq!(result.is_ok(), exact <= i64::MAX as i128);
-            if let Ok(total) = result {
-                prop_assert_eq!(total.minor_units() as i128, exact);
-            }
+        fn bounded_amounts_never_overflow(price in 0i64..=Amount::MAX, quantity in 1i64..=crate::domain::Quantity::MAX, fee in 0i64..=Amount::MAX) {
+            let exact = price as i128 * quantity as i128 + fee as i128;
+            let total = Amount::new(price, "p").unwrap().times(quantity).unwrap().plus(Amount::new(fee, "f").unwrap()).unwrap();
+            prop_assert_eq!(total.minor_units() as i128, exact);
         }
     }
 }

@@ -19,15 +19,16 @@ impl std::fmt::Debug for Password {
 impl Password {
     pub const MIN_CHARS: usize = 8;
     /// argon2 accepts far more, but a bound stops hashing from being a denial of service.
-    pub const MAX_BYTES: usize = 1024;
+    /// Counted in characters, as the OpenAPI document's `maxLength` counts (at most 1024 bytes).
+    pub const MAX_CHARS: usize = 256;
 
     pub fn new(input: impl Into<String>) -> Result<Self, Error> {
         let input = input.into();
         if input.chars().count() < Self::MIN_CHARS {
             return Err(Error::invalid("password", format!("must be at least {} characters", Self::MIN_CHARS)));
         }
-        if input.len() > Self::MAX_BYTES {
-            return Err(Error::invalid("password", format!("must be at most {} bytes", Self::MAX_BYTES)));
+        if input.chars().count() > Self::MAX_CHARS {
+            return Err(Error::invalid("password", format!("must be at most {} characters", Self::MAX_CHARS)));
         }
         Ok(Password(input))
     }

@@ -20,7 +20,7 @@ use warp::{Filter, Reply};
 use crate::auth::Session;
 use crate::endpoint::Endpoint;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{optional_header, FromRequest, Id, Query, RouteContext};
+use crate::extract::{optional_header, whole_in_query, FromRequest, Id, Query, RouteContext};
 use crate::reply::ok;
 use crate::state::State;
 
@@ -51,8 +51,12 @@ pub struct NotificationsQuery {
     /// `true`: only the unread ones (`true` or `false`, else 400).
     pub unread: Option<bool>,
     /// From 1 (default 1).
+    #[serde(default, deserialize_with = "whole_in_query")]
+    #[param(minimum = 1, maximum = 10_000_000)]
     pub page: Option<i64>,
     /// From 1 to 100 (default 20).
+    #[serde(default, deserialize_with = "whole_in_query")]
+    #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<i64>,
 }
 
@@ -120,7 +124,7 @@ const BATCH: i64 = 500;
 /// so that the client's last event id never goes backwards and a reconnection repeats
 /// nothing.
 #[utoipa::path(get, path = "/api/v1/notifications/stream", tag = "notifications", security(("bearer" = [])),
-    params(("Last-Event-ID" = Option<i64>, Header,
+    params(("Last-Event-ID" = Option<i64>, Header, minimum = 0,
         description = "the last notification id received: replay everything after it first")),
     responses(
         (status = 200, description = "`text/event-stream`: one event per notification \

@@ -12,7 +12,7 @@ use warp::Filter;
 use crate::auth::Session;
 use crate::endpoint::Endpoint;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{optional_header, FromRequest, Id, Json, PageQuery, Query, RouteContext};
+use crate::extract::{optional_header, whole_in_query, FromRequest, Id, Json, PageQuery, Query, RouteContext};
 use crate::reply::{created, created_or_ok, ok};
 use crate::state::State;
 
@@ -38,6 +38,13 @@ impl FromRequest for IdempotencyKey {
     fn filter(_: &RouteContext<'_>) -> BoxedFilter<(Self,)> {
         optional_header("idempotency-key").map(IdempotencyKey).boxed()
     }
+
+    fn responses() -> &'static [(u16, &'static str)] {
+        &[
+            (400, "a key that is not visible ASCII text (`invalid_header`)"),
+            (422, "a key that is not 1 to 255 printable ASCII characters (`invalid`)"),
+        ]
+    }
 }
 
 /// `GET /seller/orders` filters.
@@ -45,15 +52,23 @@ impl FromRequest for IdempotencyKey {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct SellerOrdersQuery {
-    /// `pending`, `approved`, `rejected`, `cancelled`, `invoiced` or `delivered` (else 400).
+    /// One of the order statuses (else 400).
+    #[param(value_type = Option<OrderStatus>)]
     pub status: Option<String>,
+    /// From 1 (default 1).
+    #[serde(default, deserialize_with = "whole_in_query")]
+    #[param(minimum = 1, maximum = 10_000_000)]
     pub page: Option<i64>,
+    /// From 1 to 100 (default 20).
+    #[serde(default, deserialize_with = "whole_in_query")]
+    #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<i64>,
 }
 
 /// Place an order: the stock is reserved at once.
 #[utoipa::path(post, path = "/api/v1/orders", tag = "buyer", request_body = OrderInput, security(("bearer" = [])),
-    params(("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key returns the first order (200) and reserves nothing more")),
+    params(("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$",
+        description = "1 to 255 printable ASCII characters: a retry with the same key returns the first order (200) and reserves nothing more")),
     responses(
         (status = 201, description = "order placed", body = Order),
         (status = 200, description = "retry of an earlier request with the same Idempotency-Key", body = Order),
@@ -144,8 +159,8 @@ pub async fn leave_feedback(state: State, session: Session, Json(body): Json<Fee
         (status = 403, body = ErrorBody),
     ))]
 pub async fn seller_orders(state: State, session: Session, Query(query): Query<SellerOrdersQuery>) -> ApiResult {
-    let status = match query.status.as_deref().map(str::trim) {
-        None | Some("") => None,
+    let status = match query.status.as_deref() {
+        None => None,
         Some(text) => Some(text.parse::<OrderStatus>().map_err(|err| {
             ApiError::bad_request("invalid_query", err.to_string())
                 .with_details(serde_json::json!({ "field": "status" }))

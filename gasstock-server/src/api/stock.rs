@@ -8,7 +8,7 @@ use utoipa::IntoParams;
 use crate::auth::Session;
 use crate::endpoint::Endpoint;
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{Id, Json, PageQuery, Query};
+use crate::extract::{whole_in_query, Id, Json, PageQuery, Query};
 use crate::reply::{created_or_ok, ok};
 use crate::state::State;
 
@@ -27,11 +27,20 @@ pub fn endpoints() -> Vec<Endpoint> {
 #[into_params(parameter_in = Query)]
 pub struct GasQuery {
     /// Brand, e.g. `jibu` finds `Jibu`.
+    #[param(schema_with = gasstock_core::commands::schema::optional_label::<100>)]
     pub brand: Option<String>,
     /// Kilograms: `12`, `12kg`, `12.5 KG` (anything else is a 422).
+    #[param(schema_with = gasstock_core::commands::schema::weight_filter)]
     pub weight: Option<String>,
+    #[param(schema_with = gasstock_core::commands::schema::optional_label::<100>)]
     pub location: Option<String>,
+    /// From 1 (default 1).
+    #[serde(default, deserialize_with = "whole_in_query")]
+    #[param(minimum = 1, maximum = 10_000_000)]
     pub page: Option<i64>,
+    /// From 1 to 100 (default 20).
+    #[serde(default, deserialize_with = "whole_in_query")]
+    #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<i64>,
 }
 
