@@ -233,10 +233,15 @@ struct WebhookFlags {
           default_value = duration_default!(WorkerConfig::default().retry_for))]
     retry_for: Duration,
 
-    /// Deliveries claimed per round.
+    /// The most deliveries the worker holds at once (claimed, waiting or in flight).
     #[arg(long = "webhook-batch", env = "GASSTOCK_WEBHOOK_BATCH", default_value_t = WorkerConfig::default().batch,
-          value_parser = value_parser!(i64).range(1..))]
+          value_parser = value_parser!(i64).range(1..=10_000))]
     batch: i64,
+
+    /// The most requests in flight at once to one receiver (scheme://host:port).
+    #[arg(long = "webhook-per-target", env = "GASSTOCK_WEBHOOK_PER_TARGET", default_value_t = WorkerConfig::default().per_target,
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..=1_000))]
+    per_target: usize,
 }
 
 impl WebhookFlags {
@@ -249,6 +254,7 @@ impl WebhookFlags {
             retry_cap: self.retry_cap,
             retry_for: self.retry_for,
             batch: self.batch,
+            per_target: self.per_target,
         })
     }
 }
@@ -338,6 +344,7 @@ mod tests {
             "--webhook-retry-cap=1m",
             "--webhook-retry-for=2h",
             "--webhook-batch=4",
+            "--webhook-per-target=2",
         ])
         .unwrap();
         assert_eq!(config.token_ttl, Duration::from_secs(600));
@@ -363,7 +370,7 @@ mod tests {
             (worker.retry_base, worker.retry_cap, worker.retry_for),
             (Duration::from_secs(1), Duration::from_secs(60), Duration::from_secs(7200))
         );
-        assert_eq!(worker.batch, 4);
+        assert_eq!((worker.batch, worker.per_target), (4, 2));
     }
 
     #[test]
@@ -375,6 +382,7 @@ mod tests {
             &["--webhooks", "sometimes"][..],
             &["--webhook-timeout", "31s"],
             &["--webhook-timeout", "0s"],
+            &["--webhook-per-target", "0"],
             &["--token-ttl", "3600"],
             &["--stream-poll-interval", "1ms"],
             &["--body-limit", "0"],

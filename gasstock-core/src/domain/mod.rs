@@ -9,6 +9,7 @@ mod rating;
 mod role;
 mod status;
 mod text;
+mod webhook_target;
 mod weight;
 
 pub use duration::{format_duration, parse_duration};
@@ -23,4 +24,5 @@ pub use status::{
     WebhookDeliveryStatus,
 };
 pub use text::{parse_note, Label};
+pub use webhook_target::{check_address, classify, mask_url_credentials, AddressKind, AddressRefused, WebhookTarget};
 pub use weight::WeightKg;

@@ -29,6 +29,7 @@ mod reports;
 mod seed;
 mod sqlite;
 mod stock;
+mod webhook_delivery;
 mod webhooks;
 
 pub use config::StoreConfig;

@@ -13,12 +13,13 @@ use crate::error::Result;
 use crate::events::{payload, subscribes};
 use crate::models::{Paged, StatusEvent, Webhook, WebhookAttempt, WebhookDelivery};
 
-const WEBHOOK_COLUMNS: &str = "id, url, events, secret, created_at";
+const WEBHOOK_COLUMNS: &str = "id, url, events, secret, created_at, allow_private_host";
 
 /// A due delivery a worker has claimed.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct DeliveryJob {
     pub id: i64,
+    pub webhook_id: i64,
     pub event_id: i64,
     pub event: String,
     pub payload: String,
@@ -26,6 +27,8 @@ pub struct DeliveryJob {
     pub created_at: DateTime<Utc>,
     pub url: String,
     pub secret: String,
+    /// The webhook's opt-in to a host that is not public.
+    pub allow_private_host: bool,
 }
 
 /// What happened to one attempt, and what happens next.
@@ -47,11 +50,18 @@ pub enum NextStep {
 }
 
 impl Store {
-    pub async fn create_webhook(&self, url: &str, events: &str, secret: &str) -> Result<Webhook> {
+    pub async fn create_webhook(
+        &self,
+        url: &str,
+        events: &str,
+        secret: &str,
+        allow_private_host: bool,
+    ) -> Result<Webhook> {
         let insert = Sql::new(format!(
-            "INSERT INTO webhooks (url, events, secret, created_at) VALUES ($1, $2, $3, $4) RETURNING {WEBHOOK_COLUMNS}"
+            "INSERT INTO webhooks (url, events, secret, created_at, allow_private_host) VALUES ($1, $2, $3, $4, $5) \
+             RETURNING {WEBHOOK_COLUMNS}"
         ));
-        self.write_one(insert.bind(url).bind(events).bind(secret).bind(now())).await
+        self.write_one(insert.bind(url).bind(events).bind(secret).bind(now()).bind(allow_private_host)).await
     }
 
     pub async fn list_webhooks(&self) -> Result<Vec<Webhook>> {
@@ -111,58 +121,11 @@ impl Store {
     /// Claims up to `limit` due deliveries until `lease_until`; nobody else takes them
     /// before then.
     pub async fn claim_webhook_deliveries(&self, limit: i64, lease_until: DateTime<Utc>) -> Result<Vec<DeliveryJob>> {
-        let claim = Sql::new(format!(
-            "UPDATE webhook_deliveries SET claimed_until = $1 WHERE id IN ( \
-               SELECT id FROM webhook_deliveries WHERE status = '{pending}' AND next_attempt_at <= $2 \
-               AND (claimed_until IS NULL OR claimed_until < $2) ORDER BY next_attempt_at, id LIMIT $3{skip_locked}) \
-             RETURNING id, event_id, event, payload, attempts, created_at, \
-               (SELECT url FROM webhooks WHERE webhooks.id = webhook_deliveries.webhook_id) AS url, \
-               (SELECT secret FROM webhooks WHERE webhooks.id = webhook_deliveries.webhook_id) AS secret",
-            // Written into the text, not bound: the partial index `webhook_deliveries_due` (WHERE
-            // status = 'pending') serves only a query whose predicate the planner can see.
-            pending = WebhookDeliveryStatus::Pending.as_str(),
-            skip_locked = self.dialect().skip_locked()
-        ))
-        .bind(lease_until)
-        .bind(now())
-        .bind(limit);
-        let mut tx = self.write_tx().await?;
-        let jobs = tx.conn().fetch_all(claim).await?;
-        tx.commit().await?;
-        Ok(jobs)
+        self.claim_webhook_deliveries_except(limit, lease_until, &[]).await
     }
 
     pub async fn record_webhook_attempt(&self, attempt: AttemptRecord) -> Result<()> {
-        let at = now();
-        let (status, next_at, finished_at) = match attempt.next {
-            NextStep::Delivered => (WebhookDeliveryStatus::Delivered, None, Some(at)),
-            NextStep::RetryAt(next) => (WebhookDeliveryStatus::Pending, Some(next), None),
-            NextStep::Dead => (WebhookDeliveryStatus::Dead, None, Some(at)),
-        };
-        let mut tx = self.write_tx().await?;
-        let log = Sql::new(
-            "INSERT INTO webhook_attempts (delivery_id, attempt, status_code, error, duration_ms, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(attempt.delivery_id)
-        .bind(attempt.attempt)
-        .bind(attempt.status_code)
-        .bind(attempt.error.as_deref())
-        .bind(attempt.duration_ms)
-        .bind(at);
-        tx.conn().execute(log).await?;
-        let update = Sql::new(
-            "UPDATE webhook_deliveries SET attempts = $1, status = $2, next_attempt_at = COALESCE($3, next_attempt_at), \
-             last_error = $4, claimed_until = NULL, finished_at = $5 WHERE id = $6",
-        )
-        .bind(attempt.attempt)
-        .bind(status)
-        .bind(next_at)
-        .bind(attempt.error)
-        .bind(finished_at)
-        .bind(attempt.delivery_id);
-        tx.conn().execute(update).await?;
-        tx.commit().await
+        self.record_webhook_attempts(std::slice::from_ref(&attempt)).await
     }
 
     /// Newest first.
