@@ -153,9 +153,19 @@ pub struct WebhookTarget {
 }
 
 impl WebhookTarget {
-    /// Checks a URL as an admin typed it (or as it was stored): `Invalid { field: "url" }`
-    /// saying what is wrong.
+    /// Checks a URL as an admin typed it: `Invalid { field: "url" }` saying what is wrong.
     pub fn parse(input: &str, allow_private_host: bool) -> Result<Self> {
+        Self::check(input, allow_private_host, true)
+    }
+
+    /// Checks a stored URL before a delivery: the same rule, except that a host name is
+    /// judged only by the addresses it resolves to, which the delivery worker checks as it
+    /// connects (`localhost` is refused there because it resolves to 127.0.0.1).
+    pub fn for_delivery(input: &str, allow_private_host: bool) -> Result<Self> {
+        Self::check(input, allow_private_host, false)
+    }
+
+    fn check(input: &str, allow_private_host: bool, loopback_names: bool) -> Result<Self> {
         let text = input.trim();
         let invalid = |message: String| Error::invalid("url", message);
         let url = Url::parse(text)
@@ -186,7 +196,7 @@ impl WebhookTarget {
             Some(Host::Domain(name)) => {
                 // RFC 6761: these names are loopback wherever they are resolved.
                 let name = name.trim_end_matches('.');
-                if !allow_private_host && (name == "localhost" || name.ends_with(".localhost")) {
+                if loopback_names && !allow_private_host && (name == "localhost" || name.ends_with(".localhost")) {
                     let refused = AddressRefused { kind: AddressKind::Loopback };
                     return Err(invalid(refused.to_string()));
                 }
@@ -372,6 +382,15 @@ mod tests {
             assert!(refused(url).contains("http:// or https://"), "{url}");
         }
         assert!(refused(&format!("https://x.rw/{}", "a".repeat(URL_MAX))).contains("http"));
+    }
+
+    #[test]
+    fn at_delivery_names_are_left_to_the_resolved_addresses() {
+        assert!(WebhookTarget::parse("http://localhost:9000/", false).is_err());
+        assert!(WebhookTarget::for_delivery("http://localhost:9000/", false).is_ok());
+        for url in ["http://127.0.0.1/", "http://0x7f.1/", "http://u:p@hooks.example.rw/"] {
+            assert!(WebhookTarget::for_delivery(url, false).is_err(), "{url}");
+        }
     }
 
     #[test]

@@ -165,7 +165,7 @@ impl WebhookWorker {
             let worker = self.clone();
             // The target rule again, on the stored URL: webhooks stored before it (or edited
             // in the database) are refused without a request.
-            match WebhookTarget::parse(&job.url, job.allow_private_host) {
+            match WebhookTarget::for_delivery(&job.url, job.allow_private_host) {
                 Ok(target) => {
                     let ticket = self.lanes.enter(target.origin(), job.webhook_id);
                     flight.spawn(async move { worker.attempt(job, target, ticket).await });
