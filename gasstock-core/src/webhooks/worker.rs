@@ -104,11 +104,14 @@ impl WebhookWorker {
         let mut ticker = tokio::time::interval(self.config.poll_interval);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut flight = JoinSet::new();
-        // `tick`: look for new events and due retries; `backlog`: the last claim got all it
-        // asked for, so more is due as soon as slots free up.
+        // `tick`: look for new events and due retries; `backlog`: more may be due as soon as
+        // slots free up. Short of a tick, claim only once a useful share of the slots is free
+        // (each claim is a write transaction).
         let (mut tick, mut backlog) = (false, false);
+        let low_water = (self.config.batch / 8).max(1);
         loop {
-            if tick || backlog {
+            let free = self.config.batch - i64::try_from(flight.len()).unwrap_or(i64::MAX);
+            if tick || (backlog && free >= low_water) {
                 backlog = self.refill(&mut flight, tick).await.unwrap_or_else(|err| {
                     tracing::warn!(error = %err, "webhook claim failed");
                     false
@@ -146,8 +149,9 @@ impl WebhookWorker {
     }
 
     /// Dispatches new events (when `dispatch`), claims as many due deliveries as there are
-    /// free slots (none of saturated receivers) and starts them. `true` when the claim got
-    /// all it asked for, or there was no free slot: more may be due.
+    /// free slots (none of saturated receivers) and starts them. `true` when more may be due:
+    /// the claim got all it asked for, there was no free slot, or it skipped a saturated
+    /// receiver (whose next deliveries are claimed as soon as its lane drains).
     async fn refill(&self, flight: &mut JoinSet<AttemptRecord>, dispatch: bool) -> Result<bool> {
         let store = self.core.store();
         if dispatch {
@@ -160,7 +164,7 @@ impl WebhookWorker {
         let lease = chrono::Duration::from_std(self.config.lease()).map_err(Error::internal)?;
         let saturated = self.lanes.saturated_webhooks();
         let jobs = store.claim_webhook_deliveries_except(free, Utc::now() + lease, &saturated).await?;
-        let full = i64::try_from(jobs.len()).unwrap_or(i64::MAX) == free;
+        let more = i64::try_from(jobs.len()).unwrap_or(i64::MAX) == free || !saturated.is_empty();
         for job in jobs {
             let worker = self.clone();
             // The target rule again, on the stored URL: webhooks stored before it (or edited
@@ -179,7 +183,7 @@ impl WebhookWorker {
                 }
             }
         }
-        Ok(full)
+        Ok(more)
     }
 
     async fn attempt(&self, job: DeliveryJob, target: WebhookTarget, ticket: Ticket) -> AttemptRecord {
