@@ -108,12 +108,8 @@ async fn webhooks_are_managed_from_the_cli() {
             refused.expect_code(2);
             assert!(refused.stderr.contains(why), "{target}: {}", refused.stderr);
         }
-        let unknown = gasstock(
-            &db,
-            admin,
-            &["webhooks", "add", &url, "--events", "order.shipped", "--allow-private-host"],
-            None,
-        );
+        let unknown =
+            gasstock(&db, admin, &["webhooks", "add", &url, "--events", "order.shipped", "--allow-private-host"], None);
         unknown.expect_code(2);
         assert!(unknown.stderr.contains("order.shipped"), "{}", unknown.stderr);
         gasstock(&db, admin, &["webhooks", "add", &url], None).expect_code(2);

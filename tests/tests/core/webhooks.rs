@@ -456,3 +456,49 @@ async fn concurrent_delivery_keeps_the_per_target_bound_and_delivers_each_event_
     })
     .await;
 }
+
+/// Migration 20261201000020 on a database of the schema before it: the webhook carries
+/// forward without the opt-in, and its loopback target is refused from then on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhooks_stored_before_the_opt_in_carry_forward_and_are_refused() {
+    use sqlx::migrate::Migrator;
+    fn before_opt_in(mut migrator: Migrator) -> Migrator {
+        let old: Vec<_> = migrator.migrations.iter().filter(|m| m.version < 20261201000020).cloned().collect();
+        migrator.migrations = old.into();
+        migrator
+    }
+    for_each_backend(|db| async move {
+        let receiver = Receiver::start(0).await;
+        let insert = "INSERT INTO webhooks (url, events, secret, created_at) VALUES ($1, '*', 'whsec_old', $2)";
+        match db.backend {
+            gasstock_tests::Backend::Sqlite => {
+                let options: sqlx::sqlite::SqliteConnectOptions = db.url.parse().unwrap();
+                let pool = sqlx::SqlitePool::connect_with(options.create_if_missing(true)).await.unwrap();
+                before_opt_in(sqlx::migrate!("../migrations/sqlite")).run(&pool).await.unwrap();
+                sqlx::query(insert).bind(receiver.url()).bind(chrono::Utc::now()).execute(&pool).await.unwrap();
+                pool.close().await;
+            }
+            gasstock_tests::Backend::Postgres => {
+                let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+                before_opt_in(sqlx::migrate!("../migrations/postgres")).run(&pool).await.unwrap();
+                sqlx::query(insert).bind(receiver.url()).bind(chrono::Utc::now()).execute(&pool).await.unwrap();
+                pool.close().await;
+            }
+        }
+        let core = db.core().await;
+        let c = cast(&core).await;
+        let hooks = core.webhooks(&c.admin).await.unwrap();
+        assert_eq!(hooks.len(), 1);
+        assert_eq!((hooks[0].url.as_str(), hooks[0].allow_private_host), (receiver.url().as_str(), false));
+        story(&core, &c).await;
+        let worker = WebhookWorker::new(core.clone(), fast()).unwrap();
+        assert!(worker.run_once().await.unwrap() > 0);
+        assert!(receiver.received().is_empty(), "refused without a request");
+        let deliveries = core.webhook_deliveries(&c.admin, None, PageRequest::default()).await.unwrap();
+        assert!(deliveries
+            .items
+            .iter()
+            .all(|d| d.last_error.as_deref().is_some_and(|e| e.starts_with("target address not allowed"))));
+    })
+    .await;
+}
