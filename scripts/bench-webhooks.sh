@@ -57,7 +57,8 @@ fresh_database() {
     case "$1" in
         sqlite) export GASSTOCK_DATABASE_URL="sqlite://$WORK/bench-$RANDOM.db" ;;
         postgres)
-            psql -q "$PG_URL/postgres" -c "DROP DATABASE IF EXISTS gasstock_webhook_bench" -c "CREATE DATABASE gasstock_webhook_bench"
+            psql -q "$PG_URL/postgres" -c "DROP DATABASE IF EXISTS gasstock_webhook_bench WITH (FORCE)" \
+                -c "CREATE DATABASE gasstock_webhook_bench" 2> /dev/null
             export GASSTOCK_DATABASE_URL="$PG_URL/gasstock_webhook_bench" ;;
     esac
     echo "long enough password" | "$CLI" users create-admin --email "$GASSTOCK_ADMIN" --password-stdin > /dev/null
@@ -92,7 +93,7 @@ run_scenario() {
     fresh_database "$backend"
     local receivers=() i
     for i in $(seq 1 "$webhooks"); do
-        DELAY_MS="$delay" STATS="$WORK/receiver-$i.json" python3 "$ROOT/scripts/bench/webhook_receiver.py" > "$WORK/port-$i" &
+        DELAY_MS="$delay" STATS="$WORK/receiver-$i.json" python3 "$ROOT/scripts/bench/webhook_receiver.py" > "$WORK/port-$i" 2> "$WORK/receiver-$i.err" &
         receivers+=("$!")
         PIDS+=("$!")
     done
@@ -101,14 +102,14 @@ run_scenario() {
         local url="http://127.0.0.1:$(cat "$WORK/port-$i")/hooks"
         # Builds before the target rule have no --allow-private-host (and need none).
         "$CLI" webhooks add "$url" --events '*' --allow-private-host > /dev/null 2>&1 \
-            || "$CLI" webhooks add "$url" --events '*' > /dev/null
+            || "$CLI" webhooks add "$url" --events '*' > /dev/null 2>&1
     done
     local first_event
     first_event="$(sql "SELECT COALESCE(MAX(id), 0) FROM status_events")"
     write_events
     local expected=$((EVENTS * webhooks))
 
-    (cd "$WORK" && env $WORKER_ENV GASSTOCK_BIND=127.0.0.1:0 "$SERVER" > "$WORK/server.out" 2> "$WORK/server.log") &
+    (cd "$WORK" && exec env $WORKER_ENV GASSTOCK_BIND=127.0.0.1:0 "$SERVER" > "$WORK/server.out" 2> "$WORK/server.log") &
     local server="$!"
     PIDS+=("$server")
     local start=$SECONDS delivered=0

@@ -126,7 +126,11 @@ fn classify_v6(ip: Ipv6Addr) -> Option<AddressKind> {
     if let Some(v4) = ip.to_ipv4_mapped() {
         return classify_v4(v4);
     }
-    if s[..6] == [0; 6] || s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+    if s[..6] == [0; 6] {
+        // IPv4-compatible addresses are deprecated and routed nowhere: never a receiver.
+        return classify_v4(embedded(s[6], s[7])).or(Some(AddressKind::Reserved));
+    }
+    if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
         return classify_v4(embedded(s[6], s[7]));
     }
     if s[0] == 0x2002 {
@@ -319,6 +323,9 @@ mod tests {
             "http://[::ffff:127.0.0.1]/",
             "http://[::ffff:169.254.169.254]/",
             "http://[::ffff:7f00:1]/",
+            "http://[::127.0.0.1]/",
+            "http://[::8.8.8.8]/",
+            "http://[::ffff:0:7f00:1]/",
             "http://[64:ff9b::a9fe:a9fe]/",
             "http://[2002:7f00:1::]/",
             "http://[2001:db8::1]/",
