@@ -22,6 +22,10 @@ pub enum WebhooksCommand {
     List(ListArgs),
     /// Remove a webhook and its delivery log (asks, or pass --yes).
     Remove(RemoveArgs),
+    /// Opt an existing webhook in to a host that is not public (or out, with --revoke): for
+    /// webhooks added before targets were checked, whose refused deliveries then go out at
+    /// their next retry.
+    AllowPrivateHost(AllowArgs),
     /// Deliveries, newest first: status, attempts, last error (--attempts: every attempt).
     Deliveries(DeliveriesArgs),
 }
@@ -47,6 +51,14 @@ pub struct ListArgs {
     /// Print the full signing secrets.
     #[arg(long)]
     pub show_secrets: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AllowArgs {
+    pub id: i64,
+    /// Turn the opt-in off instead.
+    #[arg(long)]
+    pub revoke: bool,
 }
 
 #[derive(Debug, Args)]
@@ -91,6 +103,11 @@ pub async fn run(ctx: &Context, command: WebhooksCommand) -> Result<(), CliError
                 .map(|hook| if args.show_secrets { hook } else { Webhook { secret: mask(&hook.secret), ..hook } })
                 .collect();
             emit(ctx.format, &shown, &webhooks_listing(&shown))
+        }
+        WebhooksCommand::AllowPrivateHost(args) => {
+            let hook = ctx.core.set_webhook_private_host(&actor, args.id, !args.revoke).await?;
+            let hook = Webhook { secret: mask(&hook.secret), ..hook };
+            emit(ctx.format, &hook, &webhooks_listing(std::slice::from_ref(&hook)))
         }
         WebhooksCommand::Remove(args) => {
             if !args.yes {

@@ -189,6 +189,21 @@ async fn webhooks_are_managed_from_the_cli() {
         assert_eq!(limited.as_array().unwrap().len(), 1);
         assert_eq!(limited[0]["id"], all[0]["id"], "the newest: {all}");
 
+        // The opt-in can be turned off and on for an existing webhook.
+        let revoked = gasstock(
+            &db,
+            admin,
+            &["webhooks", "allow-private-host", &id.to_string(), "--revoke", "--format", "json"],
+            None,
+        )
+        .json();
+        assert_eq!((revoked["id"].as_i64(), revoked["allow_private_host"].as_bool()), (Some(id), Some(false)));
+        assert!(!revoked.to_string().contains(&secret[10..]), "the secret stays masked");
+        let allowed =
+            gasstock(&db, admin, &["webhooks", "allow-private-host", &id.to_string(), "--format", "json"], None).json();
+        assert_eq!(allowed["allow_private_host"], true);
+        gasstock(&db, admin, &["webhooks", "allow-private-host", "424242"], None).expect_code(1);
+
         // Removing is destructive: --yes, or a confirmation (refused without a terminal).
         let refused = gasstock(&db, admin, &["webhooks", "remove", &id.to_string()], None);
         refused.expect_code(2);
@@ -220,6 +235,9 @@ async fn credentials_stored_by_earlier_versions_are_masked_everywhere_a_url_is_s
                 listed.stdout
             );
         }
+        let opt_in = gasstock(&db, Some(ADMIN), &["webhooks", "allow-private-host", &id], None);
+        opt_in.expect_code(2);
+        assert!(opt_in.stderr.contains("credentials") && !opt_in.stderr.contains("hunter2"), "{}", opt_in.stderr);
         let remove = gasstock(&db, Some(ADMIN), &["webhooks", "remove", &id], None);
         remove.expect_code(2);
         assert!(!remove.stderr.contains("hunter2"), "{}", remove.stderr);

@@ -74,6 +74,13 @@ impl Store {
         Ok(self.write_execute(Sql::new("DELETE FROM webhooks WHERE id = $1").bind(id)).await? > 0)
     }
 
+    /// Sets the webhook's private-host opt-in; `None` when there is no such webhook.
+    pub async fn set_webhook_private_host(&self, id: i64, allow: bool) -> Result<Option<Webhook>> {
+        let update =
+            Sql::new(format!("UPDATE webhooks SET allow_private_host = $1 WHERE id = $2 RETURNING {WEBHOOK_COLUMNS}"));
+        self.write_optional(update.bind(allow).bind(id)).await
+    }
+
     /// Turns up to `limit` undispatched status events into deliveries for the webhooks
     /// subscribed to them; returns how many events were dispatched.
     pub async fn dispatch_webhook_events(&self, limit: i64) -> Result<u64> {

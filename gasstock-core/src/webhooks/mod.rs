@@ -20,7 +20,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::commands::PageRequest;
-use crate::domain::mask_url_credentials;
+use crate::domain::{mask_url_credentials, WebhookTarget};
 use crate::error::{Error, Result};
 use crate::models::Paged;
 use crate::policy::{authorize, Actor, Operation};
@@ -87,6 +87,22 @@ impl Gasstock {
             .into_iter()
             .map(|hook| Webhook { url: mask_url_credentials(&hook.url).into_owned(), ..hook })
             .collect())
+    }
+
+    /// Turns the private-host opt-in of an existing webhook on or off (for webhooks stored
+    /// before the target rule, whose pending deliveries then go out at their next retry).
+    /// Refused when the stored URL would still be refused with it: credentials, an odd IP
+    /// notation or an address never deliverable need a new webhook.
+    pub async fn set_webhook_private_host(&self, actor: &Actor, id: i64, allow: bool) -> Result<Webhook> {
+        authorize(actor, Operation::ManageWebhooks)?;
+        let current = self.store().list_webhooks().await?.into_iter().find(|hook| hook.id == id);
+        let hook = current.ok_or_else(|| Error::not_found("webhook", id))?;
+        if allow {
+            WebhookTarget::for_delivery(&hook.url, true)?;
+        }
+        let hook = self.store().set_webhook_private_host(id, allow).await?;
+        let hook = hook.ok_or_else(|| Error::not_found("webhook", id))?;
+        Ok(Webhook { url: mask_url_credentials(&hook.url).into_owned(), ..hook })
     }
 
     pub async fn remove_webhook(&self, actor: &Actor, id: i64) -> Result<()> {

@@ -353,6 +353,12 @@ async fn urls_stored_with_credentials_are_masked_and_refused() {
             let error = error.unwrap();
             assert!(error.contains("credentials") && !error.contains("s3cret"), "{error}");
         }
+        // The opt-in does not make credentials acceptable: such a webhook must be added anew.
+        let opt_in = core.set_webhook_private_host(&c.admin, hook.id, true).await;
+        assert!(
+            matches!(&opt_in, Err(Error::Invalid { message, .. }) if message.contains("credentials")),
+            "{opt_in:?}"
+        );
     })
     .await;
 }
@@ -499,6 +505,28 @@ async fn webhooks_stored_before_the_opt_in_carry_forward_and_are_refused() {
             .items
             .iter()
             .all(|d| d.last_error.as_deref().is_some_and(|e| e.starts_with("target address not allowed"))));
+
+        // The admin opts the old webhook in: its refused deliveries go out at their next retry.
+        assert!(matches!(core.set_webhook_private_host(&c.buyer, hooks[0].id, true).await, Err(Error::Forbidden(_))));
+        assert!(matches!(
+            core.set_webhook_private_host(&c.admin, hooks[0].id + 1, true).await,
+            Err(Error::NotFound { .. })
+        ));
+        let opted = core.set_webhook_private_host(&c.admin, hooks[0].id, true).await.unwrap();
+        assert!(opted.allow_private_host);
+        drain(&worker, &core, &c).await;
+        let delivered = core.webhook_deliveries(&c.admin, None, PageRequest::default()).await.unwrap();
+        assert_eq!(delivered.total, 7, "the story's seven events");
+        assert!(delivered.items.iter().all(|d| d.status.as_str() == "delivered" && d.attempts == 2), "{delivered:?}");
+        let mut ids: Vec<i64> = receiver
+            .received()
+            .iter()
+            .map(|r| serde_json::from_str::<serde_json::Value>(&r.body).unwrap()["id"].as_i64().unwrap())
+            .collect();
+        ids.sort_unstable();
+        let mut expected: Vec<i64> = delivered.items.iter().map(|d| d.event_id).collect();
+        expected.sort_unstable();
+        assert_eq!(ids, expected, "each refused delivery arrived once, none lost");
     })
     .await;
 }
