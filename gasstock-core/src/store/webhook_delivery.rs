@@ -43,6 +43,17 @@ impl Store {
         Ok(jobs)
     }
 
+    /// Gives claimed deliveries back unattempted (a worker shutting down), so that the next
+    /// worker need not wait for their lease to run out.
+    pub async fn release_webhook_claims(&self, ids: &[i64]) -> Result<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let mut release = Sql::new("UPDATE webhook_deliveries SET claimed_until = NULL WHERE id IN (");
+        release.push_list(ids.iter().copied()).push(")");
+        self.write_execute(release).await.map(|_| ())
+    }
+
     /// Logs each attempt and moves its delivery on (delivered, retry later, dead), all in one
     /// transaction: a busy worker pays for one commit per batch, not per delivery.
     pub async fn record_webhook_attempts(&self, attempts: &[AttemptRecord]) -> Result<()> {

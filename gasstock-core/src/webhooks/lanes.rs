@@ -46,6 +46,13 @@ impl Lanes {
         Ticket { lanes: self.clone(), origin, permits: lane.permits.clone() }
     }
 
+    /// Shutting down: deliveries still waiting for a slot give up (their claims lapse and
+    /// they are made later); requests already running finish.
+    pub fn close(&self) {
+        let lanes = self.lanes.lock().unwrap_or_else(PoisonError::into_inner);
+        lanes.values().for_each(|lane| lane.permits.close());
+    }
+
     /// Webhooks whose receiver has a wave in flight and another waiting: claim none of
     /// theirs until it drains.
     pub fn saturated_webhooks(&self) -> Vec<i64> {
@@ -60,8 +67,9 @@ impl Lanes {
 
 impl Ticket {
     /// Waits for a free slot of the receiver (FIFO); the request holds it while it runs.
-    pub async fn permit(&self) -> OwnedSemaphorePermit {
-        self.permits.clone().acquire_owned().await.expect("lane semaphores are never closed")
+    /// `None` once the worker shuts down.
+    pub async fn permit(&self) -> Option<OwnedSemaphorePermit> {
+        self.permits.clone().acquire_owned().await.ok()
     }
 }
 

@@ -22,6 +22,9 @@ use crate::domain::{mask_url_credentials, WebhookTarget};
 use crate::error::{Error, Result};
 use crate::Gasstock;
 
+/// An attempt made, or the id of a claimed delivery the worker gave up before sending.
+type Attempted = std::result::Result<AttemptRecord, i64>;
+
 /// How the worker polls, times out, retries and spreads its requests.
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
@@ -90,7 +93,7 @@ impl WebhookWorker {
         self.refill(&mut flight, true).await?;
         let mut finished = Vec::new();
         while let Some(done) = flight.join_next().await {
-            finished.push(done.map_err(Error::internal)?);
+            finished.extend(done.map_err(Error::internal)?.ok());
         }
         self.core.store().record_webhook_attempts(&finished).await?;
         Ok(finished.len())
@@ -120,7 +123,10 @@ impl WebhookWorker {
             }
             tokio::select! {
                 biased;
-                _ = &mut shutdown => break,
+                _ = &mut shutdown => {
+                    self.lanes.close();
+                    break;
+                }
                 Some(done) = flight.join_next(), if !flight.is_empty() => {
                     let mut finished = vec![done];
                     while let Some(done) = flight.try_join_next() {
@@ -138,13 +144,22 @@ impl WebhookWorker {
         self.record(finished).await;
     }
 
-    async fn record(&self, finished: Vec<std::result::Result<AttemptRecord, tokio::task::JoinError>>) {
-        let attempts: Vec<AttemptRecord> = finished
-            .into_iter()
-            .filter_map(|done| done.map_err(|err| tracing::error!(error = %err, "webhook attempt task failed")).ok())
-            .collect();
-        if let Err(err) = self.core.store().record_webhook_attempts(&attempts).await {
+    /// Records the attempts made; gives back the claims of deliveries never attempted.
+    async fn record(&self, finished: Vec<std::result::Result<Attempted, tokio::task::JoinError>>) {
+        let (mut attempts, mut unattempted) = (Vec::new(), Vec::new());
+        for done in finished {
+            match done {
+                Ok(Ok(attempt)) => attempts.push(attempt),
+                Ok(Err(delivery_id)) => unattempted.push(delivery_id),
+                Err(err) => tracing::error!(error = %err, "webhook attempt task failed"),
+            }
+        }
+        let store = self.core.store();
+        if let Err(err) = store.record_webhook_attempts(&attempts).await {
             tracing::warn!(error = %err, attempts = attempts.len(), "recording webhook attempts failed");
+        }
+        if let Err(err) = store.release_webhook_claims(&unattempted).await {
+            tracing::warn!(error = %err, "releasing webhook claims failed; they lapse with their lease");
         }
     }
 
@@ -152,7 +167,7 @@ impl WebhookWorker {
     /// free slots (none of saturated receivers) and starts them. `true` when more may be due:
     /// the claim got all it asked for, there was no free slot, or it skipped a saturated
     /// receiver (whose next deliveries are claimed as soon as its lane drains).
-    async fn refill(&self, flight: &mut JoinSet<AttemptRecord>, dispatch: bool) -> Result<bool> {
+    async fn refill(&self, flight: &mut JoinSet<Attempted>, dispatch: bool) -> Result<bool> {
         let store = self.core.store();
         if dispatch {
             while store.dispatch_webhook_events(500).await? == 500 {}
@@ -179,15 +194,16 @@ impl WebhookWorker {
                         Error::Invalid { message, .. } if message.starts_with("target address") => message,
                         other => format!("target URL not allowed: {}", other.to_string().trim_start_matches("url: ")),
                     };
-                    flight.spawn(async move { worker.outcome(&job, None, Some(refused), 0) });
+                    flight.spawn(async move { Ok(worker.outcome(&job, None, Some(refused), 0)) });
                 }
             }
         }
         Ok(more)
     }
 
-    async fn attempt(&self, job: DeliveryJob, target: WebhookTarget, ticket: Ticket) -> AttemptRecord {
-        let _slot = ticket.permit().await;
+    /// `Err(delivery id)` when the worker shut down before a slot was free: nothing was sent.
+    async fn attempt(&self, job: DeliveryJob, target: WebhookTarget, ticket: Ticket) -> Attempted {
+        let Some(_slot) = ticket.permit().await else { return Err(job.id) };
         let started = Instant::now();
         let timestamp = Utc::now().timestamp();
         let response = self
@@ -215,7 +231,7 @@ impl WebhookWorker {
                 (None, Some(recorded))
             }
         };
-        self.outcome(&job, status_code, error, duration_ms)
+        Ok(self.outcome(&job, status_code, error, duration_ms))
     }
 
     fn outcome(

@@ -530,3 +530,39 @@ async fn webhooks_stored_before_the_opt_in_carry_forward_and_are_refused() {
     })
     .await;
 }
+
+/// Shutting down lets the requests in flight finish and record, and starts no more: the
+/// deliveries still waiting for the receiver's slot stay pending for later.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_finishes_the_requests_in_flight_and_starts_no_more() {
+    for_each_backend(|db| async move {
+        let core = db.core().await;
+        let c = cast(&core).await;
+        let slow = SlowReceiver::start(Duration::from_millis(800)).await;
+        core.add_webhook(&c.admin, &format!("http://{}/hooks", slow.addr), &events(&["*"]), true).await.unwrap();
+        story(&core, &c).await;
+        let worker = WebhookWorker::new(core.clone(), WorkerConfig { per_target: 1, ..fast() }).unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let running = tokio::spawn(worker.run(async move {
+            let _ = stopped.await;
+        }));
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while slow.in_flight.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+            assert!(tokio::time::Instant::now() < deadline, "no request started");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let asked = std::time::Instant::now();
+        let _ = stop.send(());
+        running.await.unwrap();
+        assert!(asked.elapsed() < Duration::from_secs(3), "waited {:?}: only the running request", asked.elapsed());
+        assert_eq!(slow.ids.lock().unwrap().len(), 1, "the request in flight finished");
+        let deliveries = core.webhook_deliveries(&c.admin, None, PageRequest::default()).await.unwrap();
+        let statuses: Vec<(&str, i64)> = deliveries.items.iter().map(|d| (d.status.as_str(), d.attempts)).collect();
+        assert_eq!(statuses.iter().filter(|s| **s == ("delivered", 1)).count(), 1, "{statuses:?}");
+        assert_eq!(statuses.iter().filter(|s| **s == ("pending", 0)).count(), 6, "{statuses:?}");
+        // ... and their claims were given back: the next worker takes them at once.
+        let lease = chrono::Utc::now() + chrono::Duration::seconds(30);
+        assert_eq!(core.store().claim_webhook_deliveries(100, lease).await.unwrap().len(), 6);
+    })
+    .await;
+}
