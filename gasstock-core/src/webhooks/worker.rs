@@ -62,8 +62,11 @@ impl Default for WorkerConfig {
             retry_base: Duration::from_secs(5),
             retry_cap: Duration::from_secs(3600),
             retry_for: Duration::from_secs(24 * 3600),
-            batch: 64,
-            per_target: 16,
+            // 32 at once keep one receiver answering in 20 ms at ~1,000 deliveries/s, well
+            // over what a loaded server produces (BENCHMARKS.md); a receiver is saturated at 64
+            // held, so a slow one leaves half the slots to the others.
+            batch: 128,
+            per_target: 32,
         }
     }
 }
