@@ -17,10 +17,15 @@ use crate::paging::first;
 pub enum WebhooksCommand {
     /// Subscribe a URL to event types; prints the webhook's id and its generated signing secret.
     Add(AddArgs),
-    /// Subscribed URLs, oldest first (secrets masked unless --show-secrets).
+    /// Subscribed URLs, oldest first (secrets masked unless --show-secrets; credentials in
+    /// URLs stored by earlier versions always masked).
     List(ListArgs),
     /// Remove a webhook and its delivery log (asks, or pass --yes).
     Remove(RemoveArgs),
+    /// Opt an existing webhook in to a host that is not public (or out, with --revoke): for
+    /// webhooks added before targets were checked, whose refused deliveries then go out at
+    /// their next retry.
+    AllowPrivateHost(AllowArgs),
     /// Deliveries, newest first: status, attempts, last error (--attempts: every attempt).
     Deliveries(DeliveriesArgs),
 }
@@ -34,6 +39,11 @@ pub struct AddArgs {
     /// invoice.rejected, payment.released, or * for all.
     #[arg(long, required = true, value_name = "TYPES")]
     pub events: Vec<String>,
+    /// Allow this webhook's host to be, or resolve to, an address that is not public
+    /// (loopback, private, link-local, ...): a receiver inside your own network. Without it
+    /// such targets are refused when added and again at every delivery.
+    #[arg(long)]
+    pub allow_private_host: bool,
 }
 
 #[derive(Debug, Args)]
@@ -41,6 +51,14 @@ pub struct ListArgs {
     /// Print the full signing secrets.
     #[arg(long)]
     pub show_secrets: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AllowArgs {
+    pub id: i64,
+    /// Turn the opt-in off instead.
+    #[arg(long)]
+    pub revoke: bool,
 }
 
 #[derive(Debug, Args)]
@@ -68,7 +86,7 @@ pub async fn run(ctx: &Context, command: WebhooksCommand) -> Result<(), CliError
     let actor = ctx.admin().await?;
     match command {
         WebhooksCommand::Add(args) => {
-            let hook = ctx.core.add_webhook(&actor, &args.url, &args.events).await?;
+            let hook = ctx.core.add_webhook(&actor, &args.url, &args.events, args.allow_private_host).await?;
             emit(ctx.format, &hook, &webhooks_listing(std::slice::from_ref(&hook)))?;
             if ctx.format == crate::output::Format::Table {
                 eprintln!(
@@ -85,6 +103,11 @@ pub async fn run(ctx: &Context, command: WebhooksCommand) -> Result<(), CliError
                 .map(|hook| if args.show_secrets { hook } else { Webhook { secret: mask(&hook.secret), ..hook } })
                 .collect();
             emit(ctx.format, &shown, &webhooks_listing(&shown))
+        }
+        WebhooksCommand::AllowPrivateHost(args) => {
+            let hook = ctx.core.set_webhook_private_host(&actor, args.id, !args.revoke).await?;
+            let hook = Webhook { secret: mask(&hook.secret), ..hook };
+            emit(ctx.format, &hook, &webhooks_listing(std::slice::from_ref(&hook)))
         }
         WebhooksCommand::Remove(args) => {
             if !args.yes {
@@ -142,7 +165,7 @@ fn mask(secret: &str) -> String {
 }
 
 fn webhooks_listing(hooks: &[Webhook]) -> Listing {
-    let mut listing = Listing::new(&["id", "url", "events", "secret", "created_at"]);
+    let mut listing = Listing::new(&["id", "url", "events", "secret", "created_at", "allow_private_host"]);
     for hook in hooks {
         listing.row(vec![
             hook.id.to_string(),
@@ -150,6 +173,7 @@ fn webhooks_listing(hooks: &[Webhook]) -> Listing {
             hook.events.clone(),
             hook.secret.clone(),
             time(&hook.created_at),
+            hook.allow_private_host.to_string(),
         ]);
     }
     listing

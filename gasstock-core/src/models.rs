@@ -163,6 +163,8 @@ pub struct Webhook {
     /// The HMAC-SHA256 key receivers verify signatures with.
     pub secret: String,
     pub created_at: DateTime<Utc>,
+    /// The admin's opt-in to a host that is not public (loopback, private, link-local).
+    pub allow_private_host: bool,
 }
 
 /// One event for one webhook, and how its delivery went.

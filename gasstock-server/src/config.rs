@@ -316,10 +316,15 @@ struct WebhookFlags {
           default_value = duration_default!(WorkerConfig::default().retry_for))]
     retry_for: Duration,
 
-    /// Deliveries claimed per round.
+    /// The most deliveries the worker holds at once (claimed, waiting or in flight).
     #[arg(long = "webhook-batch", env = "GASSTOCK_WEBHOOK_BATCH", default_value_t = WorkerConfig::default().batch,
-          value_parser = value_parser!(i64).range(1..))]
+          value_parser = value_parser!(i64).range(1..=10_000))]
     batch: i64,
+
+    /// The most requests in flight at once to one receiver (scheme://host:port).
+    #[arg(long = "webhook-per-target", env = "GASSTOCK_WEBHOOK_PER_TARGET", default_value_t = WorkerConfig::default().per_target,
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..=1_000))]
+    per_target: usize,
 }
 
 impl WebhookFlags {
@@ -332,6 +337,7 @@ impl WebhookFlags {
             retry_cap: self.retry_cap,
             retry_for: self.retry_for,
             batch: self.batch,
+            per_target: self.per_target,
         })
     }
 }
@@ -437,6 +443,7 @@ mod tests {
             "--idle-timeout=3s",
             "--body-read-timeout=4s",
             "--max-connections=9",
+            "--webhook-per-target=2",
         ])
         .unwrap();
         let rules = config.throttle_rules();
@@ -468,7 +475,7 @@ mod tests {
             (worker.retry_base, worker.retry_cap, worker.retry_for),
             (Duration::from_secs(1), Duration::from_secs(60), Duration::from_secs(7200))
         );
-        assert_eq!(worker.batch, 4);
+        assert_eq!((worker.batch, worker.per_target), (4, 2));
         let limits = config.serve_limits();
         assert_eq!(
             (limits.timeouts.header_read, limits.timeouts.idle, limits.timeouts.body_read),
@@ -486,6 +493,7 @@ mod tests {
             &["--webhooks", "sometimes"][..],
             &["--webhook-timeout", "31s"],
             &["--webhook-timeout", "0s"],
+            &["--webhook-per-target", "0"],
             &["--token-ttl", "3600"],
             &["--stream-poll-interval", "1ms"],
             &["--body-limit", "0"],

@@ -16,7 +16,7 @@ use crate::sse_client::SseStream;
 const PASSWORD: &str = "correct horse battery";
 const WAIT: Duration = Duration::from_secs(15);
 
-/// A receiver on 127.0.0.1 recording (signature header, body) of every POST.
+/// A receiver on 127.0.0.1 (webhooks to it need `--allow-private-host`) recording (signature header, body) of every POST.
 async fn receiver() -> (String, Arc<Mutex<Vec<(String, String)>>>) {
     let received = Arc::new(Mutex::new(Vec::new()));
     let log = received.clone();
@@ -57,7 +57,16 @@ async fn webhooks_are_managed_from_the_cli() {
         let added = gasstock(
             &db,
             admin,
-            &["webhooks", "add", &url, "--events", "order.approved,payment.released", "--format", "json"],
+            &[
+                "webhooks",
+                "add",
+                &url,
+                "--events",
+                "order.approved,payment.released",
+                "--allow-private-host",
+                "--format",
+                "json",
+            ],
             None,
         )
         .json();
@@ -65,13 +74,42 @@ async fn webhooks_are_managed_from_the_cli() {
         let secret = added["secret"].as_str().expect("the generated secret").to_owned();
         assert!(secret.starts_with("whsec_") && secret.len() > 40, "{secret}");
         assert_eq!(added["events"], "order.approved,payment.released");
-        let table = gasstock(&db, admin, &["webhooks", "add", &url, "--events", "*"], None);
+        assert_eq!(added["allow_private_host"], true);
+        let table = gasstock(&db, admin, &["webhooks", "add", &url, "--events", "*", "--allow-private-host"], None);
         table.expect_code(0);
         assert!(table.stdout.contains("whsec_"), "the table shows the new secret: {}", table.stdout);
 
         // Bad input is exit 2, the rules exit 1.
         gasstock(&db, admin, &["webhooks", "add", "ftp://x.rw", "--events", "*"], None).expect_code(2);
-        let unknown = gasstock(&db, admin, &["webhooks", "add", &url, "--events", "order.shipped"], None);
+        // Targets that are not public need the opt-in; odd IP notations and credentials are
+        // refused even with it. Nothing is stored.
+        let private = gasstock(&db, admin, &["webhooks", "add", &url, "--events", "*"], None);
+        private.expect_code(2);
+        assert!(
+            private.stderr.contains("loopback") && private.stderr.contains("--allow-private-host"),
+            "{}",
+            private.stderr
+        );
+        for target in ["http://169.254.169.254/latest", "http://[::1]/", "http://localhost/", "http://10.0.0.1/"] {
+            let refused = gasstock(&db, admin, &["webhooks", "add", target, "--events", "*"], None);
+            refused.expect_code(2);
+            assert!(refused.stderr.contains("not allowed"), "{target}: {}", refused.stderr);
+        }
+        for (target, why) in [
+            ("http://2130706433/", "127.0.0.1"),
+            ("http://0177.0.0.1/", "127.0.0.1"),
+            ("http://0x7f.1/", "127.0.0.1"),
+            ("http://127.1/", "127.0.0.1"),
+            ("http://user:pw@hooks.example.rw/", "credentials"),
+            ("http://0.0.0.0/", "unspecified"),
+        ] {
+            let refused =
+                gasstock(&db, admin, &["webhooks", "add", target, "--events", "*", "--allow-private-host"], None);
+            refused.expect_code(2);
+            assert!(refused.stderr.contains(why), "{target}: {}", refused.stderr);
+        }
+        let unknown =
+            gasstock(&db, admin, &["webhooks", "add", &url, "--events", "order.shipped", "--allow-private-host"], None);
         unknown.expect_code(2);
         assert!(unknown.stderr.contains("order.shipped"), "{}", unknown.stderr);
         gasstock(&db, admin, &["webhooks", "add", &url], None).expect_code(2);
@@ -89,8 +127,9 @@ async fn webhooks_are_managed_from_the_cli() {
         let shown = gasstock(&db, admin, &["webhooks", "list", "--show-secrets", "--format", "json"], None).json();
         assert_eq!(shown[0]["secret"].as_str(), Some(secret.as_str()));
         let (header, rows) = gasstock(&db, admin, &["webhooks", "list", "--format", "csv"], None).csv();
-        assert_eq!(header, ["id", "url", "events", "secret", "created_at"]);
+        assert_eq!(header, ["id", "url", "events", "secret", "created_at", "allow_private_host"]);
         assert_eq!(col(&header, &rows[0], "url"), url);
+        assert_eq!(col(&header, &rows[0], "allow_private_host"), "true");
 
         // The worker delivers; the deliveries are listed per webhook.
         let item = stock(&core, &c.seller, 10, 1_000).await;
@@ -150,6 +189,21 @@ async fn webhooks_are_managed_from_the_cli() {
         assert_eq!(limited.as_array().unwrap().len(), 1);
         assert_eq!(limited[0]["id"], all[0]["id"], "the newest: {all}");
 
+        // The opt-in can be turned off and on for an existing webhook.
+        let revoked = gasstock(
+            &db,
+            admin,
+            &["webhooks", "allow-private-host", &id.to_string(), "--revoke", "--format", "json"],
+            None,
+        )
+        .json();
+        assert_eq!((revoked["id"].as_i64(), revoked["allow_private_host"].as_bool()), (Some(id), Some(false)));
+        assert!(!revoked.to_string().contains(&secret[10..]), "the secret stays masked");
+        let allowed =
+            gasstock(&db, admin, &["webhooks", "allow-private-host", &id.to_string(), "--format", "json"], None).json();
+        assert_eq!(allowed["allow_private_host"], true);
+        gasstock(&db, admin, &["webhooks", "allow-private-host", "424242"], None).expect_code(1);
+
         // Removing is destructive: --yes, or a confirmation (refused without a terminal).
         let refused = gasstock(&db, admin, &["webhooks", "remove", &id.to_string()], None);
         refused.expect_code(2);
@@ -159,6 +213,34 @@ async fn webhooks_are_managed_from_the_cli() {
         assert_eq!(core.webhooks(&c.admin).await.unwrap().len(), 1);
         gasstock(&db, admin, &["webhooks", "remove", &id.to_string(), "--yes"], None).expect_code(1);
         gasstock(&db, admin, &["webhooks", "remove", "424242"], None).expect_code(1);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn credentials_stored_by_earlier_versions_are_masked_everywhere_a_url_is_shown() {
+    for_each_backend(|db| async move {
+        let core = db.core().await;
+        cast(&core).await;
+        // Earlier versions accepted `user:password@` in a webhook URL.
+        let hook = core.store().create_webhook("https://ops:hunter2@hooks.example.rw/in", "*", "whsec_x", false);
+        let id = hook.await.unwrap().id.to_string();
+        for format in ["json", "csv", "table"] {
+            let listed = gasstock(&db, Some(ADMIN), &["webhooks", "list", "--show-secrets", "--format", format], None);
+            listed.expect_code(0);
+            assert!(listed.stdout.contains("https://***@hooks.example.rw/in"), "{format}: {}", listed.stdout);
+            assert!(
+                !listed.stdout.contains("hunter2") && !listed.stdout.contains("ops:"),
+                "{format}: {}",
+                listed.stdout
+            );
+        }
+        let opt_in = gasstock(&db, Some(ADMIN), &["webhooks", "allow-private-host", &id], None);
+        opt_in.expect_code(2);
+        assert!(opt_in.stderr.contains("credentials") && !opt_in.stderr.contains("hunter2"), "{}", opt_in.stderr);
+        let remove = gasstock(&db, Some(ADMIN), &["webhooks", "remove", &id], None);
+        remove.expect_code(2);
+        assert!(!remove.stderr.contains("hunter2"), "{}", remove.stderr);
     })
     .await;
 }
@@ -267,9 +349,12 @@ async fn an_approval_made_with_the_cli_reaches_the_stream_and_the_webhooks() {
         let order_id = placed["id"].as_i64().expect("order placed");
 
         let (hook_url, received) = receiver().await;
-        let added =
-            cli(&db, Some(ADMIN), &["webhooks", "add", &hook_url, "--events", "order.approved", "--format", "json"])
-                .json();
+        let added = cli(
+            &db,
+            Some(ADMIN),
+            &["webhooks", "add", &hook_url, "--events", "order.approved", "--allow-private-host", "--format", "json"],
+        )
+        .json();
         let secret = added["secret"].as_str().unwrap().to_owned();
         let stream_url = api("/api/v1/notifications/stream");
         let mut buyer_stream = SseStream::connect(&client, &stream_url, &buyer, None).await;

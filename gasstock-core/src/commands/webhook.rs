@@ -1,18 +1,14 @@
 //! A webhook subscription as an admin sends it, checked.
 
+use crate::domain::WebhookTarget;
 use crate::error::{Error, Result};
 use crate::events::EVENT_TYPES;
 
-/// The longest subscribed URL.
-const URL_MAX: usize = 2000;
-
-/// Checks a subscription: an http(s) URL with a host, and known event types (or `*`).
-pub fn validate_subscription(url: &str, events: &[String]) -> Result<(String, String)> {
-    let url = url.trim();
-    let parsed = reqwest::Url::parse(url).ok().filter(|u| matches!(u.scheme(), "http" | "https") && u.has_host());
-    if parsed.is_none() || url.len() > URL_MAX {
-        return Err(Error::invalid("url", "must be an http:// or https:// URL with a host"));
-    }
+/// Checks a subscription: a target URL the webhook rule allows (see
+/// [`WebhookTarget::parse`]; `allow_private_host` is the admin's explicit opt-in for a
+/// private host), and known event types (or `*`).
+pub fn validate_subscription(url: &str, events: &[String], allow_private_host: bool) -> Result<(String, String)> {
+    let target = WebhookTarget::parse(url, allow_private_host)?;
     let mut list: Vec<&str> =
         events.iter().flat_map(|e| e.split(',')).map(str::trim).filter(|e| !e.is_empty()).collect();
     if list.is_empty() {
@@ -29,5 +25,5 @@ pub fn validate_subscription(url: &str, events: &[String]) -> Result<(String, St
     }
     list.sort_unstable();
     list.dedup();
-    Ok((url.to_owned(), list.join(",")))
+    Ok((target.as_str().to_owned(), list.join(",")))
 }

@@ -10,6 +10,7 @@ mod role;
 mod status;
 mod text;
 mod throttle;
+mod webhook_target;
 mod weight;
 
 pub use duration::{format_duration, parse_duration};
@@ -25,4 +26,5 @@ pub use status::{
 };
 pub use text::{parse_note, Label};
 pub use throttle::{retry_after_secs, Backoff, Counter, Verdict};
+pub use webhook_target::{check_address, classify, mask_url_credentials, AddressKind, AddressRefused, WebhookTarget};
 pub use weight::WeightKg;

@@ -35,6 +35,7 @@ mod sql;
 mod sqlite;
 mod stock;
 mod throttle;
+mod webhook_delivery;
 mod webhooks;
 
 pub use config::StoreConfig;

@@ -65,7 +65,7 @@ record!(StatusEvent { id, entity, entity_id, order_id, actor_id, from_status, to
 
 record!(Notification { id, event, order_id, invoice_id, payment_id, title, message, created_at, read_at });
 
-record!(Webhook { id, url, events, secret, created_at });
+record!(Webhook { id, url, events, secret, created_at, allow_private_host });
 
 record!(WebhookDelivery {
     id,

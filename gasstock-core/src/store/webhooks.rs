@@ -14,12 +14,13 @@ use crate::error::Result;
 use crate::events::{payload, subscribes};
 use crate::models::{Paged, StatusEvent, Webhook, WebhookAttempt, WebhookDelivery};
 
-const WEBHOOK_COLUMNS: &str = "id, url, events, secret, created_at";
+const WEBHOOK_COLUMNS: &str = "id, url, events, secret, created_at, allow_private_host";
 
 /// A due delivery a worker has claimed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeliveryJob {
     pub id: i64,
+    pub webhook_id: i64,
     pub event_id: i64,
     pub event: String,
     pub payload: String,
@@ -27,9 +28,22 @@ pub struct DeliveryJob {
     pub created_at: DateTime<Utc>,
     pub url: String,
     pub secret: String,
+    /// The webhook's opt-in to a host that is not public.
+    pub allow_private_host: bool,
 }
 
-record!(DeliveryJob { id, event_id, event, payload, attempts, created_at, url, secret });
+record!(DeliveryJob {
+    id,
+    webhook_id,
+    event_id,
+    event,
+    payload,
+    attempts,
+    created_at,
+    url,
+    secret,
+    allow_private_host
+});
 
 /// What happened to one attempt, and what happens next.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,11 +64,18 @@ pub enum NextStep {
 }
 
 impl Store {
-    pub async fn create_webhook(&self, url: &str, events: &str, secret: &str) -> Result<Webhook> {
+    pub async fn create_webhook(
+        &self,
+        url: &str,
+        events: &str,
+        secret: &str,
+        allow_private_host: bool,
+    ) -> Result<Webhook> {
         let insert = Sql::new(format!(
-            "INSERT INTO webhooks (url, events, secret, created_at) VALUES ($1, $2, $3, $4) RETURNING {WEBHOOK_COLUMNS}"
+            "INSERT INTO webhooks (url, events, secret, created_at, allow_private_host) VALUES ($1, $2, $3, $4, $5) \
+             RETURNING {WEBHOOK_COLUMNS}"
         ));
-        self.write_one(insert.bind(url).bind(events).bind(secret).bind(now())).await
+        self.write_one(insert.bind(url).bind(events).bind(secret).bind(now()).bind(allow_private_host)).await
     }
 
     pub async fn list_webhooks(&self) -> Result<Vec<Webhook>> {
@@ -65,6 +86,13 @@ impl Store {
     pub async fn delete_webhook(&self, id: i64) -> Result<bool> {
         // Its deliveries and their attempts go with it (ON DELETE CASCADE).
         Ok(self.write_execute(Sql::new("DELETE FROM webhooks WHERE id = $1").bind(id)).await? > 0)
+    }
+
+    /// Sets the webhook's private-host opt-in; `None` when there is no such webhook.
+    pub async fn set_webhook_private_host(&self, id: i64, allow: bool) -> Result<Option<Webhook>> {
+        let update =
+            Sql::new(format!("UPDATE webhooks SET allow_private_host = $1 WHERE id = $2 RETURNING {WEBHOOK_COLUMNS}"));
+        self.write_optional(update.bind(allow).bind(id)).await
     }
 
     /// Turns up to `limit` undispatched status events into deliveries for the webhooks
@@ -113,59 +141,11 @@ impl Store {
     /// Claims up to `limit` due deliveries until `lease_until`; nobody else takes them
     /// before then.
     pub async fn claim_webhook_deliveries(&self, limit: i64, lease_until: DateTime<Utc>) -> Result<Vec<DeliveryJob>> {
-        let claim = Sql::new(format!(
-            "UPDATE webhook_deliveries SET claimed_until = $1 WHERE id IN ( \
-               SELECT id FROM webhook_deliveries WHERE status = '{pending}' AND next_attempt_at <= $2 \
-               AND (claimed_until IS NULL OR claimed_until < $2) ORDER BY next_attempt_at, id LIMIT $3{skip_locked}) \
-             RETURNING id, event_id, event, payload, attempts, created_at, \
-               (SELECT url FROM webhooks WHERE webhooks.id = webhook_deliveries.webhook_id) AS url, \
-               (SELECT secret FROM webhooks WHERE webhooks.id = webhook_deliveries.webhook_id) AS secret",
-            // Written into the text, not bound: the partial index `webhook_deliveries_due` (WHERE
-            // status = 'pending') serves only a query whose predicate the planner can see.
-            pending = WebhookDeliveryStatus::Pending.as_str(),
-            skip_locked = self.dialect().skip_locked()
-        ))
-        .bind(lease_until)
-        .bind(now())
-        .bind(limit);
-        self.write(move |mut conn| Box::pin(async move { conn.fetch_all(claim).await })).await
+        self.claim_webhook_deliveries_except(limit, lease_until, &[]).await
     }
 
     pub async fn record_webhook_attempt(&self, attempt: AttemptRecord) -> Result<()> {
-        let at = now();
-        let (status, next_at, finished_at) = match attempt.next {
-            NextStep::Delivered => (WebhookDeliveryStatus::Delivered, None, Some(at)),
-            NextStep::RetryAt(next) => (WebhookDeliveryStatus::Pending, Some(next), None),
-            NextStep::Dead => (WebhookDeliveryStatus::Dead, None, Some(at)),
-        };
-        self.write(move |mut conn| {
-            Box::pin(async move {
-                let log = Sql::new(
-                    "INSERT INTO webhook_attempts (delivery_id, attempt, status_code, error, duration_ms, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6)",
-                )
-                .bind(attempt.delivery_id)
-                .bind(attempt.attempt)
-                .bind(attempt.status_code)
-                .bind(attempt.error.as_deref())
-                .bind(attempt.duration_ms)
-                .bind(at);
-                conn.execute(log).await?;
-                let update = Sql::new(
-                    "UPDATE webhook_deliveries SET attempts = $1, status = $2, next_attempt_at = COALESCE($3, next_attempt_at), \
-                     last_error = $4, claimed_until = NULL, finished_at = $5 WHERE id = $6",
-                )
-                .bind(attempt.attempt)
-                .bind(status)
-                .bind(next_at)
-                .bind(attempt.error)
-                .bind(finished_at)
-                .bind(attempt.delivery_id);
-                conn.execute(update).await?;
-                Ok(())
-            })
-        })
-        .await
+        self.record_webhook_attempts(std::slice::from_ref(&attempt)).await
     }
 
     /// Newest first.

@@ -5,8 +5,14 @@
 //! Deliveries come from the status events (the outbox), so a crash or a restart loses none;
 //! a worker claims due deliveries with a lease (and `FOR UPDATE SKIP LOCKED` on PostgreSQL),
 //! so several server instances never send the same attempt at once.
+//!
+//! Targets follow the rule of `domain::WebhookTarget` (public addresses only, unless an admin
+//! opted the webhook in to a private host), checked when a webhook is added and again, on the
+//! resolved addresses, at every delivery (`target.rs`).
 
+mod lanes;
 mod signature;
+mod target;
 mod worker;
 
 use std::time::Duration;
@@ -14,6 +20,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::commands::PageRequest;
+use crate::domain::{mask_url_credentials, WebhookTarget};
 use crate::error::{Error, Result};
 use crate::models::Paged;
 use crate::policy::{authorize, Actor, Operation};
@@ -57,15 +64,45 @@ pub fn generate_secret() -> String {
 
 /// Managing webhooks is for admins.
 impl Gasstock {
-    pub async fn add_webhook(&self, actor: &Actor, url: &str, events: &[String]) -> Result<Webhook> {
+    /// Subscribes `url` to `events`. `allow_private_host` is the admin's explicit opt-in to
+    /// a target that is not public (loopback, private, link-local), stored with the webhook.
+    pub async fn add_webhook(
+        &self,
+        actor: &Actor,
+        url: &str,
+        events: &[String],
+        allow_private_host: bool,
+    ) -> Result<Webhook> {
         authorize(actor, Operation::ManageWebhooks)?;
-        let (url, events) = validate_subscription(url, events)?;
-        self.store().create_webhook(&url, &events, &generate_secret()).await
+        let (url, events) = validate_subscription(url, events, allow_private_host)?;
+        self.store().create_webhook(&url, &events, &generate_secret(), allow_private_host).await
     }
 
+    /// Every webhook, oldest first; credentials in a URL stored before they were refused are
+    /// masked (`https://***@host/...`): nobody needs to read them back.
     pub async fn webhooks(&self, actor: &Actor) -> Result<Vec<Webhook>> {
         authorize(actor, Operation::ManageWebhooks)?;
-        self.store().list_webhooks().await
+        let hooks = self.store().list_webhooks().await?;
+        Ok(hooks
+            .into_iter()
+            .map(|hook| Webhook { url: mask_url_credentials(&hook.url).into_owned(), ..hook })
+            .collect())
+    }
+
+    /// Turns the private-host opt-in of an existing webhook on or off (for webhooks stored
+    /// before the target rule, whose pending deliveries then go out at their next retry).
+    /// Refused when the stored URL would still be refused with it: credentials, an odd IP
+    /// notation or an address never deliverable need a new webhook.
+    pub async fn set_webhook_private_host(&self, actor: &Actor, id: i64, allow: bool) -> Result<Webhook> {
+        authorize(actor, Operation::ManageWebhooks)?;
+        let current = self.store().list_webhooks().await?.into_iter().find(|hook| hook.id == id);
+        let hook = current.ok_or_else(|| Error::not_found("webhook", id))?;
+        if allow {
+            WebhookTarget::for_delivery(&hook.url, true)?;
+        }
+        let hook = self.store().set_webhook_private_host(id, allow).await?;
+        let hook = hook.ok_or_else(|| Error::not_found("webhook", id))?;
+        Ok(Webhook { url: mask_url_credentials(&hook.url).into_owned(), ..hook })
     }
 
     pub async fn remove_webhook(&self, actor: &Actor, id: i64) -> Result<()> {
@@ -109,15 +146,17 @@ mod tests {
         let (url, list) = validate_subscription(
             " https://hooks.example.rw/gas ",
             &events(&["payment.released,order.approved", "order.approved"]),
+            false,
         )
         .unwrap();
         assert_eq!((url.as_str(), list.as_str()), ("https://hooks.example.rw/gas", "order.approved,payment.released"));
-        assert!(validate_subscription("http://127.0.0.1:9000", &events(&["*"])).is_ok());
+        assert!(validate_subscription("http://127.0.0.1:9000", &events(&["*"]), false).is_err(), "loopback");
+        assert!(validate_subscription("http://127.0.0.1:9000", &events(&["*"]), true).is_ok(), "opted in");
         for bad in ["ftp://x.rw", "https://", "javascript:alert(1)", "hooks.example.rw", "http:// x"] {
-            assert!(validate_subscription(bad, &events(&["*"])).is_err(), "{bad}");
+            assert!(validate_subscription(bad, &events(&["*"]), true).is_err(), "{bad}");
         }
-        assert!(validate_subscription("https://x.rw", &events(&["order.shipped"])).is_err());
-        assert!(validate_subscription("https://x.rw", &events(&[" "])).is_err());
+        assert!(validate_subscription("https://x.rw", &events(&["order.shipped"]), false).is_err());
+        assert!(validate_subscription("https://x.rw", &events(&[" "]), false).is_err());
     }
 
     #[test]

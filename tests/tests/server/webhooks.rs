@@ -31,7 +31,7 @@ impl Received {
     }
 }
 
-/// A receiver on 127.0.0.1 that records every successful POST and answers 500 to the first
+/// A receiver on 127.0.0.1 (webhooks to it need the private-host opt-in) that records every successful POST and answers 500 to the first
 /// `fail_first`, and to all while `failing` is set.
 #[derive(Clone)]
 struct Receiver {
@@ -82,6 +82,7 @@ fn fast_worker() -> WorkerConfig {
         retry_cap: Duration::from_millis(200),
         retry_for: Duration::from_secs(120),
         batch: 8,
+        per_target: 16,
     }
 }
 
@@ -153,7 +154,7 @@ async fn the_server_delivers_subscribed_events_signed_and_retries_failures() {
         // The receiver fails the first two attempts: the event arrives after retries.
         let receiver = Receiver::start(2).await;
         let events = vec!["order.approved,payment.released".to_owned()];
-        let hook = app.server.core().add_webhook(&admin, &receiver.url(), &events).await.unwrap();
+        let hook = app.server.core().add_webhook(&admin, &receiver.url(), &events, true).await.unwrap();
         let order = story(&app, &p).await;
 
         let deliveries = settled(&app, &admin, 2).await;
@@ -188,7 +189,7 @@ async fn a_server_restart_in_the_middle_loses_no_delivery() {
         // Failing until the restart: deliveries are pending (with backoff) when the server stops.
         let receiver = Receiver::start(0).await;
         receiver.failing.store(true, Ordering::SeqCst);
-        app.server.core().add_webhook(&admin, &receiver.url(), &["*".to_owned()]).await.unwrap();
+        app.server.core().add_webhook(&admin, &receiver.url(), &["*".to_owned()], true).await.unwrap();
         story(&app, &p).await;
         let deadline = tokio::time::Instant::now() + WAIT;
         while receiver.posts.load(Ordering::SeqCst) < 3 {
@@ -247,7 +248,7 @@ async fn two_server_instances_deliver_each_event_once() {
         let p = people(&app).await;
         let admin = admin_actor(&app).await;
         let receiver = Receiver::start(0).await;
-        app.server.core().add_webhook(&admin, &receiver.url(), &["*".to_owned()]).await.unwrap();
+        app.server.core().add_webhook(&admin, &receiver.url(), &["*".to_owned()], true).await.unwrap();
         for _ in 0..6 {
             story(&app, &p).await;
         }
@@ -286,7 +287,7 @@ async fn a_receiver_that_never_answers_does_not_slow_the_api() {
                 open.push(socket);
             }
         });
-        app.server.core().add_webhook(&admin, &format!("http://{addr}/"), &["*".to_owned()]).await.unwrap();
+        app.server.core().add_webhook(&admin, &format!("http://{addr}/"), &["*".to_owned()], true).await.unwrap();
         let order = app.order(&p.buyer, p.item, 1).await["id"].as_i64().unwrap();
         let deadline = tokio::time::Instant::now() + WAIT;
         while accepted.load(Ordering::SeqCst) == 0 {
