@@ -12,7 +12,7 @@ use warp::Filter;
 
 use crate::client_ip::throttle_key;
 use crate::error::ApiError;
-use crate::extract::{FromRequest, RouteContext};
+use crate::extract::{ClientAddr, FromRequest, RouteContext};
 
 /// The client a request is throttled as: the socket peer, or what the trusted proxies in
 /// front of it saw (`--trusted-proxies`, see `client_ip`).
@@ -22,9 +22,9 @@ pub struct ClientKey(pub String);
 impl FromRequest for ClientKey {
     fn filter(route: &RouteContext<'_>) -> BoxedFilter<(Self,)> {
         let state = route.state.clone();
-        warp::addr::remote()
+        ClientAddr::filter(route)
             .and(warp::header::headers_cloned())
-            .map(move |peer: Option<std::net::SocketAddr>, headers: HeaderMap| {
+            .map(move |ClientAddr(peer): ClientAddr, headers: HeaderMap| {
                 // A value that is not text cannot be an address list: ignored.
                 let forwarded: Vec<&str> =
                     headers.get_all("x-forwarded-for").iter().filter_map(|value| value.to_str().ok()).collect();

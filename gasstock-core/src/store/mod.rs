@@ -130,7 +130,7 @@ impl Store {
 
     /// Answers when the database does (readiness).
     pub async fn ping(&self) -> Result<()> {
-        self.read_scalar::<i64>(Sql::new("SELECT 1")).await.map(|_| ())
+        self.read(|mut conn| Box::pin(async move { conn.run("SELECT 1").await })).await
     }
 
     pub(crate) fn dialect(&self) -> &'static dyn Dialect {
