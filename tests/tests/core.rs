@@ -19,6 +19,8 @@ mod roles;
 mod seed;
 #[path = "core/stock.rs"]
 mod stock;
+#[path = "core/text_fields.rs"]
+mod text_fields;
 #[path = "core/webhooks.rs"]
 mod webhooks;
 

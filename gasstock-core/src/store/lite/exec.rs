@@ -7,7 +7,7 @@ use rusqlite::types::{ToSqlOutput, Value as SqlValue};
 use rusqlite::{Connection, ToSql};
 
 use crate::error::{Error, Result};
-use crate::store::row::{lite_time_text, Record};
+use crate::store::row::{lite_time_text, LiteRow, Record};
 use crate::store::sql::{Value, UNIQUE_VIOLATION};
 
 impl ToSql for Value {
@@ -85,11 +85,12 @@ pub(crate) fn fetch<T: Record>(conn: &Mutex<Connection>, text: &str, values: &[V
     let conn = lock(conn);
     let mut statement = conn.prepare_cached(text).map_err(lite_error)?;
     bind(&mut statement, values)?;
+    let names: Vec<String> = statement.column_names().into_iter().map(str::to_owned).collect();
     let mut rows = statement.raw_query();
     let mut records = Vec::new();
     while records.len() < limit {
         match rows.next().map_err(lite_error)? {
-            Some(row) => records.push(T::decode(row)?),
+            Some(row) => records.push(T::decode(&LiteRow { row, names: &names })?),
             None => break,
         }
     }
