@@ -51,7 +51,7 @@ log() { echo "bench: $*" >&2; }
 
 cleanup() {
     [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
-    [ -n "$STOP_PG" ] && "$ROOT/scripts/test-postgres.sh" stop || true
+    [ -n "$STOP_PG" ] && GASSTOCK_PG_PORT="$PG_PORT" "$ROOT/scripts/test-postgres.sh" stop || true
     rm -rf "$WORK"
 }
 trap cleanup EXIT
