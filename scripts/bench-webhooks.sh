@@ -17,8 +17,11 @@
 #   BIN_DIR=/tmp/old/release scripts/bench-webhooks.sh         # binaries of another build
 #   WORKER_ENV="GASSTOCK_WEBHOOK_POLL_INTERVAL=10ms GASSTOCK_WEBHOOK_BATCH=256" scripts/bench-webhooks.sh
 #
-# PostgreSQL: database `gasstock_webhook_bench` on PG_URL (default: the cluster of
-# scripts/test-postgres.sh on 127.0.0.1:55432), dropped and created for each scenario.
+# PostgreSQL: database `gasstock_webhook_bench` on PG_URL, dropped and created for each
+# scenario. By default a cluster of the benchmark's own on 127.0.0.1:55451, started with
+# PostgreSQL's durable defaults (`GASSTOCK_PG_DURABLE=1 scripts/test-postgres.sh`, as
+# scripts/bench.sh does) and stopped at the end: every recorded attempt is a durable commit,
+# as in production. A PG_URL of your own must be durable too.
 # Needs python3, sqlite3 and psql. Everything stays on 127.0.0.1.
 set -euo pipefail
 
@@ -26,7 +29,8 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 EVENTS="${EVENTS:-2000}"
 SCENARIOS="${SCENARIOS:-1:0 4:0 1:20}"
 BACKENDS="${BACKENDS:-sqlite postgres}"
-PG_URL="${PG_URL:-postgres://postgres@127.0.0.1:55432}"
+PG_PORT="${BENCH_PG_PORT:-55451}"
+PG_URL="${PG_URL:-}"
 TIMEOUT="${TIMEOUT:-300}"
 WORKER_ENV="${WORKER_ENV:-}"
 if [ -z "${BIN_DIR:-}" ]; then
@@ -37,11 +41,27 @@ CLI="$BIN_DIR/gasstock"
 SERVER="$BIN_DIR/gasstock-server"
 WORK="$(mktemp -d)"
 PIDS=()
+STOP_PG=""
 cleanup() {
     for pid in "${PIDS[@]}"; do kill "$pid" 2> /dev/null || true; done
+    [ -n "$STOP_PG" ] && GASSTOCK_PG_PORT="$PG_PORT" "$ROOT/scripts/test-postgres.sh" stop || true
     rm -rf "$WORK"
 }
 trap cleanup EXIT
+
+if [[ " $BACKENDS " == *" postgres "* ]]; then
+    if [ -z "$PG_URL" ]; then
+        GASSTOCK_PG_PORT="$PG_PORT" GASSTOCK_PG_DURABLE=1 "$ROOT/scripts/test-postgres.sh" start > /dev/null
+        STOP_PG=1
+        PG_URL="postgres://postgres@127.0.0.1:$PG_PORT"
+    fi
+    durability="$(psql -X -q -At "$PG_URL/postgres" \
+        -c "SELECT current_setting('fsync') || ',' || current_setting('synchronous_commit')")"
+    if [ "$durability" != "on,on" ]; then
+        echo "bench-webhooks: $PG_URL runs with fsync,synchronous_commit = $durability: not what production runs" >&2
+        exit 1
+    fi
+fi
 
 export GASSTOCK_ADMIN=bench-admin@example.rw GASSTOCK_LOG=warn
 export GASSTOCK_JWT_SECRET="webhook benchmark secret, at least 32 bytes"

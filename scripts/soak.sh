@@ -10,7 +10,7 @@
 # SOAK_PG_PORT (55440) for the temporary PostgreSQL cluster, SOAK_KILL_POSTGRES=1 to kill -9
 # PostgreSQL's postmaster too at each kill (crash recovery of the durable cluster).
 # Needs cargo, curl, python3 (standard library only) and, for PostgreSQL, its server binaries
-# and psql (found as scripts/test-postgres.sh finds them; installed from Debian's packages when
+# and psql (scripts/test-postgres.sh starts the cluster; it installs PostgreSQL from Debian's packages when
 # missing and root).
 #
 # PostgreSQL runs in a cluster of its own, started here with the *durable* defaults (fsync on,
@@ -33,13 +33,14 @@ SECRET="soak secret: thirty-two bytes or more for HS256"
 SERVER_PID=""
 LOAD_PID=""
 PG_DATA=""
+STOP_PG=""
 
 log() { echo "soak: $*" >&2; }
 
 cleanup() {
     [ -n "$LOAD_PID" ] && kill "$LOAD_PID" 2>/dev/null || true
     [ -n "$SERVER_PID" ] && kill -9 "$SERVER_PID" 2>/dev/null || true
-    [ -n "$PG_DATA" ] && as_pg "'$(pg_bin)/pg_ctl' -D '$PG_DATA' -m fast -w stop" >/dev/null 2>&1 || true
+    [ -n "$STOP_PG" ] && GASSTOCK_PG_PORT="$PG_PORT" "$ROOT/scripts/test-postgres.sh" stop 2>/dev/null || true
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -70,20 +71,14 @@ start_server() { # DB_URL PORT LOGFILE
     log "the server did not become ready"; exit 1
 }
 
+# The cluster of scripts/test-postgres.sh on PG_PORT, with PostgreSQL's durable defaults
+# (GASSTOCK_PG_DURABLE=1: fsync, synchronous_commit and full_page_writes all on).
 start_durable_postgres() {
-    local bin
-    if [ -z "$(pg_bin)" ]; then
-        [ "$(id -u)" = 0 ] || { log "PostgreSQL is not installed: install the 'postgresql' package"; exit 1; }
-        apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >&2
-    fi
-    bin="$(pg_bin)"
-    PG_DATA="$WORK/pg"
-    mkdir -p "$PG_DATA" && chmod 700 "$PG_DATA"
-    [ "$(id -u)" = 0 ] && chown postgres: "$WORK" "$PG_DATA"
-    as_pg "'$bin/initdb' -D '$PG_DATA' -U postgres --auth=trust -E UTF8 --locale=C.UTF-8" >/dev/null
-    # The defaults are durable: fsync, synchronous_commit and full_page_writes all on.
-    as_pg "'$bin/pg_ctl' -D '$PG_DATA' -l '$PG_DATA/log' -w start -o \"-p $PG_PORT -c listen_addresses=127.0.0.1 -k '$PG_DATA'\"" >/dev/null
-    psql -X -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -c 'CREATE DATABASE gasstock_soak' >/dev/null
+    GASSTOCK_PG_PORT="$PG_PORT" GASSTOCK_PG_DURABLE=1 "$ROOT/scripts/test-postgres.sh" start >/dev/null
+    STOP_PG=1
+    PG_DATA="$(cat "${TMPDIR:-/tmp}/gasstock-test-pg.$PG_PORT")"
+    psql -X -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -c 'DROP DATABASE IF EXISTS gasstock_soak' \
+        -c 'CREATE DATABASE gasstock_soak' >/dev/null
     local settings
     settings="$(psql -X -A -t -h 127.0.0.1 -p "$PG_PORT" -U postgres -c "SELECT string_agg(name || '=' || setting, ' ' ORDER BY name) FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes')")"
     log "durable PostgreSQL on 127.0.0.1:$PG_PORT ($settings)"
