@@ -24,6 +24,7 @@ pub mod domain;
 mod error;
 pub mod events;
 pub mod import;
+pub mod metrics;
 pub mod models;
 pub mod notifications;
 pub mod policy;

@@ -97,10 +97,12 @@ impl Gasstock {
         let store = self.store();
         // Counted before the password is checked, so concurrent guesses cannot slip past.
         if let Verdict::Wait(wait) = store.throttle_attempt(&pair, &rules.login, now_ms).await? {
+            crate::metrics::throttle_hit("login");
             return Ok(Err(Wait(wait)));
         }
         if let Verdict::Wait(wait) = store.throttle_attempt(&per_client, &rules.login_client, now_ms).await? {
             store.throttle_refund(&pair).await?;
+            crate::metrics::throttle_hit("login_client");
             return Ok(Err(Wait(wait)));
         }
         match self.verify_credentials(email, password).await {
@@ -132,6 +134,7 @@ impl Gasstock {
     ) -> Result<std::result::Result<User, Wait>> {
         let key = format!("register:{}", bounded(client, 64));
         if let Verdict::Wait(wait) = self.store().throttle_attempt(&key, &rules.register, now_ms).await? {
+            crate::metrics::throttle_hit("register");
             return Ok(Err(Wait(wait)));
         }
         self.register(registration).await.map(Ok)

@@ -136,6 +136,10 @@ pub struct Config {
     #[arg(long, env = "GASSTOCK_MAX_CONNECTIONS", default_value_t = 512,
           value_parser = RangedU64ValueParser::<usize>::new().range(1..), help_heading = "Connections")]
     pub max_connections: usize,
+
+    /// Metrics, CORS, log format and shutdown (`operations`).
+    #[command(flatten)]
+    pub ops: crate::operations::OpsSettings,
 }
 
 /// How throttled attempts wait, how sign-up is throttled, and whose `X-Forwarded-For` is
@@ -229,6 +233,7 @@ impl Config {
                 body_read: self.body_read_timeout,
             },
             max_connections: self.max_connections,
+            shutdown_timeout: self.ops.shutdown_timeout,
         }
     }
 

@@ -10,6 +10,7 @@
 
 use std::io;
 use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
@@ -48,12 +49,28 @@ pub enum Phase {
 pub struct Clock {
     phase: watch::Sender<Phase>,
     timeouts: Timeouts,
+    /// Set at shutdown: the idle wait after a response is the drain grace, not `idle`.
+    drain_grace: Arc<OnceLock<Duration>>,
 }
 
 impl Clock {
     pub fn new(timeouts: Timeouts) -> Clock {
         let (phase, _) = watch::channel(Phase::Idle(Instant::now() + timeouts.idle));
-        Clock { phase, timeouts }
+        Clock { phase, timeouts, drain_grace: Arc::default() }
+    }
+
+    /// Shutdown began: an idle connection has `grace` (if shorter than its idle time left)
+    /// to send one more request, and so has each connection after its current response.
+    pub fn drain(&self, grace: Duration) {
+        let _ = self.drain_grace.set(grace);
+        let deadline = Instant::now() + grace;
+        self.phase.send_if_modified(|phase| match phase {
+            Phase::Idle(idle) if *idle > deadline => {
+                *phase = Phase::Idle(deadline);
+                true
+            }
+            _ => false,
+        });
     }
 
     pub fn timeouts(&self) -> Timeouts {
@@ -79,7 +96,8 @@ impl Clock {
 
     /// The response is written (or abandoned): the connection waits for the next request.
     pub fn response_finished(&self) {
-        self.phase.send_replace(Phase::Idle(Instant::now() + self.timeouts.idle));
+        let wait = self.drain_grace.get().map_or(self.timeouts.idle, |grace| (*grace).min(self.timeouts.idle));
+        self.phase.send_replace(Phase::Idle(Instant::now() + wait));
     }
 
     /// Resolves with the phase whose deadline passed; never while a request is served.

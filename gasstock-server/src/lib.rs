@@ -15,13 +15,18 @@ pub mod auth;
 pub mod client_ip;
 pub mod config;
 pub mod connection;
+pub mod cors;
 pub mod database_url;
 pub mod duration;
 pub mod endpoint;
 pub mod error;
 pub mod extract;
 pub mod legacy_settings;
+pub mod logging;
+pub mod metrics;
 pub mod openapi;
+pub mod probe;
+pub mod operations;
 pub mod reply;
 pub mod routes;
 pub mod secret;
@@ -57,9 +62,11 @@ pub enum StartError {
 #[derive(Debug)]
 pub struct RunningServer {
     addr: SocketAddr,
+    metrics_addr: Option<SocketAddr>,
     core: Gasstock,
     shutdown: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
+    metrics_task: Option<JoinHandle<()>>,
     worker: Option<JoinHandle<()>>,
 }
 
@@ -67,6 +74,11 @@ impl RunningServer {
     /// The address actually bound (the real port when the config asked for port 0).
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The address of `GET /metrics`, when `--metrics-bind` is set.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
     }
 
     /// `http://ADDR`.
@@ -89,6 +101,9 @@ impl RunningServer {
     pub async fn shutdown(mut self) {
         let _ = self.shutdown.send(true);
         if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+        if let Some(task) = self.metrics_task.take() {
             let _ = task.await;
         }
         if let Some(worker) = self.worker.take() {
@@ -122,6 +137,14 @@ pub async fn start_with_core(config: Config, core: Gasstock) -> Result<RunningSe
         .await
         .map_err(|source| StartError::Bind { addr: config.bind, source })?;
     let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.bind, source })?;
+    let metrics_listener = match config.ops.metrics_bind.0 {
+        Some(metrics_addr) => Some(metrics::bind(metrics_addr).await?),
+        None => None,
+    };
+    let metrics_addr = match &metrics_listener {
+        Some(listener) => Some(listener.local_addr().map_err(|source| StartError::Bind { addr: config.bind, source })?),
+        None => None,
+    };
     let (tx, rx) = watch::channel(false);
     let worker = match &config.webhook_worker {
         Some(worker_config) => {
@@ -133,8 +156,11 @@ pub async fn start_with_core(config: Config, core: Gasstock) -> Result<RunningSe
     };
     let state = state::AppState::new(&config, secret, core.clone(), rx.clone(), openapi::spec_json());
     let routes = routes::routes(&state);
+    let metrics_task = metrics_listener.map(|listener| {
+        tokio::spawn(metrics::serve(listener, core.clone(), config.serve_limits(), stopped(rx.clone())))
+    });
     let task = tokio::spawn(serve::serve(listener, routes, config.serve_limits(), stopped(rx)));
-    Ok(RunningServer { addr, core, shutdown: tx, task: Some(task), worker })
+    Ok(RunningServer { addr, metrics_addr, core, shutdown: tx, task: Some(task), metrics_task, worker })
 }
 
 /// Resolves once the shutdown flag is set (or its sender is gone).

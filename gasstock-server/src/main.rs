@@ -8,12 +8,11 @@ use gasstock_server::Config;
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    if std::env::args().nth(1).as_deref() == Some(HEALTHCHECK) {
+        return healthcheck().await;
+    }
     let (mut config, renamed) = Config::from_args();
-    let filter = tracing_subscriber::EnvFilter::try_new(&config.log).unwrap_or_else(|err| {
-        eprintln!("warning: bad --log filter '{}': {err}; using info", config.log);
-        tracing_subscriber::EnvFilter::new("info")
-    });
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    gasstock_server::logging::init(&config.log, config.ops.log_format);
     for warning in renamed {
         tracing::warn!("{warning}");
     }
@@ -54,16 +53,43 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let Some(metrics) = server.metrics_addr() {
+        tracing::info!("metrics on http://{metrics}/metrics");
+    }
     let url = server.url();
     tracing::info!("gasstock API listening on {url}/api/v1 (docs: {url}/docs)");
     println!("gasstock-server listening on {url}");
     println!("API docs: {url}/docs  (OpenAPI: {url}/api/v1/openapi.json)");
 
     shutdown_signal().await;
-    tracing::info!("shutting down: finishing in-flight requests");
+    tracing::info!("shutting down: refusing new connections, finishing in-flight requests");
     server.shutdown().await;
     tracing::info!("stopped");
     ExitCode::SUCCESS
+}
+
+/// `gasstock-server --healthcheck [SETTINGS]`: exits 0 when the server of these settings
+/// (`--bind` / `GASSTOCK_BIND`) answers `GET /readyz` with 200, else 1: the container's
+/// HEALTHCHECK, with no curl in the image.
+const HEALTHCHECK: &str = "--healthcheck";
+
+async fn healthcheck() -> ExitCode {
+    let args = std::env::args().skip(2).collect::<Vec<_>>();
+    let config = match Config::try_parse_from(args, true) {
+        Ok(config) => config,
+        Err(err) => err.exit(),
+    };
+    match tokio::time::timeout(std::time::Duration::from_secs(5), gasstock_server::probe::ready(config.bind)).await {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(err)) => {
+            eprintln!("gasstock-server: not ready: {err}");
+            ExitCode::FAILURE
+        }
+        Err(_) => {
+            eprintln!("gasstock-server: not ready: no answer from /readyz within 5s");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// Ctrl-C or SIGTERM.

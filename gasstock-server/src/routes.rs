@@ -24,7 +24,8 @@ pub fn api(state: &State) -> BoxedFilter<(Response,)> {
 /// Every route, every rejection rendered as the JSON error body, and one log line per
 /// request with its id (`X-Request-Id`, taken from the request or generated).
 pub fn routes(state: &State) -> impl Filter<Extract = (Response,), Error = Infallible> + Clone + Send + Sync + 'static {
-    let api = api(state).recover(error::recover).unify();
+    // CORS outside the error rendering: error answers carry its headers too.
+    let api = crate::cors::wrap(state.cors_origins.clone(), api(state).recover(error::recover).unify());
     // For the `Allow` header of a 405.
     let endpoints = std::sync::Arc::new(crate::api::endpoints());
     warp::any()
@@ -41,16 +42,23 @@ pub fn routes(state: &State) -> impl Filter<Extract = (Response,), Error = Infal
                 }
             }
             let id = id
-                .filter(|id| !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+                .filter(|id| crate::serve::valid_request_id(id))
                 .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
             let status = response.status().as_u16();
             let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+            crate::metrics::request(&method, route_template(&endpoints, path.as_str()), status, started.elapsed());
             tracing::info!(target: "gasstock_server::request", %method, path = path.as_str(), status, latency_ms, request_id = %id, "request");
             if let Ok(value) = HeaderValue::from_str(&id) {
                 response.headers_mut().insert("x-request-id", value);
             }
             response
         })
+}
+
+/// The template of the endpoint serving `path` (`/api/v1/orders/{id}`), for the metrics'
+/// `route` label: raw paths would make a series per order.
+fn route_template<'a>(endpoints: &'a [crate::endpoint::Endpoint], path: &str) -> &'a str {
+    endpoints.iter().find(|endpoint| endpoint.serves_path(path)).map_or("unmatched", |endpoint| endpoint.path())
 }
 
 /// `GET, POST`: the methods of the endpoints at `path`.

@@ -28,6 +28,8 @@ pub struct AppState {
     /// Turns `true` when the server shuts down: long-lived responses (notification streams)
     /// end so that the graceful shutdown does not wait for them forever.
     pub shutdown: watch::Receiver<bool>,
+    /// Web origins allowed to call the API from a browser (`--cors-origins`).
+    pub cors_origins: crate::cors::CorsOrigins,
     /// The OpenAPI document served at `/api/v1/openapi.json`.
     pub openapi_json: &'static str,
 }
@@ -52,6 +54,7 @@ impl AppState {
             stream_poll_interval: config.stream_poll_interval.max(Duration::from_millis(10)),
             stream_heartbeat: config.stream_heartbeat.max(Duration::from_millis(10)),
             shutdown,
+            cors_origins: config.ops.cors_origins.clone(),
             openapi_json,
         })
     }

@@ -43,6 +43,7 @@ pub(super) async fn record(conn: &mut Conn<'_>, event: Event<'_>) -> Result<()> 
             .bind(at),
         )
         .await?;
+    crate::metrics::status_changed(change.entity(), change.from_text(), change.to_text());
     let Some(notice) = notice(change, entity_id, order_id, reason) else {
         return Ok(());
     };

@@ -26,6 +26,7 @@ mod lite;
 mod notifications;
 mod orders;
 mod page;
+mod pool_stats;
 mod postgres;
 mod records;
 mod reports;
@@ -41,6 +42,7 @@ mod webhooks;
 pub use config::StoreConfig;
 pub use import::{Bulk, DuplicateRow, ImportDecision, ImportRow, ImportTally};
 pub use lite::GroupCommitStats;
+pub use pool_stats::PoolStats;
 pub use reports::{SalesRow, SellerReportRow, StockReportRow};
 pub use seed::SeedSummary;
 pub use webhooks::{AttemptRecord, DeliveryJob, NextStep};
@@ -148,6 +150,7 @@ impl Store {
         T: Send + 'static,
         F: for<'c> FnOnce(Conn<'c>) -> JobFuture<'c, T> + Send + 'static,
     {
+        let _unit = pool_stats::Unit::start();
         match &self.backend {
             Backend::Sqlite { lite } => {
                 let (reply, answer) = oneshot::channel();
@@ -160,7 +163,7 @@ impl Store {
                 Lite::answer(answer).await
             }
             Backend::Postgres { pool } => {
-                let mut conn = pool.acquire().await?;
+                let mut conn = pool_stats::waiting(pool.acquire()).await?;
                 job(Conn::Postgres(&mut conn)).await
             }
         }
@@ -175,6 +178,7 @@ impl Store {
         T: Send + 'static,
         F: for<'c> FnOnce(Conn<'c>) -> JobFuture<'c, T> + Send + 'static,
     {
+        let _unit = pool_stats::Unit::start();
         match &self.backend {
             Backend::Sqlite { lite } => {
                 let (reply, answer) = oneshot::channel();
@@ -189,7 +193,7 @@ impl Store {
                 Lite::answer(answer).await
             }
             Backend::Postgres { pool } => {
-                let mut tx = pool.begin().await?;
+                let mut tx = pool_stats::waiting(pool.begin()).await?;
                 let result = job(Conn::Postgres(&mut tx)).await;
                 if result.is_ok() {
                     tx.commit().await?;

@@ -158,8 +158,9 @@ impl WebhookWorker {
             }
         }
         let store = self.core.store();
-        if let Err(err) = store.record_webhook_attempts(&attempts).await {
-            tracing::warn!(error = %err, attempts = attempts.len(), "recording webhook attempts failed");
+        match store.record_webhook_attempts(&attempts).await {
+            Ok(()) => attempts.iter().for_each(|attempt| crate::metrics::webhook_attempt(&attempt.next)),
+            Err(err) => tracing::warn!(error = %err, attempts = attempts.len(), "recording webhook attempts failed"),
         }
         if let Err(err) = store.release_webhook_claims(&unattempted).await {
             tracing::warn!(error = %err, "releasing webhook claims failed; they lapse with their lease");

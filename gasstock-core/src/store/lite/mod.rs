@@ -183,6 +183,16 @@ impl Lite {
         self.writes.send_async(job).await.map_err(|_| stopped())
     }
 
+    /// The reader connections and the writer's.
+    pub fn connections(&self) -> u64 {
+        u64::from(self.readers) + 1
+    }
+
+    /// Jobs waiting for the reader threads or the writer thread.
+    pub fn queued(&self) -> u64 {
+        (self.reads.len() + self.writes.len()) as u64
+    }
+
     pub fn stats(&self) -> GroupCommitStats {
         let c = &self.counters;
         GroupCommitStats {
