@@ -3,6 +3,8 @@
 
 #[path = "server/authz.rs"]
 mod authz;
+#[path = "server/cors.rs"]
+mod cors;
 #[path = "server/http_layer.rs"]
 mod http_layer;
 #[path = "server/input.rs"]
@@ -11,6 +13,8 @@ mod input;
 mod lifecycle;
 #[path = "server/logging.rs"]
 mod logging;
+#[path = "server/metrics.rs"]
+mod metrics;
 #[path = "server/money_bounds.rs"]
 mod money_bounds;
 #[path = "server/notifications.rs"]
