@@ -185,6 +185,7 @@ where
         let mut request = request.map(|body| TimedBody { inner: body, deadline, timer: None });
         request.extensions_mut().insert(PeerAddr(self.peer));
         let span = tracing::info_span!("request", request_id = %request_id(&mut request));
+        span.in_scope(|| tracing::debug!(method = %request.method(), path = request.uri().path(), "request received"));
         let answer = self.routes.clone().call(request);
         let clock = self.clock.clone();
         let draining = self.draining.clone();
