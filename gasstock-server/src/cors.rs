@@ -42,7 +42,9 @@ impl std::str::FromStr for CorsOrigins {
             let rest = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://"));
             let valid = rest.is_some_and(|host| !host.is_empty() && !host.contains(['/', '?', '#', '*', '@', ' ']));
             if !valid {
-                return Err(format!("'{origin}' is not an origin: write scheme://host[:port], e.g. https://shop.example"));
+                return Err(format!(
+                    "'{origin}' is not an origin: write scheme://host[:port], e.g. https://shop.example"
+                ));
             }
             origins.push(origin);
         }

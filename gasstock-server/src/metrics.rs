@@ -126,7 +126,8 @@ pub async fn serve(
         }
     });
     let others = warp::any().map(|| {
-        crate::error::ApiError::new(StatusCode::NOT_FOUND, "not_found", "only GET /metrics is served here").into_response()
+        crate::error::ApiError::new(StatusCode::NOT_FOUND, "not_found", "only GET /metrics is served here")
+            .into_response()
     });
     let routes = metrics.or(others).unify();
     crate::serve::serve(listener, routes, limits, shutdown).await;

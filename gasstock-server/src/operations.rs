@@ -19,7 +19,10 @@ impl std::str::FromStr for MetricsBind {
     fn from_str(text: &str) -> Result<Self, String> {
         match text.trim() {
             "" | "off" => Ok(MetricsBind(None)),
-            addr => addr.parse().map(|addr| MetricsBind(Some(addr))).map_err(|err| format!("'{addr}': {err} (ADDR:PORT or off)")),
+            addr => addr
+                .parse()
+                .map(|addr| MetricsBind(Some(addr)))
+                .map_err(|err| format!("'{addr}': {err} (ADDR:PORT or off)")),
         }
     }
 }

@@ -29,7 +29,9 @@ async fn databases(dir: &std::path::Path) -> Vec<String> {
             let separator = if base.contains('?') { '&' } else { '?' };
             urls.push(format!("{base}{separator}options=-c%20search_path%3D{schema}"));
         }
-        None => assert!(std::env::var("GASSTOCK_REQUIRE_PG").as_deref() != Ok("1"), "GASSTOCK_REQUIRE_PG=1 without a URL"),
+        None => {
+            assert!(std::env::var("GASSTOCK_REQUIRE_PG").as_deref() != Ok("1"), "GASSTOCK_REQUIRE_PG=1 without a URL")
+        }
     }
     urls
 }
@@ -116,7 +118,13 @@ impl Drop for Server {
     }
 }
 
-async fn call(client: &reqwest::Client, method: reqwest::Method, url: String, token: Option<&str>, body: Option<Value>) -> Value {
+async fn call(
+    client: &reqwest::Client,
+    method: reqwest::Method,
+    url: String,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> Value {
     let mut request = client.request(method, url);
     if let Some(token) = token {
         request = request.bearer_auth(token);
@@ -154,7 +162,9 @@ async fn json_logs_carry_the_request_id_and_disconnects_are_not_errors() {
     assert_eq!(answer.await.unwrap().status(), 401);
     // Clients that go away: before a head, in the middle of a head, in the middle of a body.
     let addr = server.url.trim_start_matches("http://").to_owned();
-    for bytes in [&b""[..], b"GET /api/v1/ord", b"POST /api/v1/login HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"em"] {
+    for bytes in
+        [&b""[..], b"GET /api/v1/ord", b"POST /api/v1/login HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"em"]
+    {
         let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
         stream.write_all(bytes).await.unwrap();
         drop(stream);
@@ -175,7 +185,8 @@ async fn json_logs_carry_the_request_id_and_disconnects_are_not_errors() {
     }
     let disconnect = lines.iter().find(|line| line["fields"]["message"] == "connection ended with an error").unwrap();
     assert_eq!(disconnect["level"], "DEBUG", "{disconnect}");
-    let loud: Vec<&Value> = lines.iter().filter(|line| matches!(line["level"].as_str(), Some("ERROR" | "WARN"))).collect();
+    let loud: Vec<&Value> =
+        lines.iter().filter(|line| matches!(line["level"].as_str(), Some("ERROR" | "WARN"))).collect();
     assert!(loud.is_empty(), "expected network events are not warnings or errors: {loud:?}");
 }
 
@@ -254,8 +265,11 @@ async fn sigterm_under_load_answers_every_request_and_exits_0() {
         let client = reqwest::Client::new();
         let seller = user(&client, &url, "seller@gas.rw", "seller").await;
         let buyer = user(&client, &url, "buyer@gas.rw", "buyer").await;
-        let stock = json!({"brand": "Jibu", "weight": 12, "location": "Kigali", "quantity": 100000, "unit_price": 1000});
-        let item = call(&client, reqwest::Method::POST, format!("{url}/api/v1/seller/inventory"), Some(&seller), Some(stock)).await;
+        let stock =
+            json!({"brand": "Jibu", "weight": 12, "location": "Kigali", "quantity": 100000, "unit_price": 1000});
+        let item =
+            call(&client, reqwest::Method::POST, format!("{url}/api/v1/seller/inventory"), Some(&seller), Some(stock))
+                .await;
         let item = item["id"].as_i64().unwrap();
 
         // An open notification stream, and a request whose body is half sent.
@@ -272,9 +286,8 @@ async fn sigterm_under_load_answers_every_request_and_exits_0() {
 
         let clients = 6;
         let started = Arc::new(tokio::sync::Barrier::new(clients + 1));
-        let loads: Vec<_> = (0..clients)
-            .map(|_| tokio::spawn(load(url.clone(), buyer.clone(), item, started.clone())))
-            .collect();
+        let loads: Vec<_> =
+            (0..clients).map(|_| tokio::spawn(load(url.clone(), buyer.clone(), item, started.clone()))).collect();
         started.wait().await;
         server.terminate();
         server.wait_for_line("shutting down");
@@ -309,4 +322,22 @@ async fn sigterm_under_load_answers_every_request_and_exits_0() {
         assert!(errors.is_empty(), "{errors:?}");
         assert!(lines.iter().any(|line| line["fields"]["message"] == "stopped"));
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_that_never_finishes_does_not_hold_shutdown_past_its_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = databases(dir.path()).await.remove(0);
+    let mut server =
+        Server::start(&database, &[("GASSTOCK_SHUTDOWN_TIMEOUT", "1s"), ("GASSTOCK_BODY_READ_TIMEOUT", "1h")]);
+    let mut stuck = tokio::net::TcpStream::connect(server.url.trim_start_matches("http://")).await.unwrap();
+    stuck.write_all(b"POST /api/v1/login HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{").await.unwrap();
+    server.wait_for_line("request received");
+    server.terminate();
+    assert_eq!(server.exit_code(), Some(0));
+    let lines = parsed(&server.logs());
+    let cut =
+        lines.iter().find(|line| line["fields"]["message"].as_str().is_some_and(|m| m.starts_with("shutdown timeout")));
+    let cut = cut.unwrap_or_else(|| panic!("{lines:?}"));
+    assert_eq!((cut["level"].as_str(), cut["fields"]["open"].as_u64()), (Some("WARN"), Some(1)));
 }

@@ -70,7 +70,11 @@ impl Store {
             Backend::Postgres { pool } => {
                 let connections = u64::from(pool.size());
                 let idle = u64::try_from(pool.num_idle()).unwrap_or(u64::MAX);
-                PoolStats { connections, in_use: connections.saturating_sub(idle), waiting: ACQUIRING.load(Ordering::Relaxed) }
+                PoolStats {
+                    connections,
+                    in_use: connections.saturating_sub(idle),
+                    waiting: ACQUIRING.load(Ordering::Relaxed),
+                }
             }
         }
     }

@@ -82,7 +82,8 @@ async fn the_metrics_endpoint_counts_what_the_server_does() {
         app.get(&format!("/api/v1/orders/{order}"), &market.buyer).await.expect(200, "order");
         let mut throttled = 0;
         for guess in ["guess 1", "guess 2", "guess 3"] {
-            let reply = app.call("POST", "/api/v1/login", None, Some(json!({"email": "buyer@gas.rw", "password": guess})));
+            let reply =
+                app.call("POST", "/api/v1/login", None, Some(json!({"email": "buyer@gas.rw", "password": guess})));
             throttled += usize::from(reply.await.status == 429);
         }
         assert!(throttled >= 1, "one free failure, then waits");
