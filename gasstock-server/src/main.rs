@@ -44,6 +44,7 @@ async fn main() -> ExitCode {
         tracing::info!("GASSTOCK_WEBHOOKS=off: this instance delivers no webhooks");
     }
     tracing::info!(database = %config.database_url, "opening the database");
+    let stop = shutdown_signal();
 
     let server = match gasstock_server::start(config).await {
         Ok(server) => server,
@@ -61,7 +62,7 @@ async fn main() -> ExitCode {
     println!("gasstock-server listening on {url}");
     println!("API docs: {url}/docs  (OpenAPI: {url}/api/v1/openapi.json)");
 
-    shutdown_signal().await;
+    stop.await;
     tracing::info!("shutting down: refusing new connections, finishing in-flight requests");
     server.shutdown().await;
     tracing::info!("stopped");
@@ -92,30 +93,41 @@ async fn healthcheck() -> ExitCode {
     }
 }
 
-/// Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
+/// Ctrl-C or SIGTERM. The handlers are installed when this is called, not when the future is
+/// first polled: a signal that arrives while the server starts must stop it gracefully too,
+/// not kill it with the default action.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut terminate =
+            signal(SignalKind::terminate()).map_err(|err| tracing::error!(%err, "cannot listen for SIGTERM")).ok();
+        let mut interrupt =
+            signal(SignalKind::interrupt()).map_err(|err| tracing::error!(%err, "cannot listen for Ctrl-C")).ok();
+        async move {
+            let terminate = async {
+                match terminate.as_mut() {
+                    Some(terminate) => drop(terminate.recv().await),
+                    None => std::future::pending().await,
+                }
+            };
+            let interrupt = async {
+                match interrupt.as_mut() {
+                    Some(interrupt) => drop(interrupt.recv().await),
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = terminate => {}
+                _ = interrupt => {}
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    async {
         if let Err(err) = tokio::signal::ctrl_c().await {
             tracing::error!(%err, "cannot listen for Ctrl-C");
             std::future::pending::<()>().await;
         }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(err) => {
-                tracing::error!(%err, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {}
-        _ = terminate => {}
     }
 }

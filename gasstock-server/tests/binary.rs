@@ -328,8 +328,14 @@ async fn sigterm_under_load_answers_every_request_and_exits_0() {
 async fn a_request_that_never_finishes_does_not_hold_shutdown_past_its_timeout() {
     let dir = tempfile::tempdir().unwrap();
     let database = databases(dir.path()).await.remove(0);
-    let mut server =
-        Server::start(&database, &[("GASSTOCK_SHUTDOWN_TIMEOUT", "1s"), ("GASSTOCK_BODY_READ_TIMEOUT", "1h")]);
+    let mut server = Server::start(
+        &database,
+        &[
+            ("GASSTOCK_SHUTDOWN_TIMEOUT", "1s"),
+            ("GASSTOCK_BODY_READ_TIMEOUT", "1h"),
+            ("GASSTOCK_LOG", "info,gasstock_server=debug"),
+        ],
+    );
     let mut stuck = tokio::net::TcpStream::connect(server.url.trim_start_matches("http://")).await.unwrap();
     stuck.write_all(b"POST /api/v1/login HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{").await.unwrap();
     server.wait_for_line("request received");
