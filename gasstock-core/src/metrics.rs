@@ -3,8 +3,6 @@
 //! are documented in the README ("Operating gasstock"); the server's `metrics` module names
 //! the gauges it samples at each scrape.
 
-use crate::store::NextStep;
-
 /// Status changes recorded, by entity and statuses.
 pub const STATUS_CHANGES: &str = "gasstock_status_transitions_total";
 /// Webhook delivery attempts recorded by this process's worker, by outcome.
@@ -19,12 +17,7 @@ pub(crate) fn status_changed(entity: &'static str, from: Option<&'static str>, t
 }
 
 /// A webhook attempt was recorded: `sent` (delivered), `failed` (retried later) or `dead`.
-pub(crate) fn webhook_attempt(next: &NextStep) {
-    let outcome = match next {
-        NextStep::Delivered => "sent",
-        NextStep::RetryAt(_) => "failed",
-        NextStep::Dead => "dead",
-    };
+pub(crate) fn webhook_attempt(outcome: &'static str) {
     metrics::counter!(WEBHOOK_ATTEMPTS, "outcome" => outcome).increment(1);
 }
 

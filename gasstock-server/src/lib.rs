@@ -138,7 +138,7 @@ pub async fn start_with_core(config: Config, core: Gasstock) -> Result<RunningSe
         .map_err(|source| StartError::Bind { addr: config.bind, source })?;
     let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.bind, source })?;
     let metrics_listener = match config.ops.metrics_bind.0 {
-        Some(metrics_addr) => Some(metrics::bind(metrics_addr).await?),
+        Some(addr) => Some(metrics::bind(addr).await.map_err(|source| StartError::Bind { addr, source })?),
         None => None,
     };
     let metrics_addr = match &metrics_listener {

@@ -106,9 +106,9 @@ fn resident_bytes() -> Option<u64> {
 }
 
 /// Binds the metrics address (installing the recorder), before the API starts.
-pub async fn bind(addr: SocketAddr) -> Result<tokio::net::TcpListener, crate::StartError> {
+pub async fn bind(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
     let _ = handle();
-    tokio::net::TcpListener::bind(addr).await.map_err(|source| crate::StartError::Bind { addr, source })
+    tokio::net::TcpListener::bind(addr).await
 }
 
 /// Serves `GET /metrics` on `listener` until `shutdown`; anything else is a 404.

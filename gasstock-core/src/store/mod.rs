@@ -36,15 +36,16 @@ mod sql;
 mod sqlite;
 mod stock;
 mod throttle;
+mod usage;
 mod webhook_delivery;
 mod webhooks;
 
 pub use config::StoreConfig;
 pub use import::{Bulk, DuplicateRow, ImportDecision, ImportRow, ImportTally};
 pub use lite::GroupCommitStats;
-pub use pool_stats::PoolStats;
 pub use reports::{SalesRow, SellerReportRow, StockReportRow};
 pub use seed::SeedSummary;
+pub use usage::PoolStats;
 pub use webhooks::{AttemptRecord, DeliveryJob, NextStep};
 
 use db::{Column, Conn, Record, Session, Sql};
@@ -150,7 +151,7 @@ impl Store {
         T: Send + 'static,
         F: for<'c> FnOnce(Conn<'c>) -> JobFuture<'c, T> + Send + 'static,
     {
-        let _unit = pool_stats::Unit::start();
+        let _unit = usage::Unit::start();
         match &self.backend {
             Backend::Sqlite { lite } => {
                 let (reply, answer) = oneshot::channel();
@@ -163,7 +164,7 @@ impl Store {
                 Lite::answer(answer).await
             }
             Backend::Postgres { pool } => {
-                let mut conn = pool_stats::waiting(pool.acquire()).await?;
+                let mut conn = usage::waiting(pool.acquire()).await?;
                 job(Conn::Postgres(&mut conn)).await
             }
         }
@@ -178,7 +179,7 @@ impl Store {
         T: Send + 'static,
         F: for<'c> FnOnce(Conn<'c>) -> JobFuture<'c, T> + Send + 'static,
     {
-        let _unit = pool_stats::Unit::start();
+        let _unit = usage::Unit::start();
         match &self.backend {
             Backend::Sqlite { lite } => {
                 let (reply, answer) = oneshot::channel();
@@ -193,7 +194,7 @@ impl Store {
                 Lite::answer(answer).await
             }
             Backend::Postgres { pool } => {
-                let mut tx = pool_stats::waiting(pool.begin()).await?;
+                let mut tx = usage::waiting(pool.begin()).await?;
                 let result = job(Conn::Postgres(&mut tx)).await;
                 if result.is_ok() {
                     tx.commit().await?;

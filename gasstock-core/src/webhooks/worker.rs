@@ -159,7 +159,7 @@ impl WebhookWorker {
         }
         let store = self.core.store();
         match store.record_webhook_attempts(&attempts).await {
-            Ok(()) => attempts.iter().for_each(|attempt| crate::metrics::webhook_attempt(&attempt.next)),
+            Ok(()) => attempts.iter().for_each(|attempt| crate::metrics::webhook_attempt(outcome_label(&attempt.next))),
             Err(err) => tracing::warn!(error = %err, attempts = attempts.len(), "recording webhook attempts failed"),
         }
         if let Err(err) = store.release_webhook_claims(&unattempted).await {
@@ -256,5 +256,14 @@ impl WebhookWorker {
             tracing::info!(delivery = job.id, attempt, %error, ?next, "webhook delivery failed");
         }
         AttemptRecord { delivery_id: job.id, attempt, status_code, error, duration_ms, next }
+    }
+}
+
+/// The metrics' name of what an attempt led to.
+fn outcome_label(next: &NextStep) -> &'static str {
+    match next {
+        NextStep::Delivered => "sent",
+        NextStep::RetryAt(_) => "failed",
+        NextStep::Dead => "dead",
     }
 }
