@@ -24,7 +24,12 @@ use crate::secret::Secret;
 ///
 /// Durations are a whole number and a unit: 500ms, 30s, 15m, 1h, 1d.
 #[derive(Debug, Parser)]
-#[command(name = "gasstock-server", version)]
+#[command(
+    name = "gasstock-server",
+    version,
+    after_help = "gasstock-server --healthcheck [SETTINGS]: exits 0 when the server of these settings (--bind) \
+                  answers GET /readyz with 200, else 1 (the container's health check)."
+)]
 struct Cli {
     #[command(flatten)]
     config: Config,
