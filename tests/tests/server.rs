@@ -21,6 +21,8 @@ mod money_bounds;
 mod notifications;
 #[path = "server/openapi.rs"]
 mod openapi;
+#[path = "server/shutdown.rs"]
+mod shutdown;
 #[path = "server/sse_client.rs"]
 mod sse_client;
 #[path = "server/story.rs"]
