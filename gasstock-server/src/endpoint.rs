@@ -175,6 +175,30 @@ impl Endpoint {
     }
 }
 
+/// An endpoint's path template, split once, to name the endpoint of a request path (the
+/// metrics' `route` label) without splitting the template again for each request.
+#[derive(Debug, Clone)]
+pub struct Template {
+    path: String,
+    segments: Vec<Option<String>>,
+}
+
+impl Template {
+    pub fn of(endpoint: &Endpoint) -> Template {
+        Template { path: endpoint.path.clone(), segments: template_segments(&endpoint.path) }
+    }
+
+    /// `/api/v1/orders/{id}`.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// Whether a request `path` is this template's.
+    pub fn matches(&self, path: &str) -> bool {
+        matches(&self.segments, path)
+    }
+}
+
 fn document<P: utoipa::Path + SchemaReferences + for<'t> Tags<'t>>(paths: &mut Paths, schemas: &mut SchemaList) {
     let mut operation = P::operation();
     operation.tags.get_or_insert_with(Vec::new).extend(P::tags().into_iter().map(str::to_owned));

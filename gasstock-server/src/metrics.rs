@@ -30,9 +30,16 @@ pub const OPEN_FDS: &str = "process_open_fds";
 /// Latency buckets, in seconds: a fast read to a stuck request.
 const BUCKETS: &[f64] = &[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
 
+static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+
+/// Whether this process records metrics (a server of it serves them): the request metrics
+/// are skipped otherwise.
+pub fn enabled() -> bool {
+    HANDLE.get().is_some_and(Option::is_some)
+}
+
 /// The process's recorder, installed once; `None` when another recorder was installed first.
 fn handle() -> Option<&'static PrometheusHandle> {
-    static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
     HANDLE
         .get_or_init(|| {
             let builder = PrometheusBuilder::new()

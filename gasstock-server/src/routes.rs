@@ -9,6 +9,7 @@ use warp::http::HeaderValue;
 use warp::reply::Response;
 use warp::{Filter, Reply};
 
+use crate::endpoint::Template;
 use crate::error;
 use crate::state::State;
 
@@ -28,6 +29,7 @@ pub fn routes(state: &State) -> impl Filter<Extract = (Response,), Error = Infal
     let api = crate::cors::wrap(state.cors_origins.clone(), api(state).recover(error::recover).unify());
     // For the `Allow` header of a 405.
     let endpoints = std::sync::Arc::new(crate::api::endpoints());
+    let templates: std::sync::Arc<Vec<Template>> = std::sync::Arc::new(endpoints.iter().map(Template::of).collect());
     warp::any()
         .map(Instant::now)
         .and(warp::method())
@@ -46,7 +48,9 @@ pub fn routes(state: &State) -> impl Filter<Extract = (Response,), Error = Infal
                 .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
             let status = response.status().as_u16();
             let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
-            crate::metrics::request(&method, route_template(&endpoints, path.as_str()), status, started.elapsed());
+            if crate::metrics::enabled() {
+                crate::metrics::request(&method, route_template(&templates, path.as_str()), status, started.elapsed());
+            }
             tracing::info!(target: "gasstock_server::request", %method, path = path.as_str(), status, latency_ms, request_id = %id, "request");
             if let Ok(value) = HeaderValue::from_str(&id) {
                 response.headers_mut().insert("x-request-id", value);
@@ -57,8 +61,8 @@ pub fn routes(state: &State) -> impl Filter<Extract = (Response,), Error = Infal
 
 /// The template of the endpoint serving `path` (`/api/v1/orders/{id}`), for the metrics'
 /// `route` label: raw paths would make a series per order.
-fn route_template<'a>(endpoints: &'a [crate::endpoint::Endpoint], path: &str) -> &'a str {
-    endpoints.iter().find(|endpoint| endpoint.serves_path(path)).map_or("unmatched", |endpoint| endpoint.path())
+fn route_template<'a>(templates: &'a [Template], path: &str) -> &'a str {
+    templates.iter().find(|template| template.matches(path)).map_or("unmatched", Template::path)
 }
 
 /// `GET, POST`: the methods of the endpoints at `path`.
