@@ -15,7 +15,8 @@ pub fn init(filter: &str, format: LogFormat) {
     });
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     match format {
-        LogFormat::Text => builder.init(),
+        // Colours only on a terminal: not in files, journald or `docker logs`.
+        LogFormat::Text => builder.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())).init(),
         LogFormat::Json => builder.json().with_current_span(true).with_span_list(false).init(),
     }
 }
