@@ -8,12 +8,16 @@ FROM rust:1.95-bookworm AS build
 WORKDIR /src
 COPY . .
 RUN cargo build --release --locked -p gasstock-server -p gasstock-cli \
-    && install -D -m 0755 target/release/gasstock-server target/release/gasstock -t /out/
+    && install -D -m 0755 target/release/gasstock-server target/release/gasstock -t /out/ \
+    && mkdir -p /data
 
 # Runtime stage: glibc and CA certificates, no shell, no package manager, user `nonroot`
 # (65532). SQLite is compiled in, TLS is rustls: nothing else is needed.
 FROM gcr.io/distroless/cc-debian12:nonroot
 COPY --from=build /out/ /usr/local/bin/
+# The runtime image has no shell to mkdir/chown with: the data folder comes from the build
+# stage already owned by `nonroot`, and a new named volume mounted on it takes that owner.
+COPY --from=build --chown=65532:65532 /data /data
 # Without GASSTOCK_DATABASE_URL the server keeps an SQLite file on the /data volume; the
 # migrations run at every start, as outside a container.
 ENV GASSTOCK_BIND=0.0.0.0:8080 \
