@@ -159,7 +159,9 @@ impl AuthCache {
         lock(&self.revoked_here).insert(jti.to_owned());
     }
 
-    async fn is_revoked(self: &Arc<Self>, core: &Gasstock, jti: &str) -> ApiResult<bool> {
+    /// Whether token `jti` is revoked, as this instance knows it (at most
+    /// [`AUTH_CACHE_MAX_AGE`] stale): open notification streams ask at each heartbeat.
+    pub async fn is_revoked(self: &Arc<Self>, core: &Gasstock, jti: &str) -> ApiResult<bool> {
         if lock(&self.revoked_here).contains(jti) {
             return Ok(true);
         }

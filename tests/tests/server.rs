@@ -9,6 +9,8 @@ mod http_layer;
 mod input;
 #[path = "server/lifecycle.rs"]
 mod lifecycle;
+#[path = "server/live.rs"]
+mod live;
 #[path = "server/logging.rs"]
 mod logging;
 #[path = "server/money_bounds.rs"]

@@ -27,6 +27,7 @@ pub mod notifications;
 pub mod ops;
 pub mod orders;
 pub mod stock;
+pub mod stream;
 
 use crate::endpoint::Endpoint;
 
@@ -39,6 +40,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         orders::endpoints(),
         invoices::endpoints(),
         notifications::endpoints(),
+        stream::endpoints(),
     ]
     .into_iter()
     .flatten()
