@@ -202,8 +202,9 @@ impl AuthCache {
         });
     }
 
-    /// The user's role, `None` when the user no longer exists.
-    async fn role(&self, core: &Gasstock, user_id: i64) -> ApiResult<Option<Role>> {
+    /// The user's role, `None` when the user no longer exists (at most
+    /// [`AUTH_CACHE_MAX_AGE`] stale).
+    pub async fn role(&self, core: &Gasstock, user_id: i64) -> ApiResult<Option<Role>> {
         let cached = self.users.read().unwrap_or_else(|p| p.into_inner()).get(&user_id).copied();
         if let Some(user) = cached.filter(|user| user.fetched_at.elapsed() < AUTH_CACHE_MAX_AGE) {
             return Ok(user.role);

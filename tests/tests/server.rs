@@ -23,6 +23,8 @@ mod openapi;
 mod sse_client;
 #[path = "server/story.rs"]
 mod story;
+#[path = "server/stream_ticket.rs"]
+mod stream_ticket;
 #[path = "server/support.rs"]
 mod support;
 #[path = "server/throttle.rs"]

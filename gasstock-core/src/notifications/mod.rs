@@ -10,6 +10,7 @@
 pub mod feed;
 pub mod hub;
 mod position;
+pub mod ticket;
 pub mod watcher;
 
 use crate::commands::PageRequest;
@@ -22,6 +23,7 @@ pub use crate::events::{notice, Audience, Notice, EVENT_TYPES};
 pub use crate::models::Notification;
 pub use feed::{FeedItem, NotificationFeed};
 pub use hub::{NotificationHub, StreamLimits, StreamRefused, Subscription};
+pub use ticket::{StreamTicket, STREAM_TICKET_TTL};
 pub use watcher::NotificationWatcher;
 
 /// The signed-in user's own notifications; nobody can read or mark anyone else's.

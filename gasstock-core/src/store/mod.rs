@@ -34,6 +34,7 @@ mod seed;
 mod sql;
 mod sqlite;
 mod stock;
+mod stream_tickets;
 mod throttle;
 mod wakeups;
 mod webhook_delivery;
@@ -45,6 +46,7 @@ pub use lite::GroupCommitStats;
 pub use notifications::Addressed;
 pub use reports::{SalesRow, SellerReportRow, StockReportRow};
 pub use seed::SeedSummary;
+pub use stream_tickets::TicketGrant;
 pub use wakeups::Wakeups;
 pub use webhooks::{AttemptRecord, DeliveryJob, NextStep};
 

@@ -16,39 +16,103 @@ use warp::http::StatusCode;
 use warp::sse::Event;
 use warp::{Filter, Reply};
 
-use crate::auth::Session;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::auth::{authenticate_cached, Session};
 use crate::endpoint::Endpoint;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{optional_header, FromRequest, RouteContext};
+use crate::extract::{optional_header, whole_in_query, FromRequest, Query, RouteContext};
 use crate::state::State;
 
 pub fn endpoints() -> Vec<Endpoint> {
     vec![Endpoint::new(__path_stream, stream)]
 }
 
-/// The `Last-Event-ID` header of a reconnecting stream.
-#[derive(Debug)]
-pub struct LastEventId(pub Option<String>);
+/// `?ticket=&last_event_id=`: how a browser's `EventSource` opens the stream.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct StreamQuery {
+    /// A stream ticket from `POST /api/v1/notifications/stream-ticket` (single use, 60 s),
+    /// instead of the `Authorization` header (which wins when both are sent).
+    pub ticket: Option<String>,
+    /// Like the `Last-Event-ID` header (which wins when both are sent), for a client that
+    /// opens a new stream with a new ticket after a disconnection.
+    #[serde(default, deserialize_with = "whole_in_query")]
+    #[param(minimum = 0)]
+    pub last_event_id: Option<i64>,
+}
 
-impl FromRequest for LastEventId {
-    fn filter(_: &RouteContext<'_>) -> BoxedFilter<(Self,)> {
-        optional_header("last-event-id").map(LastEventId).boxed()
+/// Who opens the stream, and after which notification: from the `Authorization` header or a
+/// `?ticket=`, and from the `Last-Event-ID` header or `?last_event_id=`. A malformed
+/// Last-Event-ID is refused (400) before a ticket is used up.
+#[derive(Debug)]
+pub struct StreamRequest {
+    pub session: Session,
+    pub last_event_id: Option<i64>,
+}
+
+impl FromRequest for StreamRequest {
+    fn filter(route: &RouteContext<'_>) -> BoxedFilter<(Self,)> {
+        let state = route.state.clone();
+        optional_header("authorization")
+            .and(optional_header("last-event-id"))
+            .and(Query::<StreamQuery>::filter(route))
+            .and_then(
+                move |authorization: Option<String>, header_id: Option<String>, Query(query): Query<StreamQuery>| {
+                    let state = state.clone();
+                    async move {
+                        let last_event_id = match parse_last_event_id(header_id.as_deref()) {
+                            Err(err) => return Err(warp::reject::custom(err)),
+                            Ok(Some(id)) => Some(id),
+                            Ok(None) => match query.last_event_id {
+                                Some(id) if id < 0 => return Err(warp::reject::custom(negative_query_id())),
+                                from_query => from_query,
+                            },
+                        };
+                        let session = match (authorization, query.ticket) {
+                            (None, Some(ticket)) => super::stream_ticket::session_from_ticket(&state, &ticket).await,
+                            (authorization, _) => {
+                                authenticate_cached(
+                                    &state.core,
+                                    &state.keys,
+                                    &state.auth_cache,
+                                    authorization.as_deref(),
+                                )
+                                .await
+                            }
+                        };
+                        session.map(|session| StreamRequest { session, last_event_id }).map_err(warp::reject::custom)
+                    }
+                },
+            )
+            .boxed()
+    }
+
+    fn responses() -> &'static [(u16, &'static str)] {
+        &[
+            (400, "a malformed Last-Event-ID or query parameter (`invalid_header`, `invalid_query`)"),
+            (422, "a negative `last_event_id` (`invalid`, `details.field`)"),
+            (401, "no valid bearer token and no valid stream ticket (`unauthenticated`)"),
+        ]
     }
 }
 
-impl LastEventId {
-    /// The id, `None` when absent or empty; 400 unless a non-negative integer.
-    fn parse(&self) -> ApiResult<Option<i64>> {
-        match self.0.as_deref().map(str::trim) {
-            None | Some("") => Ok(None),
-            Some(text) => text.parse::<i64>().ok().filter(|id| *id >= 0).map(Some).ok_or_else(|| {
-                ApiError::bad_request(
-                    "invalid_header",
-                    "Last-Event-ID must be a notification id (a non-negative integer)",
-                )
+/// 422, as for every query parameter out of its bounds.
+fn negative_query_id() -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", "last_event_id: must be a non-negative integer")
+        .with_details(serde_json::json!({ "field": "last_event_id" }))
+}
+
+/// The `Last-Event-ID` header: `None` when absent or empty; 400 unless a non-negative integer.
+fn parse_last_event_id(header: Option<&str>) -> ApiResult<Option<i64>> {
+    match header.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(text) => text.parse::<i64>().ok().filter(|id| *id >= 0).map(Some).ok_or_else(|| {
+            ApiError::bad_request("invalid_header", "Last-Event-ID must be a notification id (a non-negative integer)")
                 .with_details(serde_json::json!({ "header": "Last-Event-ID" }))
-            }),
-        }
+        }),
     }
 }
 
@@ -77,6 +141,10 @@ fn refused(refusal: StreamRefused) -> ApiError {
 /// (every 15 s by default). The stream ends when the token expires or is revoked, and when
 /// the server shuts down; clients reconnect with `Last-Event-ID` and miss nothing.
 ///
+/// A browser's `EventSource` cannot send an `Authorization` header: it opens the stream with
+/// `?ticket=` from `POST /api/v1/notifications/stream-ticket` (single use, 60 s), and after a
+/// disconnection opens a new one with a new ticket and `?last_event_id=`.
+///
 /// A user may hold a bounded number of streams on an instance (10 by default: 429 beyond),
 /// and an instance serves a bounded number in all (503 beyond).
 ///
@@ -84,22 +152,23 @@ fn refused(refusal: StreamRefused) -> ApiError {
 /// sent (concurrent transactions on PostgreSQL), it is still sent, without an `id:` line,
 /// so that the client's last event id never goes backwards and a reconnection repeats
 /// nothing.
-#[utoipa::path(get, path = "/api/v1/notifications/stream", tag = "notifications", security(("bearer" = [])),
-    params(("Last-Event-ID" = Option<i64>, Header, minimum = 0,
+#[utoipa::path(get, path = "/api/v1/notifications/stream", tag = "notifications",
+    security(("bearer" = []), ()),
+    params(StreamQuery, ("Last-Event-ID" = Option<i64>, Header, minimum = 0,
         description = "the last notification id received: replay everything after it first")),
     responses(
         (status = 200, description = "`text/event-stream`: one event per notification \
             (`id:` notification id, `event:` type, `data:` the notification as JSON), and `: keepalive` comments",
             content_type = "text/event-stream", body = Notification),
         (status = 400, description = "Last-Event-ID is not a non-negative integer", body = ErrorBody),
-        (status = 401, body = ErrorBody),
+        (status = 401, description = "no valid token, and no valid (unused, unexpired) stream ticket", body = ErrorBody),
         (status = 429, description = "the user already holds the most streams allowed (`too_many_streams`, \
             `details.limit`)", body = ErrorBody),
         (status = 503, description = "this instance serves the most streams allowed (`streams_unavailable`, \
             `details.limit`, `Retry-After`)", body = ErrorBody),
     ))]
-pub async fn stream(state: State, session: Session, last_event_id: LastEventId) -> ApiResult {
-    let last_event_id = last_event_id.parse()?;
+pub async fn stream(state: State, request: StreamRequest) -> ApiResult {
+    let StreamRequest { session, last_event_id } = request;
     let subscription = state.hub.subscribe(&session.actor).map_err(refused)?;
     let feed = state.core.notification_feed(&session.actor, subscription, last_event_id).await?;
     Ok(sse(state, session, feed))
