@@ -39,6 +39,8 @@ const CONTRACT: &[(&str, &str)] = &[
     ("post", "/api/v1/notifications/{id}/read"),
     ("post", "/api/v1/notifications/read-all"),
     ("get", "/api/v1/notifications/stream"),
+    ("post", "/api/v1/notifications/stream-ticket"),
+    ("get", "/demo/notifications"),
 ];
 
 const METHODS: &[&str] = &["get", "post", "put", "patch", "delete"];
