@@ -159,7 +159,9 @@ impl AuthCache {
         lock(&self.revoked_here).insert(jti.to_owned());
     }
 
-    async fn is_revoked(self: &Arc<Self>, core: &Gasstock, jti: &str) -> ApiResult<bool> {
+    /// Whether token `jti` is revoked, as this instance knows it (at most
+    /// [`AUTH_CACHE_MAX_AGE`] stale): open notification streams ask at each heartbeat.
+    pub async fn is_revoked(self: &Arc<Self>, core: &Gasstock, jti: &str) -> ApiResult<bool> {
         if lock(&self.revoked_here).contains(jti) {
             return Ok(true);
         }
@@ -200,8 +202,9 @@ impl AuthCache {
         });
     }
 
-    /// The user's role, `None` when the user no longer exists.
-    async fn role(&self, core: &Gasstock, user_id: i64) -> ApiResult<Option<Role>> {
+    /// The user's role, `None` when the user no longer exists (at most
+    /// [`AUTH_CACHE_MAX_AGE`] stale).
+    pub async fn role(&self, core: &Gasstock, user_id: i64) -> ApiResult<Option<Role>> {
         let cached = self.users.read().unwrap_or_else(|p| p.into_inner()).get(&user_id).copied();
         if let Some(user) = cached.filter(|user| user.fetched_at.elapsed() < AUTH_CACHE_MAX_AGE) {
             return Ok(user.role);

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use clap::builder::{BoolishValueParser, RangedU64ValueParser};
 use clap::{value_parser, ArgAction, Args, CommandFactory, FromArgMatches, Parser};
+use gasstock_core::notifications::StreamLimits;
 use gasstock_core::store::StoreConfig;
 use gasstock_core::throttle::ThrottleRules;
 use gasstock_core::webhooks::WorkerConfig;
@@ -92,8 +93,10 @@ pub struct Config {
           default_value = duration_default!(ThrottleRules::DEFAULT_FORGET_AFTER), help_heading = "Sign-in")]
     pub login_window: Duration,
 
-    /// How often a notification stream (`GET /notifications/stream`) looks for new
-    /// notifications in the database (changes by other instances or the CLI arrive this way).
+    /// How often this instance's notification watcher looks for new notifications when
+    /// nothing woke it (one query for all its streams). On PostgreSQL every write wakes it at
+    /// once (LISTEN/NOTIFY); on SQLite this instance's writes do, and a change made by another
+    /// process (the CLI) arrives within this interval.
     #[arg(long, env = "GASSTOCK_STREAM_POLL_INTERVAL", default_value = "500ms",
           value_parser = duration::poll_interval, value_name = "DURATION", help_heading = "Notification streams")]
     pub stream_poll_interval: Duration,
@@ -102,6 +105,17 @@ pub struct Config {
     #[arg(long, env = "GASSTOCK_STREAM_HEARTBEAT", default_value = "15s", value_parser = duration::poll_interval, value_name = "DURATION",
           help_heading = "Notification streams")]
     pub stream_heartbeat: Duration,
+
+    /// Most notification streams one user may hold open on this instance (429 beyond).
+    #[arg(long, env = "GASSTOCK_STREAM_MAX_PER_USER", default_value_t = StreamLimits::DEFAULT_PER_USER,
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..), help_heading = "Notification streams")]
+    pub stream_max_per_user: usize,
+
+    /// Most notification streams this instance serves at once (503 beyond). Each is an open
+    /// connection: --max-connections must leave room for them.
+    #[arg(long, env = "GASSTOCK_STREAM_MAX_PER_INSTANCE", default_value_t = StreamLimits::DEFAULT_PER_INSTANCE,
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..), help_heading = "Notification streams")]
+    pub stream_max_per_instance: usize,
 
     #[command(flatten)]
     pub store: StoreSettings,
@@ -240,6 +254,11 @@ impl Config {
             max_connections: self.max_connections,
             shutdown_timeout: self.ops.shutdown_timeout,
         }
+    }
+
+    /// The bounds on notification streams.
+    pub fn stream_limits(&self) -> StreamLimits {
+        StreamLimits { per_user: self.stream_max_per_user, per_instance: self.stream_max_per_instance }
     }
 
     /// `--env production`.
@@ -421,6 +440,8 @@ mod tests {
             (Duration::from_secs(10), Duration::from_secs(30), Duration::from_secs(30))
         );
         assert_eq!(config.max_connections, 512);
+        assert_eq!(config.stream_limits(), StreamLimits::default());
+        assert_eq!((config.stream_max_per_user, config.stream_max_per_instance), (10, 10_000));
     }
 
     #[test]
@@ -454,6 +475,8 @@ mod tests {
             "--body-read-timeout=4s",
             "--max-connections=9",
             "--webhook-per-target=2",
+            "--stream-max-per-user=3",
+            "--stream-max-per-instance=40",
         ])
         .unwrap();
         let rules = config.throttle_rules();
@@ -492,6 +515,7 @@ mod tests {
             (Duration::from_secs(2), Duration::from_secs(3), Duration::from_secs(4))
         );
         assert_eq!(limits.max_connections, 9);
+        assert_eq!(config.stream_limits(), StreamLimits { per_user: 3, per_instance: 40 });
     }
 
     #[test]
@@ -514,6 +538,8 @@ mod tests {
             &["--idle-timeout", "0s"],
             &["--header-read-timeout", "10"],
             &["--max-connections", "0"],
+            &["--stream-max-per-user", "0"],
+            &["--stream-max-per-instance", "-1"],
         ] {
             assert!(parse(bad).is_err(), "{bad:?}");
         }

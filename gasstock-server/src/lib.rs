@@ -36,6 +36,7 @@ pub mod throttle;
 
 use std::net::SocketAddr;
 
+use gasstock_core::notifications::NotificationWatcher;
 use gasstock_core::webhooks::WebhookWorker;
 use gasstock_core::{Gasstock, Store};
 use tokio::sync::watch;
@@ -53,6 +54,8 @@ pub enum StartError {
     Bind { addr: SocketAddr, source: std::io::Error },
     #[error("cannot start the webhook worker: {0}")]
     Webhooks(gasstock_core::Error),
+    #[error("cannot start the notification watcher: {0}")]
+    Notifications(gasstock_core::Error),
     #[error("no JWT secret: set Config::jwt_secret (the binary takes --jwt-secret or --jwt-secret-file)")]
     NoSecret,
 }
@@ -154,7 +157,13 @@ pub async fn start_with_core(config: Config, core: Gasstock) -> Result<RunningSe
         }
         None => None,
     };
-    let state = state::AppState::new(&config, secret, core.clone(), rx.clone(), openapi::spec_json());
+    // One watcher feeds every notification stream of this instance.
+    let interval = config.stream_poll_interval.max(std::time::Duration::from_millis(10));
+    let (hub, watcher) = NotificationWatcher::start(core.store(), config.stream_limits(), interval)
+        .await
+        .map_err(StartError::Notifications)?;
+    tokio::spawn(watcher.run(stopped(rx.clone())));
+    let state = state::AppState::new(&config, secret, core.clone(), hub, rx.clone(), openapi::spec_json());
     let routes = routes::routes(&state);
     let metrics_task = metrics_listener.map(|listener| {
         tokio::spawn(metrics::serve(listener, core.clone(), config.serve_limits(), stopped(rx.clone())))

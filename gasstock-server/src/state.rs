@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use gasstock_core::notifications::NotificationHub;
 use gasstock_core::throttle::ThrottleRules;
 use gasstock_core::Gasstock;
 use tokio::sync::watch;
@@ -23,7 +24,8 @@ pub struct AppState {
     /// Whose `X-Forwarded-For` names the client (see `client_ip`).
     pub trusted_proxies: TrustedProxies,
     pub body_limit: usize,
-    pub stream_poll_interval: Duration,
+    /// The open notification streams, fed by this instance's watcher.
+    pub hub: NotificationHub,
     pub stream_heartbeat: Duration,
     /// Turns `true` when the server shuts down: long-lived responses (notification streams)
     /// end so that the graceful shutdown does not wait for them forever.
@@ -41,6 +43,7 @@ impl AppState {
         config: &Config,
         secret: &Secret,
         core: Gasstock,
+        hub: NotificationHub,
         shutdown: watch::Receiver<bool>,
         openapi_json: &'static str,
     ) -> State {
@@ -51,7 +54,7 @@ impl AppState {
             throttle: config.throttle_rules(),
             trusted_proxies: config.throttling.trusted_proxies.clone(),
             body_limit: config.body_limit,
-            stream_poll_interval: config.stream_poll_interval.max(Duration::from_millis(10)),
+            hub,
             stream_heartbeat: config.stream_heartbeat.max(Duration::from_millis(10)),
             shutdown,
             cors_origins: config.ops.cors_origins.clone(),

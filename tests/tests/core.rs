@@ -7,6 +7,8 @@ mod accounts;
 mod group_commit;
 #[path = "core/invariants.rs"]
 mod invariants;
+#[path = "core/live.rs"]
+mod live;
 #[path = "core/notifications.rs"]
 mod notifications;
 #[path = "core/orders.rs"]

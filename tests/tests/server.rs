@@ -11,6 +11,8 @@ mod http_layer;
 mod input;
 #[path = "server/lifecycle.rs"]
 mod lifecycle;
+#[path = "server/live.rs"]
+mod live;
 #[path = "server/logging.rs"]
 mod logging;
 #[path = "server/metrics.rs"]
@@ -27,6 +29,8 @@ mod shutdown;
 mod sse_client;
 #[path = "server/story.rs"]
 mod story;
+#[path = "server/stream_ticket.rs"]
+mod stream_ticket;
 #[path = "server/support.rs"]
 mod support;
 #[path = "server/throttle.rs"]

@@ -18,4 +18,5 @@ mod seed;
 /// The SSE client of the server suite, shared rather than copied.
 #[path = "../../../tests/tests/server/sse_client.rs"]
 mod sse_client;
+mod stream;
 mod webhooks;

@@ -143,6 +143,22 @@ impl Conn<'_> {
         Ok(self.fetch_all::<(T,)>(sql).await?.into_iter().map(|(value,)| value).collect())
     }
 
+    /// Wakes the notification watchers once this unit of work commits (see `wakeups`): on
+    /// PostgreSQL a `pg_notify` in its transaction, on SQLite a signal after the batch's commit.
+    pub async fn announce_notifications(&mut self) -> Result<()> {
+        match self {
+            Conn::Lite(_) => {
+                lite::announce();
+                Ok(())
+            }
+            Conn::Postgres(_) => {
+                let notify = format!("SELECT pg_notify({}, '')", super::wakeups::PG_CHANNEL);
+                // `pg_notify` returns void: run it, read nothing.
+                self.execute(Sql::new(notify)).await.map(drop)
+            }
+        }
+    }
+
     /// Runs a fixed statement without parameters (DDL, `ANALYZE`).
     pub async fn run(&mut self, text: &str) -> Result<()> {
         self.execute(Sql::new(text)).await.map(|_| ())

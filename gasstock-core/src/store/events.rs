@@ -72,7 +72,10 @@ pub(super) async fn record(conn: &mut Conn<'_>, event: Event<'_>) -> Result<()> 
     .bind(notice.audience.admins)
     .bind(event_id)
     .bind(Role::Admin);
-    conn.execute(fan_out).await?;
+    if conn.execute(fan_out).await? > 0 {
+        // Delivered at commit, to every instance's watcher (PostgreSQL) or this process's.
+        conn.announce_notifications().await?;
+    }
     Ok(())
 }
 

@@ -35,17 +35,22 @@ mod seed;
 mod sql;
 mod sqlite;
 mod stock;
+mod stream_tickets;
 mod throttle;
 mod usage;
+mod wakeups;
 mod webhook_delivery;
 mod webhooks;
 
 pub use config::StoreConfig;
 pub use import::{Bulk, DuplicateRow, ImportDecision, ImportRow, ImportTally};
 pub use lite::GroupCommitStats;
+pub use notifications::Addressed;
 pub use reports::{SalesRow, SellerReportRow, StockReportRow};
 pub use seed::SeedSummary;
+pub use stream_tickets::TicketGrant;
 pub use usage::PoolStats;
+pub use wakeups::Wakeups;
 pub use webhooks::{AttemptRecord, DeliveryJob, NextStep};
 
 use db::{Column, Conn, Record, Session, Sql};
@@ -128,6 +133,15 @@ impl Store {
         match &self.backend {
             Backend::Sqlite { lite } => Some(lite.stats()),
             Backend::Postgres { .. } => None,
+        }
+    }
+
+    /// Wake-ups after writes that added notifications (see [`wakeups`]): from every writer
+    /// on PostgreSQL (a listening connection of its own), from this store's writes on SQLite.
+    pub async fn notification_wakeups(&self) -> Result<Wakeups> {
+        match &self.backend {
+            Backend::Sqlite { lite } => Ok(Wakeups::new(lite.announcements(), None)),
+            Backend::Postgres { pool } => wakeups::listen_postgres(pool).await,
         }
     }
 

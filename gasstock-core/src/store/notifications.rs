@@ -1,7 +1,8 @@
-//! A user's notifications (written by `events::record`): listing, marking read, and the
-//! live stream's reads.
+//! A user's notifications (written by `events::record`): listing, marking read, the live
+//! streams' replay, and the watcher's read of everything new (for every user at once).
 
 use super::db::{now, Sql};
+use super::row::{Col, Record, Row};
 use super::Store;
 use crate::commands::PageRequest;
 use crate::error::Result;
@@ -60,5 +61,33 @@ impl Store {
         let last: Option<i64> =
             self.read_scalar(Sql::new("SELECT MAX(id) FROM notifications WHERE user_id = $1").bind(user_id)).await?;
         Ok(last.unwrap_or(0))
+    }
+
+    /// Every notification with an id above `after_id`, whoever it is for, oldest first, at
+    /// most `limit` (the watcher's one query per wake-up, on the primary key).
+    pub async fn notifications_since(&self, after_id: i64, limit: i64) -> Result<Vec<Addressed>> {
+        let sql = Sql::new(format!(
+            "SELECT user_id, {NOTIFICATION_COLUMNS} FROM notifications WHERE id > $1 ORDER BY id LIMIT $2"
+        ));
+        self.read_all(sql.bind(after_id).bind(limit)).await
+    }
+
+    /// The newest notification id of anyone, 0 if none.
+    pub async fn max_notification_id(&self) -> Result<i64> {
+        let last: Option<i64> = self.read_scalar(Sql::new("SELECT MAX(id) FROM notifications")).await?;
+        Ok(last.unwrap_or(0))
+    }
+}
+
+/// A notification and the user it is for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Addressed {
+    pub user_id: i64,
+    pub notification: Notification,
+}
+
+impl Record for Addressed {
+    fn decode<R: Row>(row: &R) -> Result<Self> {
+        Ok(Addressed { user_id: row.get(Col::Name("user_id"))?, notification: Notification::decode(row)? })
     }
 }

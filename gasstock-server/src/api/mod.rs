@@ -22,11 +22,14 @@
 //! (`GASSTOCK_UPDATE_SNAPSHOT=1 cargo test -p gasstock-server --test openapi_snapshot`).
 
 pub mod accounts;
+pub mod demo;
 pub mod invoices;
 pub mod notifications;
 pub mod ops;
 pub mod orders;
 pub mod stock;
+pub mod stream;
+pub mod stream_ticket;
 
 use crate::endpoint::Endpoint;
 
@@ -34,11 +37,14 @@ use crate::endpoint::Endpoint;
 pub fn endpoints() -> Vec<Endpoint> {
     [
         ops::endpoints(),
+        demo::endpoints(),
         accounts::endpoints(),
         stock::endpoints(),
         orders::endpoints(),
         invoices::endpoints(),
         notifications::endpoints(),
+        stream::endpoints(),
+        stream_ticket::endpoints(),
     ]
     .into_iter()
     .flatten()

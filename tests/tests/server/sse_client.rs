@@ -49,10 +49,17 @@ impl SseStream {
     /// `GET url` with a bearer token and an optional `Last-Event-ID`; panics unless 200
     /// `text/event-stream`.
     pub async fn connect(client: &reqwest::Client, url: &str, token: &str, last_event_id: Option<i64>) -> SseStream {
-        let mut request = client.get(url).bearer_auth(token).header("accept", "text/event-stream");
+        let mut request = client.get(url).bearer_auth(token);
         if let Some(id) = last_event_id {
             request = request.header("last-event-id", id.to_string());
         }
+        SseStream::open(request).await
+    }
+
+    /// Sends `request` (e.g. with `?ticket=` instead of a token); panics unless 200
+    /// `text/event-stream`.
+    pub async fn open(request: reqwest::RequestBuilder) -> SseStream {
+        let request = request.header("accept", "text/event-stream");
         let response = tokio::time::timeout(Duration::from_secs(20), request.send())
             .await
             .expect("the stream's headers arrive within 20 s")

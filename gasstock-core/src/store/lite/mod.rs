@@ -23,6 +23,7 @@
 
 mod exec;
 
+use std::cell::Cell;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
@@ -32,7 +33,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
 use rusqlite::{Connection, OpenFlags};
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 
 use super::StoreConfig;
 use crate::error::{Error, Result};
@@ -62,6 +63,18 @@ pub(crate) fn run_now<T>(mut job: JobFuture<'_, T>) -> Result<T> {
         Poll::Ready(result) => result,
         Poll::Pending => Err(Error::internal("a SQLite job waited on something other than its connection")),
     }
+}
+
+thread_local! {
+    /// Set by a unit of work on the writer thread that wrote notifications ([`announce`]);
+    /// the batch signals the watchers once it has committed.
+    static ANNOUNCED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Called by a write that added notifications: once its batch commits, this process's
+/// notification watchers wake up (see `store::wakeups`).
+pub(crate) fn announce() {
+    ANNOUNCED.set(true);
 }
 
 /// Tells a unit's caller its answer, given why the batch's commit failed, if it did.
@@ -150,6 +163,8 @@ impl Counters {
 #[derive(Debug, Clone)]
 pub(crate) struct Lite {
     counters: Arc<Counters>,
+    /// Bumped after each commit of notifications (the watchers' wake-up).
+    announced: Arc<watch::Sender<u64>>,
     writes: flume::Sender<WriteJob>,
     reads: flume::Sender<ReadJob>,
     readers: u32,
@@ -168,7 +183,9 @@ impl Lite {
         let (writes, write_queue) = flume::unbounded();
         let counters = Arc::new(Counters::default());
         let counted = counters.clone();
-        spawn("gasstock-sqlite-writer", move || write_loop(writer, write_queue, &counted))?;
+        let announced = Arc::new(watch::Sender::new(0u64));
+        let signal = announced.clone();
+        spawn("gasstock-sqlite-writer", move || write_loop(writer, write_queue, &counted, &signal))?;
         let (reads, read_queue) = flume::unbounded();
         let readers = config.sqlite_read_connections.max(1);
         for n in 0..readers {
@@ -176,7 +193,12 @@ impl Lite {
             let queue = read_queue.clone();
             spawn(&format!("gasstock-sqlite-reader-{n}"), move || read_loop(reader, queue))?;
         }
-        Ok(Lite { counters, writes, reads, readers, path: path.to_owned(), config: config.clone() })
+        Ok(Lite { counters, announced, writes, reads, readers, path: path.to_owned(), config: config.clone() })
+    }
+
+    /// Changes after every commit that wrote notifications.
+    pub fn announcements(&self) -> watch::Receiver<u64> {
+        self.announced.subscribe()
     }
 
     pub async fn write(&self, job: WriteJob) -> Result<()> {
@@ -270,13 +292,18 @@ fn run_batch_statement(conn: &Mutex<Connection>, statement: &str) -> std::result
     exec::lock(conn).execute_batch(statement).map_err(|err| err.to_string())
 }
 
-fn write_loop(conn: Mutex<Connection>, queue: flume::Receiver<WriteJob>, counters: &Counters) {
+fn write_loop(
+    conn: Mutex<Connection>,
+    queue: flume::Receiver<WriteJob>,
+    counters: &Counters,
+    announced: &watch::Sender<u64>,
+) {
     while let Ok(first) = queue.recv() {
         let mut units = Vec::new();
         for job in std::iter::once(first).chain(queue.try_iter().take(MAX_BATCH - 1)) {
             match job {
                 WriteJob::Stop(done) => {
-                    commit_batch(&conn, units, counters);
+                    commit_batch(&conn, units, counters, announced);
                     drop(conn);
                     let _ = done.send(());
                     return;
@@ -284,15 +311,16 @@ fn write_loop(conn: Mutex<Connection>, queue: flume::Receiver<WriteJob>, counter
                 WriteJob::Unit(unit) => units.push(unit),
             }
         }
-        commit_batch(&conn, units, counters);
+        commit_batch(&conn, units, counters, announced);
     }
 }
 
 /// One transaction for every unit of the batch, each in its own savepoint.
-fn commit_batch(conn: &Mutex<Connection>, units: Vec<Unit>, counters: &Counters) {
+fn commit_batch(conn: &Mutex<Connection>, units: Vec<Unit>, counters: &Counters, announced: &watch::Sender<u64>) {
     if units.is_empty() {
         return;
     }
+    ANNOUNCED.set(false);
     if let Err(cause) = run_batch_statement(conn, "BEGIN IMMEDIATE") {
         for unit in units {
             (unit(Err(&cause)).deliver)(None);
@@ -335,6 +363,10 @@ fn commit_batch(conn: &Mutex<Connection>, units: Vec<Unit>, counters: &Counters)
     let failure = run_batch_statement(conn, end).err();
     if failure.is_some() {
         let _ = run_batch_statement(conn, "ROLLBACK");
+    }
+    // A refused unit may have announced too: one spare wake-up, never a missed one.
+    if ANNOUNCED.take() && failure.is_none() && end == "COMMIT" {
+        announced.send_modify(|n| *n = n.wrapping_add(1));
     }
     for ran in answers {
         (ran.deliver)(failure.as_deref());

@@ -1,6 +1,17 @@
 //! Who hears of which status change. Notifications are derived from status events and
 //! written in the same transaction as the change (the outbox), so a crash can neither lose
 //! nor invent one. What each change means is [`crate::events::notice`].
+//!
+//! Live delivery: one [`NotificationHub`] per server instance. Its watcher ([`watcher`])
+//! reads everything new once per wake-up or interval and fans it out in memory to the
+//! subscriptions of the recipients ([`hub`]); each stream's [`NotificationFeed`] ([`feed`])
+//! replays what a reconnecting client missed and then passes on the live ones, each once.
+
+pub mod feed;
+pub mod hub;
+mod position;
+pub mod ticket;
+pub mod watcher;
 
 use crate::commands::PageRequest;
 use crate::error::{Error, Result};
@@ -10,6 +21,10 @@ use crate::Gasstock;
 
 pub use crate::events::{notice, Audience, Notice, EVENT_TYPES};
 pub use crate::models::Notification;
+pub use feed::{FeedItem, NotificationFeed};
+pub use hub::{NotificationHub, StreamLimits, StreamRefused, Subscription};
+pub use ticket::{StreamTicket, STREAM_TICKET_TTL};
+pub use watcher::NotificationWatcher;
 
 /// The signed-in user's own notifications; nobody can read or mark anyone else's.
 impl Gasstock {

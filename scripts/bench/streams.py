@@ -1,0 +1,207 @@
+#!/usr/bin/env python3
+"""Idle notification streams at scale (issue 16), driven by scripts/bench-streams.sh.
+
+Opens STREAMS notification streams (10 per buyer, the default per-user bound) on the server at
+STREAM_URL, then measures with them open:
+  - the server's CPU over CPU_SECONDS of idleness (from /proc/PID/stat) and its RSS;
+  - browse throughput (wrk, the `browse` scenario of scripts/bench/gasstock.lua);
+  - the latency from an approval (PATCH sent to APPROVE_URL, which may be another instance)
+    to the `order.approved` event on the buyer's stream, over APPROVALS approvals (one at a
+    time, each buyer's order approved once), p50/p99/max.
+Prints one line: RESULT key=value ...
+
+Tokens are minted here with the server's secret (HS256, as the server signs them): signing in
+10,000 times would measure argon2, not streams.
+
+Usage: streams.py (settings from the environment, see bench-streams.sh)
+"""
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import json
+import os
+import subprocess
+import time
+import urllib.parse
+import urllib.request
+import uuid
+
+
+def env(name, default=None):
+    value = os.environ.get(name, default)
+    if value is None:
+        raise SystemExit(f"streams.py: {name} is not set")
+    return value
+
+
+def b64(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def token(secret, user_id, role):
+    now = int(time.time())
+    header = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+    claims = {"sub": str(user_id), "role": role, "exp": now + 7200, "iat": now, "jti": uuid.uuid4().hex}
+    body = b64(json.dumps(claims).encode())
+    signature = hmac.new(secret.encode(), f"{header}.{body}".encode(), hashlib.sha256).digest()
+    return f"{header}.{body}.{b64(signature)}"
+
+
+def call(base, method, path, body, bearer):
+    request = urllib.request.Request(
+        f"{base}/api/v1{path}",
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {bearer}", "Content-Type": "application/json"},
+        method=method,
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read() or b"null")
+
+
+def cpu_ticks(pid):
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime, in clock ticks
+
+
+def rss_mib(pid):
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+class Streams:
+    def __init__(self, url):
+        parsed = urllib.parse.urlsplit(url)
+        self.host, self.port = parsed.hostname, parsed.port
+        self.waiting = {}  # order id -> future of the arrival time
+        self.open = 0
+        self.events = 0
+
+    async def connect(self, bearer):
+        reader, writer = await asyncio.open_connection(self.host, self.port)
+        writer.write(
+            (
+                f"GET /api/v1/notifications/stream HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+                f"Authorization: Bearer {bearer}\r\nAccept: text/event-stream\r\n\r\n"
+            ).encode()
+        )
+        await writer.drain()
+        status = await reader.readline()
+        if b" 200 " not in status:
+            rest = await reader.read(500)
+            raise RuntimeError(f"stream refused: {status!r} {rest!r}")
+        while (await reader.readline()) not in (b"\r\n", b""):
+            pass
+        self.open += 1
+        return reader, writer
+
+    async def consume(self, reader):
+        # Chunked encoding: each event is a chunk; only `data:` lines matter here.
+        while True:
+            line = await reader.readline()
+            if not line:
+                self.open -= 1
+                return
+            if line.startswith(b"data:"):
+                self.events += 1
+                data = json.loads(line[5:])
+                if data.get("event") == "order.approved":
+                    arrived = self.waiting.get(data.get("order_id"))
+                    if arrived is not None and not arrived.done():
+                        arrived.set_result(time.perf_counter())
+
+
+async def main():
+    stream_url = env("STREAM_URL")
+    approve_url = env("APPROVE_URL", stream_url)
+    secret = env("SECRET")
+    server_pid = int(env("SERVER_PID"))
+    total = int(env("STREAMS", "10000"))
+    per_user = int(env("PER_USER", "10"))
+    approvals = int(env("APPROVALS", "100"))
+    cpu_seconds = float(env("CPU_SECONDS", "30"))
+    buyers = [int(line) for line in open(env("BUYER_IDS")) if line.strip()]
+    seller_id, admin_id = int(env("SELLER_ID")), int(env("ADMIN_ID"))
+    needed = -(-total // per_user)
+    if len(buyers) < needed:
+        raise SystemExit(f"streams.py: {total} streams at {per_user} per user need {needed} buyers, got {len(buyers)}")
+    buyers = buyers[:needed]
+    tokens = {buyer: token(secret, buyer, "buyer") for buyer in buyers}
+    loop = asyncio.get_running_loop()
+
+    rss_before = rss_mib(server_pid)
+    streams = Streams(stream_url)
+    opened_at = time.perf_counter()
+    gate = asyncio.Semaphore(200)
+    tasks = []
+
+    async def open_one(buyer):
+        async with gate:
+            reader, _writer = await streams.connect(tokens[buyer])
+        tasks.append(asyncio.ensure_future(streams.consume(reader)))
+        return _writer
+
+    writers = await asyncio.gather(*(open_one(buyers[i // per_user]) for i in range(total)))
+    open_seconds = time.perf_counter() - opened_at
+    await asyncio.sleep(2)  # let the connections settle
+    rss_open = rss_mib(server_pid)
+
+    # Idle: the server's CPU over CPU_SECONDS with every stream open (heartbeats included).
+    ticks_hz = os.sysconf("SC_CLK_TCK")
+    before, started = cpu_ticks(server_pid), time.perf_counter()
+    await asyncio.sleep(cpu_seconds)
+    cpu = (cpu_ticks(server_pid) - before) / ticks_hz / (time.perf_counter() - started) * 100
+
+    # Browse throughput with the streams open (wrk, as scripts/bench.sh runs it).
+    wrk = await asyncio.to_thread(
+        subprocess.run,
+        ["wrk", "-t", "2", "-c", env("BROWSE_CONNECTIONS", "64"), "-d", env("BROWSE_DURATION", "10s"),
+         "--timeout", "5s", "--latency", "-s", env("LUA"), env("BROWSE_URL", stream_url)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "BENCH_SCENARIO": "browse", "BENCH_THREADS": "2"},
+    )
+    browse = next((line.split()[1] for line in wrk.stdout.splitlines() if line.startswith("RESULT")), "?")
+
+    # Approval -> stream latency: each of APPROVALS buyers (with streams open) orders once;
+    # the admin approves the orders one at a time.
+    seller, admin = token(secret, seller_id, "seller"), token(secret, admin_id, "admin")
+    item = call(stream_url, "POST", "/seller/inventory",
+                {"brand": "Streamgas", "weight": "12kg", "location": "Kigali", "quantity": 1000000,
+                 "unit_price": 15000}, seller)["id"]
+    orders = []
+    for buyer in buyers[:approvals]:
+        orders.append(call(stream_url, "POST", "/orders", {"inventory_id": item, "quantity": 1}, tokens[buyer])["id"])
+    await asyncio.sleep(1)
+    latencies = []
+    for order in orders:
+        arrived = loop.create_future()
+        streams.waiting[order] = arrived
+        sent = time.perf_counter()
+        await asyncio.to_thread(call, approve_url, "PATCH", f"/admin/orders/{order}/approve", {"approve": True}, admin)
+        latencies.append((await asyncio.wait_for(arrived, 30) - sent) * 1000)
+    latencies.sort()
+
+    def pct(p):
+        return latencies[min(len(latencies) - 1, int(len(latencies) * p / 100))]
+
+    print(
+        f"RESULT streams={streams.open} open_s={open_seconds:.1f} cpu_pct={cpu:.2f} "
+        f"rss_before_mib={rss_before:.1f} rss_open_mib={rss_open:.1f} rss_after_mib={rss_mib(server_pid):.1f} "
+        f"browse_rps={browse} p50_ms={pct(50):.1f} p99_ms={pct(99):.1f} max_ms={latencies[-1]:.1f} "
+        f"approvals={len(latencies)}",
+        flush=True,
+    )
+    for writer in writers:
+        writer.close()
+    for task in tasks:
+        task.cancel()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
