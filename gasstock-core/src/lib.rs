@@ -26,6 +26,7 @@ pub mod events;
 pub mod import;
 pub mod models;
 pub mod notifications;
+pub mod payments;
 pub mod policy;
 pub mod reports;
 pub mod seed;
