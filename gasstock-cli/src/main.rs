@@ -8,6 +8,7 @@ mod decision;
 mod delivery;
 mod error;
 mod invoices;
+mod momo_sandbox;
 mod orders;
 mod output;
 mod paging;
@@ -63,6 +64,8 @@ pub enum Command {
     Webhooks(webhooks::WebhooksCommand),
     /// Print a shell completion script.
     Completions(completions::CompletionsArgs),
+    /// Run the MoMo sandbox (a fake MTN MoMo Open API for demos and tests); no database.
+    MomoSandbox(momo_sandbox::MomoSandboxArgs),
 }
 
 fn main() -> ExitCode {
@@ -92,6 +95,9 @@ fn run(cli: Cli) -> Result<(), CliError> {
         .enable_all()
         .build()
         .map_err(|err| CliError::Io(format!("cannot start the async runtime: {err}")))?;
+    if let Command::MomoSandbox(args) = cli.command {
+        return runtime.block_on(momo_sandbox::run(args));
+    }
     runtime.block_on(async move {
         let ctx = Context::open(&cli.settings).await?;
         let result = match cli.command {
@@ -103,7 +109,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
             Command::Report(command) => report::run(&ctx, command).await,
             Command::Seed(args) => seed::run(&ctx, args).await,
             Command::Webhooks(command) => webhooks::run(&ctx, command).await,
-            Command::Completions(_) => Ok(()),
+            Command::Completions(_) | Command::MomoSandbox(_) => Ok(()),
         };
         ctx.close().await;
         result

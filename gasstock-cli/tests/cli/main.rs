@@ -13,6 +13,7 @@ mod harness;
 
 mod admin;
 mod import;
+mod momo_sandbox;
 mod reports;
 mod seed;
 /// The SSE client of the server suite, shared rather than copied.
