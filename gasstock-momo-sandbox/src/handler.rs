@@ -23,7 +23,9 @@ pub(crate) fn routes(shared: Arc<Shared>) -> impl Filter<Extract = (Response,), 
             let shared = shared.clone();
             async move { handle(&shared, &method, path.as_str(), &headers, &body).await }
         })
-        .recover(|_| async { Ok::<_, Infallible>(answer(StatusCode::BAD_REQUEST, "BAD_REQUEST", "unreadable request")) })
+        .recover(|_| async {
+            Ok::<_, Infallible>(answer(StatusCode::BAD_REQUEST, "BAD_REQUEST", "unreadable request"))
+        })
         .unify()
 }
 
@@ -64,7 +66,14 @@ fn control(body: &[u8], apply: impl FnOnce(Behaviour)) -> Response {
     }
 }
 
-async fn api(shared: &Arc<Shared>, product: Product, method: &Method, rest: &[&str], headers: &HeaderMap, body: &[u8]) -> Response {
+async fn api(
+    shared: &Arc<Shared>,
+    product: Product,
+    method: &Method,
+    rest: &[&str],
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Response {
     let config = shared.config();
     let key = match product {
         Product::Collection => &config.collection_key,
@@ -170,7 +179,14 @@ async fn create(
 
 /// Once the outcome is reached, sends the status body `behaviour.callbacks` times at once.
 /// The delivery is best effort, as MoMo's is: nothing is retried.
-fn spawn_callbacks(shared: &Arc<Shared>, product: Product, reference: String, url: String, b: Behaviour, m: CallbackMethod) {
+fn spawn_callbacks(
+    shared: &Arc<Shared>,
+    product: Product,
+    reference: String,
+    url: String,
+    b: Behaviour,
+    m: CallbackMethod,
+) {
     let http = shared.http.clone();
     // The body as it will read once settled (the callback is only sent then).
     let Some(mut body) = shared.status(product, &reference, false) else { return };

@@ -56,12 +56,8 @@ async fn the_sandbox_command_prints_its_settings_and_serves_the_adapter() {
         provider.collection_status(&reference).await.unwrap(),
         ProviderStatus::Failed { reason: "PAYER_NOT_FOUND".into() }
     );
-    let stats: serde_json::Value = reqwest::get(format!("{}/sandbox/stats", env["GASSTOCK_MOMO_BASE_URL"]))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let stats: serde_json::Value =
+        reqwest::get(format!("{}/sandbox/stats", env["GASSTOCK_MOMO_BASE_URL"])).await.unwrap().json().await.unwrap();
     assert_eq!(stats["collections"], 1);
 }
 

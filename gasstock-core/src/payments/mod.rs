@@ -12,6 +12,4 @@ mod provider;
 
 pub use momo::MomoProvider;
 pub use momo_config::{Credentials, MomoConfig, MOMO_ENV};
-pub use provider::{
-    Collection, PaymentProvider, ProviderError, ProviderFuture, ProviderStatus, Reference, Transfer,
-};
+pub use provider::{Collection, PaymentProvider, ProviderError, ProviderFuture, ProviderStatus, Reference, Transfer};

@@ -121,7 +121,8 @@ impl MomoProvider {
         let body: Value = response.json().await.map_err(|err| Attempt::Retry(format!("token body: {err}")))?;
         let value = body["access_token"].as_str().ok_or_else(|| Attempt::Retry("token: no access_token".into()))?;
         let lifetime = Duration::from_secs(body["expires_in"].as_u64().unwrap_or(3600));
-        *slot = Some(Token { value: value.to_owned(), renew_at: Instant::now() + lifetime.saturating_sub(TOKEN_MARGIN) });
+        *slot =
+            Some(Token { value: value.to_owned(), renew_at: Instant::now() + lifetime.saturating_sub(TOKEN_MARGIN) });
         Ok(value.to_owned())
     }
 
@@ -138,7 +139,9 @@ impl MomoProvider {
             .send()
             .await;
         match sent {
-            Ok(response) if response.status().is_server_error() => Attempt::Retry(format!("HTTP {}", response.status())),
+            Ok(response) if response.status().is_server_error() => {
+                Attempt::Retry(format!("HTTP {}", response.status()))
+            }
             Ok(response) if response.status() == StatusCode::UNAUTHORIZED => {
                 // An expired or revoked token: buy a new one on the next attempt.
                 *self.token_slot(product).lock().await = None;
@@ -171,7 +174,8 @@ impl MomoProvider {
         let url = format!("{}/{}/v1_0/{}", self.config.base_url, product.name(), product.resource());
         let response = self
             .call(product, |me| {
-                let request = me.http.request(Method::POST, &url).header("X-Reference-Id", reference.as_str()).json(&body);
+                let request =
+                    me.http.request(Method::POST, &url).header("X-Reference-Id", reference.as_str()).json(&body);
                 match &me.config.callback_url {
                     Some(callback) => request.header("X-Callback-Url", callback),
                     None => request,
@@ -204,7 +208,9 @@ async fn refusal(status: StatusCode, response: Response) -> String {
     let text = response.text().await.unwrap_or_default();
     let detail = serde_json::from_str::<Value>(&text)
         .ok()
-        .and_then(|body| body["code"].as_str().map(|code| format!("{code}: {}", body["message"].as_str().unwrap_or(""))))
+        .and_then(|body| {
+            body["code"].as_str().map(|code| format!("{code}: {}", body["message"].as_str().unwrap_or("")))
+        })
         .unwrap_or_else(|| text.chars().take(200).collect());
     format!("HTTP {status}: {detail}")
 }

@@ -105,7 +105,10 @@ impl MomoConfig {
         }
         if let Some(callback) = get("GASSTOCK_MOMO_CALLBACK_URL") {
             if !(callback.starts_with("http://") || callback.starts_with("https://")) {
-                return Err(Error::invalid("GASSTOCK_MOMO_CALLBACK_URL", format!("'{callback}' is not an http(s) URL")));
+                return Err(Error::invalid(
+                    "GASSTOCK_MOMO_CALLBACK_URL",
+                    format!("'{callback}' is not an http(s) URL"),
+                ));
             }
             config.callback_url = Some(callback);
         }

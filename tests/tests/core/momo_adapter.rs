@@ -138,8 +138,7 @@ async fn a_500_then_success_is_retried_under_the_same_reference() {
 #[tokio::test]
 async fn a_timeout_after_the_transfer_was_taken_never_sends_it_twice() {
     let sandbox = sandbox().await;
-    let provider =
-        MomoProvider::new(config(&sandbox, &[("GASSTOCK_MOMO_TIMEOUT", "300ms".into())])).unwrap();
+    let provider = MomoProvider::new(config(&sandbox, &[("GASSTOCK_MOMO_TIMEOUT", "300ms".into())])).unwrap();
     // The first POST is taken but answered after 3 s: the adapter gives up at 300 ms and
     // sends it again with the same reference, which is answered 409 (already taken).
     sandbox.script("250788654321", Behaviour::success().hang_first(1, Duration::from_secs(3)));
@@ -172,8 +171,7 @@ async fn wrong_credentials_and_bad_requests_are_refused_not_retried_into_unknown
         Err(ProviderError::Refused(why)) => assert!(why.contains("401"), "{why}"),
         other => panic!("{other:?}"),
     }
-    let provider =
-        MomoProvider::new(config(&sandbox, &[("GASSTOCK_MOMO_COLLECTION_KEY", "wrong".into())])).unwrap();
+    let provider = MomoProvider::new(config(&sandbox, &[("GASSTOCK_MOMO_COLLECTION_KEY", "wrong".into())])).unwrap();
     assert!(matches!(
         provider.collection_status(&Reference::new()).await,
         Err(ProviderError::Refused(why)) if why.contains("401")
