@@ -5,7 +5,10 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::domain::{Currency, InvoiceStatus, OrderStatus, PaymentStatus, Role, WebhookDeliveryStatus, WeightKg};
+use crate::domain::{
+    CollectionStatus, Currency, InvoiceStatus, OrderStatus, PaymentMethod, PaymentStatus, Role, WebhookDeliveryStatus,
+    WeightKg,
+};
 
 /// A registered account. The password hash is never part of it.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
@@ -60,6 +63,10 @@ pub struct Order {
     pub note: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// `cash_on_delivery` (orders placed before mobile money existed are too) or `mobile_money`.
+    pub payment_method: PaymentMethod,
+    /// The MSISDN asked to pay, `+2507XXXXXXXX`; only for mobile money.
+    pub payer_phone: Option<String>,
 }
 
 /// A seller's bill for an approved order; the amount is computed, never sent by a client.
@@ -91,6 +98,41 @@ pub struct Payment {
     pub currency: Currency,
     pub status: PaymentStatus,
     pub released_at: DateTime<Utc>,
+}
+
+/// One mobile-money request-to-pay for an order, sent when its invoice is approved (and again,
+/// under a new reference, each time the buyer retries a failed one).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Collection {
+    pub id: i64,
+    pub order_id: i64,
+    /// The provider's `X-Reference-Id` (a UUID).
+    pub reference: String,
+    pub amount: i64,
+    #[schema(value_type = String, example = "RWF")]
+    pub currency: Currency,
+    pub payer_phone: String,
+    pub status: CollectionStatus,
+    /// The provider's reason for a failure (`NOT_ENOUGH_FUNDS`, `APPROVAL_REJECTED`, ...).
+    pub reason: Option<String>,
+    pub provider_transaction_id: Option<String>,
+    pub requested_at: DateTime<Utc>,
+    /// When the provider accepted the request; `null` until then.
+    pub sent_at: Option<DateTime<Utc>>,
+    pub decided_at: Option<DateTime<Utc>>,
+}
+
+/// `GET /orders/{id}/payment`: how an order is paid and where the money is.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct OrderPayment {
+    pub order_id: i64,
+    pub payment_method: PaymentMethod,
+    /// The latest request-to-pay (mobile money), `null` before the invoice is approved.
+    pub collection: Option<Collection>,
+    /// Every request-to-pay, oldest first.
+    pub attempts: Vec<Collection>,
+    /// Released on delivery.
+    pub payment: Option<Payment>,
 }
 
 /// A buyer's rating of a delivered order.

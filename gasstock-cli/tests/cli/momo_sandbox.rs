@@ -6,7 +6,9 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
 use gasstock_core::domain::{Amount, Currency};
-use gasstock_core::payments::{Collection, MomoConfig, MomoProvider, PaymentProvider, ProviderStatus, Reference};
+use gasstock_core::payments::{
+    CollectionRequest, MomoConfig, MomoProvider, PaymentProvider, ProviderStatus, Reference,
+};
 
 use crate::harness::gasstock_bin;
 
@@ -44,7 +46,7 @@ async fn the_sandbox_command_prints_its_settings_and_serves_the_adapter() {
     let config = MomoConfig::from_lookup(|name| env.get(name).cloned()).unwrap().expect("printed settings");
     let provider = MomoProvider::new(config).unwrap();
     let reference = Reference::new();
-    let collection = Collection {
+    let collection = CollectionRequest {
         amount: Amount::new(12_000, "amount").unwrap(),
         currency: Currency::RWF,
         payer: "0788123456".parse().unwrap(),

@@ -5,7 +5,8 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::domain::{
-    parse_note, Amount, Currency, Email, Label, OrderStatus, Password, Quantity, Rating, Role, StockLevel, WeightKg,
+    parse_note, Amount, Currency, Email, Label, Msisdn, OrderStatus, Password, PaymentMethod, Quantity, Rating, Role,
+    StockLevel, WeightKg,
 };
 use crate::error::{Error, Result};
 
@@ -215,6 +216,14 @@ pub struct OrderInput {
     pub delivery_address: Option<String>,
     #[schema(schema_with = schema::note::<2000>)]
     pub note: Option<String>,
+    /// `cash_on_delivery` (the default) or `mobile_money`.
+    #[serde(default)]
+    pub payment_method: Option<PaymentMethod>,
+    /// The MSISDN asked to pay (`+2507XXXXXXXX`, or `07XXXXXXXX`); required for mobile money
+    /// and refused otherwise.
+    #[serde(default)]
+    #[schema(example = "+250788123456")]
+    pub payer_phone: Option<String>,
 }
 
 /// A validated order, ready for the store to reserve stock and insert.
@@ -227,6 +236,8 @@ pub struct OrderDraft {
     pub note: Option<String>,
     /// A retry with the same key returns the first order and reserves nothing more.
     pub idempotency_key: Option<String>,
+    pub payment_method: PaymentMethod,
+    pub payer_phone: Option<Msisdn>,
 }
 
 impl OrderInput {
@@ -246,7 +257,26 @@ impl OrderInput {
             delivery_address: parse_note(self.delivery_address.as_deref(), "delivery_address", 500)?,
             note: parse_note(self.note.as_deref(), "note", NOTE_MAX)?,
             idempotency_key,
+            payment_method: self.payment_method.unwrap_or_default(),
+            payer_phone: payer_phone(self.payment_method.unwrap_or_default(), self.payer_phone.as_deref())?,
         })
+    }
+}
+
+/// Mobile money needs the number to ask; cash on delivery has none to keep.
+fn payer_phone(method: PaymentMethod, phone: Option<&str>) -> Result<Option<Msisdn>> {
+    match (method, phone) {
+        (PaymentMethod::MobileMoney, Some(phone)) => Ok(Some(phone.parse::<Msisdn>().map_err(|err| match err {
+            Error::Invalid { message, .. } => Error::invalid("payer_phone", message),
+            other => other,
+        })?)),
+        (PaymentMethod::MobileMoney, None) => {
+            Err(Error::invalid("payer_phone", "is required with payment_method mobile_money"))
+        }
+        (PaymentMethod::CashOnDelivery, Some(_)) => {
+            Err(Error::invalid("payer_phone", "is only for payment_method mobile_money"))
+        }
+        (PaymentMethod::CashOnDelivery, None) => Ok(None),
     }
 }
 
@@ -451,7 +481,14 @@ mod tests {
 
     #[test]
     fn idempotency_keys_are_bounded() {
-        let order = OrderInput { inventory_id: 1, quantity: 1, delivery_address: None, note: None };
+        let order = OrderInput {
+            inventory_id: 1,
+            quantity: 1,
+            delivery_address: None,
+            note: None,
+            payment_method: None,
+            payer_phone: None,
+        };
         assert!(order.validate(1, Some("")).is_err());
         assert!(order.validate(1, Some(&"k".repeat(256))).is_err());
         assert_eq!(order.validate(1, Some("retry-1")).unwrap().idempotency_key.as_deref(), Some("retry-1"));

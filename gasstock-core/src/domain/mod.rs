@@ -23,8 +23,8 @@ pub use quantity::{Quantity, StockLevel};
 pub use rating::Rating;
 pub use role::Role;
 pub use status::{
-    is_legal_order_path, InvoiceStatus, OrderStatus, OrderTransition, PaymentStatus, StatusChange,
-    WebhookDeliveryStatus,
+    is_legal_order_path, CollectionStatus, InvoiceStatus, OrderStatus, OrderTransition, PaymentMethod, PaymentStatus,
+    StatusChange, WebhookDeliveryStatus,
 };
 pub use text::{parse_note, Label};
 pub use throttle::{retry_after_secs, Backoff, Counter, Verdict};

@@ -84,6 +84,71 @@ string_enum!(
 );
 
 string_enum!(
+    /// A mobile-money request-to-pay (one per attempt; a failed one may be followed by a new
+    /// one): requested, then collected or failed, never back.
+    CollectionStatus {
+        Requested => "requested",
+        Collected => "collected",
+        Failed => "failed",
+    }
+);
+
+/// How the buyer pays: cash on delivery (the default, the behaviour of the first version) or
+/// mobile money, asked for when the invoice is approved.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentMethod {
+    #[default]
+    CashOnDelivery,
+    MobileMoney,
+}
+
+impl PaymentMethod {
+    pub const ALL: &'static [PaymentMethod] = &[PaymentMethod::CashOnDelivery, PaymentMethod::MobileMoney];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentMethod::CashOnDelivery => "cash_on_delivery",
+            PaymentMethod::MobileMoney => "mobile_money",
+        }
+    }
+}
+
+impl FromStr for PaymentMethod {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self, Error> {
+        let found = Self::ALL.iter().copied().find(|v| v.as_str() == s);
+        found.ok_or_else(|| {
+            Error::invalid(
+                "payment_method",
+                format!("'{s}' is not a payment method: use cash_on_delivery or mobile_money"),
+            )
+        })
+    }
+}
+
+impl TryFrom<String> for PaymentMethod {
+    type Error = Error;
+
+    fn try_from(value: String) -> Result<Self, Error> {
+        value.parse()
+    }
+}
+
+impl fmt::Display for PaymentMethod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl CollectionStatus {
+    pub fn can_become(self, to: CollectionStatus) -> bool {
+        self == CollectionStatus::Requested && to != CollectionStatus::Requested
+    }
+}
+
+string_enum!(
     /// A webhook delivery: retried while pending, then delivered or given up (dead).
     WebhookDeliveryStatus {
         Pending => "pending",
@@ -194,6 +259,11 @@ pub enum StatusChange {
         from: Option<PaymentStatus>,
         to: PaymentStatus,
     },
+    /// A mobile-money request-to-pay (entity `collection`; its events are `payment.*`).
+    Collection {
+        from: Option<CollectionStatus>,
+        to: CollectionStatus,
+    },
 }
 
 impl StatusChange {
@@ -217,6 +287,7 @@ impl StatusChange {
             StatusChange::Order { .. } => "order",
             StatusChange::Invoice { .. } => "invoice",
             StatusChange::Payment { .. } => "payment",
+            StatusChange::Collection { .. } => "collection",
         }
     }
 
@@ -225,6 +296,7 @@ impl StatusChange {
             StatusChange::Order { from, .. } => from.map(OrderStatus::as_str),
             StatusChange::Invoice { from, .. } => from.map(InvoiceStatus::as_str),
             StatusChange::Payment { from, .. } => from.map(PaymentStatus::as_str),
+            StatusChange::Collection { from, .. } => from.map(CollectionStatus::as_str),
         }
     }
 
@@ -233,6 +305,7 @@ impl StatusChange {
             StatusChange::Order { to, .. } => to.as_str(),
             StatusChange::Invoice { to, .. } => to.as_str(),
             StatusChange::Payment { to, .. } => to.as_str(),
+            StatusChange::Collection { to, .. } => to.as_str(),
         }
     }
 
@@ -245,7 +318,10 @@ impl StatusChange {
             "order" => both(from, to).map(|(from, to)| StatusChange::Order { from, to })?,
             "invoice" => both(from, to).map(|(from, to)| StatusChange::Invoice { from, to })?,
             "payment" => both(from, to).map(|(from, to)| StatusChange::Payment { from, to })?,
-            other => return Err(Error::invalid("entity", format!("'{other}' is not order, invoice or payment"))),
+            "collection" => both(from, to).map(|(from, to)| StatusChange::Collection { from, to })?,
+            other => {
+                return Err(Error::invalid("entity", format!("'{other}' is not order, invoice, payment or collection")))
+            }
         })
     }
 }

@@ -12,4 +12,6 @@ mod provider;
 
 pub use momo::MomoProvider;
 pub use momo_config::{Credentials, MomoConfig, MOMO_ENV};
-pub use provider::{Collection, PaymentProvider, ProviderError, ProviderFuture, ProviderStatus, Reference, Transfer};
+pub use provider::{
+    CollectionRequest, PaymentProvider, ProviderError, ProviderFuture, ProviderStatus, Reference, TransferRequest,
+};

@@ -18,7 +18,7 @@ use tokio::sync::Mutex;
 
 use super::momo_config::{Credentials, MomoConfig};
 use super::provider::{
-    Collection, PaymentProvider, ProviderError, ProviderFuture, ProviderStatus, Reference, Transfer,
+    CollectionRequest, PaymentProvider, ProviderError, ProviderFuture, ProviderStatus, Reference, TransferRequest,
 };
 use crate::domain::{Amount, Currency, Msisdn};
 
@@ -253,7 +253,7 @@ fn party(phone: &Msisdn) -> Value {
 }
 
 impl PaymentProvider for MomoProvider {
-    fn request_to_pay<'a>(&'a self, reference: &'a Reference, c: &'a Collection) -> ProviderFuture<'a, ()> {
+    fn request_to_pay<'a>(&'a self, reference: &'a Reference, c: &'a CollectionRequest) -> ProviderFuture<'a, ()> {
         let body = json!({
             "amount": major_units(c.amount, c.currency),
             "currency": c.currency.as_str(),
@@ -269,7 +269,7 @@ impl PaymentProvider for MomoProvider {
         Box::pin(self.status(Product::Collection, reference))
     }
 
-    fn transfer<'a>(&'a self, reference: &'a Reference, t: &'a Transfer) -> ProviderFuture<'a, ()> {
+    fn transfer<'a>(&'a self, reference: &'a Reference, t: &'a TransferRequest) -> ProviderFuture<'a, ()> {
         let body = json!({
             "amount": major_units(t.amount, t.currency),
             "currency": t.currency.as_str(),

@@ -58,7 +58,7 @@ impl fmt::Display for Reference {
 
 /// A request-to-pay: debit `payer` by `amount`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Collection {
+pub struct CollectionRequest {
     pub amount: Amount,
     pub currency: Currency,
     pub payer: Msisdn,
@@ -70,7 +70,7 @@ pub struct Collection {
 
 /// A transfer (disbursement): credit `payee` with `amount`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Transfer {
+pub struct TransferRequest {
     pub amount: Amount,
     pub currency: Currency,
     pub payee: Msisdn,
@@ -116,11 +116,15 @@ pub enum ProviderError {
 /// adapter treats the provider's "already exists" answer as acceptance.
 pub trait PaymentProvider: Send + Sync + fmt::Debug {
     /// Asks `collection.payer` to approve a debit; `Ok` once the provider has accepted it.
-    fn request_to_pay<'a>(&'a self, reference: &'a Reference, collection: &'a Collection) -> ProviderFuture<'a, ()>;
+    fn request_to_pay<'a>(
+        &'a self,
+        reference: &'a Reference,
+        collection: &'a CollectionRequest,
+    ) -> ProviderFuture<'a, ()>;
     /// The state of a request-to-pay.
     fn collection_status<'a>(&'a self, reference: &'a Reference) -> ProviderFuture<'a, ProviderStatus>;
     /// Sends money to `transfer.payee`; `Ok` once the provider has accepted it.
-    fn transfer<'a>(&'a self, reference: &'a Reference, transfer: &'a Transfer) -> ProviderFuture<'a, ()>;
+    fn transfer<'a>(&'a self, reference: &'a Reference, transfer: &'a TransferRequest) -> ProviderFuture<'a, ()>;
     /// The state of a transfer.
     fn transfer_status<'a>(&'a self, reference: &'a Reference) -> ProviderFuture<'a, ProviderStatus>;
 }

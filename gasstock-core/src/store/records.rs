@@ -5,7 +5,7 @@
 
 use super::row::record;
 use crate::models::{
-    Feedback, Invoice, Notification, Order, Payment, StatusEvent, StockItem, User, Webhook, WebhookAttempt,
+    Collection, Feedback, Invoice, Notification, Order, Payment, StatusEvent, StockItem, User, Webhook, WebhookAttempt,
     WebhookDelivery,
 };
 
@@ -42,6 +42,8 @@ record!(Order {
     note,
     created_at,
     updated_at,
+    payment_method: String,
+    payer_phone,
 });
 
 record!(Invoice {
@@ -58,6 +60,21 @@ record!(Invoice {
 });
 
 record!(Payment { id, order_id, invoice_id, seller_id, amount, currency: String, status: String, released_at });
+
+record!(Collection {
+    id,
+    order_id,
+    reference,
+    amount,
+    currency: String,
+    payer_phone,
+    status: String,
+    reason,
+    provider_transaction_id,
+    requested_at,
+    sent_at,
+    decided_at,
+});
 
 record!(Feedback { id, order_id, buyer_id, seller_id, rating, comment, created_at });
 

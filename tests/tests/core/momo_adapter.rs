@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use gasstock_core::domain::{Amount, Currency, Msisdn};
 use gasstock_core::payments::{
-    Collection, MomoConfig, MomoProvider, PaymentProvider, ProviderError, ProviderStatus, Reference, Transfer,
+    CollectionRequest, MomoConfig, MomoProvider, PaymentProvider, ProviderError, ProviderStatus, Reference,
+    TransferRequest,
 };
 use gasstock_momo_sandbox::{Behaviour, Sandbox, SandboxConfig};
 use warp::Filter;
@@ -23,8 +24,8 @@ fn config(sandbox: &Sandbox, extra: &[(&str, String)]) -> MomoConfig {
     config
 }
 
-fn collection(amount: i64) -> Collection {
-    Collection {
+fn collection(amount: i64) -> CollectionRequest {
+    CollectionRequest {
         amount: Amount::new(amount, "amount").unwrap(),
         currency: Currency::RWF,
         payer: PAYER.parse::<Msisdn>().unwrap(),
@@ -33,8 +34,8 @@ fn collection(amount: i64) -> Collection {
     }
 }
 
-fn transfer(amount: i64) -> Transfer {
-    Transfer {
+fn transfer(amount: i64) -> TransferRequest {
+    TransferRequest {
         amount: Amount::new(amount, "amount").unwrap(),
         currency: Currency::RWF,
         payee: PAYEE.parse::<Msisdn>().unwrap(),
