@@ -7,6 +7,8 @@ mod accounts;
 mod group_commit;
 #[path = "core/invariants.rs"]
 mod invariants;
+#[path = "core/mobile_money.rs"]
+mod mobile_money;
 #[path = "core/momo_adapter.rs"]
 mod momo_adapter;
 #[path = "core/notifications.rs"]

@@ -259,7 +259,9 @@ pub enum StatusChange {
         from: Option<PaymentStatus>,
         to: PaymentStatus,
     },
-    /// A mobile-money request-to-pay (entity `collection`; its events are `payment.*`).
+    /// A mobile-money request-to-pay. Recorded under entity `payment` (the stored entities
+    /// are fixed by a CHECK constraint; the statuses tell the two apart), with the
+    /// collection's id as the entity id; its events are `payment.requested|collected|failed`.
     Collection {
         from: Option<CollectionStatus>,
         to: CollectionStatus,
@@ -287,7 +289,7 @@ impl StatusChange {
             StatusChange::Order { .. } => "order",
             StatusChange::Invoice { .. } => "invoice",
             StatusChange::Payment { .. } => "payment",
-            StatusChange::Collection { .. } => "collection",
+            StatusChange::Collection { .. } => "payment",
         }
     }
 
@@ -317,11 +319,11 @@ impl StatusChange {
         Ok(match entity {
             "order" => both(from, to).map(|(from, to)| StatusChange::Order { from, to })?,
             "invoice" => both(from, to).map(|(from, to)| StatusChange::Invoice { from, to })?,
-            "payment" => both(from, to).map(|(from, to)| StatusChange::Payment { from, to })?,
-            "collection" => both(from, to).map(|(from, to)| StatusChange::Collection { from, to })?,
-            other => {
-                return Err(Error::invalid("entity", format!("'{other}' is not order, invoice, payment or collection")))
+            "payment" if to.parse::<CollectionStatus>().is_ok() => {
+                both(from, to).map(|(from, to)| StatusChange::Collection { from, to })?
             }
+            "payment" => both(from, to).map(|(from, to)| StatusChange::Payment { from, to })?,
+            other => return Err(Error::invalid("entity", format!("'{other}' is not order, invoice or payment"))),
         })
     }
 }
@@ -388,6 +390,10 @@ mod tests {
         assert_eq!(StatusChange::parse(change.entity(), change.from_text(), change.to_text()).unwrap(), change);
         assert!(StatusChange::invoice(InvoiceStatus::Approved, InvoiceStatus::Rejected).is_err());
         assert!(StatusChange::parse("order", None, "shipped").is_err());
+        let collected = StatusChange::Collection { from: Some(CollectionStatus::Requested), to: CollectionStatus::Collected };
+        assert_eq!(StatusChange::parse(collected.entity(), collected.from_text(), collected.to_text()).unwrap(), collected);
+        let released = StatusChange::Payment { from: None, to: PaymentStatus::Released };
+        assert_eq!(StatusChange::parse("payment", None, "released").unwrap(), released);
     }
 
     #[test]

@@ -6,10 +6,13 @@
 //! caller and recorded before the call, so a call whose answer was lost is never sent again
 //! under a new name: the caller reads its status by the same reference instead.
 
+mod collector;
 mod momo;
 mod momo_config;
 mod provider;
+mod workflow;
 
+pub use collector::{Collector, CollectorConfig};
 pub use momo::MomoProvider;
 pub use momo_config::{Credentials, MomoConfig, MOMO_ENV};
 pub use provider::{
