@@ -101,6 +101,18 @@ pub struct Config {
     #[command(flatten)]
     pub store: StoreSettings,
 
+    /// How often open mobile-money payments are asked about (requests whose callback never
+    /// came); unsent ones are sent again at the same pace. Used when GASSTOCK_MOMO_BASE_URL
+    /// is set (the GASSTOCK_MOMO_* settings: see the README).
+    #[arg(long, env = "GASSTOCK_PAYMENT_POLL_INTERVAL", default_value = "5s", value_parser = duration::poll_interval,
+          value_name = "DURATION", help_heading = "Mobile money")]
+    pub payment_poll_interval: Duration,
+
+    /// The MoMo adapter's settings, read from `GASSTOCK_MOMO_*` by the core
+    /// (`MomoConfig::from_env`); `None`: mobile money is off (no collector runs).
+    #[arg(skip)]
+    pub momo: Option<gasstock_core::payments::MomoConfig>,
+
     /// The webhook delivery worker started with the server; `None` runs none. Set from the
     /// webhook flags (`--webhooks`, `--webhook-*`), whose defaults are the core's
     /// `WorkerConfig::default()`.

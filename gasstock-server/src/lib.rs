@@ -30,7 +30,9 @@ pub mod state;
 pub mod throttle;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
+use gasstock_core::payments::{Collector, CollectorConfig, MomoProvider};
 use gasstock_core::webhooks::WebhookWorker;
 use gasstock_core::{Gasstock, Store};
 use tokio::sync::watch;
@@ -48,6 +50,8 @@ pub enum StartError {
     Bind { addr: SocketAddr, source: std::io::Error },
     #[error("cannot start the webhook worker: {0}")]
     Webhooks(gasstock_core::Error),
+    #[error("cannot start mobile-money payments: {0}")]
+    Payments(String),
     #[error("no JWT secret: set Config::jwt_secret (the binary takes --jwt-secret or --jwt-secret-file)")]
     NoSecret,
 }
@@ -131,7 +135,17 @@ pub async fn start_with_core(config: Config, core: Gasstock) -> Result<RunningSe
         }
         None => None,
     };
-    let state = state::AppState::new(&config, secret, core.clone(), rx.clone(), openapi::spec_json());
+    let collector = match &config.momo {
+        Some(momo) => {
+            let provider = MomoProvider::new(momo.clone()).map_err(|err| StartError::Payments(err.to_string()))?;
+            let settings = CollectorConfig { poll_interval: config.payment_poll_interval, ..CollectorConfig::default() };
+            let collector = Collector::new(core.store().clone(), Arc::new(provider), settings);
+            tokio::spawn(collector.clone().run(core.payments_wake(), stopped(rx.clone())));
+            Some(collector)
+        }
+        None => None,
+    };
+    let state = state::AppState::new(&config, secret, core.clone(), rx.clone(), openapi::spec_json(), collector);
     let routes = routes::routes(&state);
     let task = tokio::spawn(serve::serve(listener, routes, config.serve_limits(), stopped(rx)));
     Ok(RunningServer { addr, core, shutdown: tx, task: Some(task), worker })

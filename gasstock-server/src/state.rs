@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use gasstock_core::payments::Collector;
 use gasstock_core::throttle::ThrottleRules;
 use gasstock_core::Gasstock;
 use tokio::sync::watch;
@@ -30,6 +31,8 @@ pub struct AppState {
     pub shutdown: watch::Receiver<bool>,
     /// The OpenAPI document served at `/api/v1/openapi.json`.
     pub openapi_json: &'static str,
+    /// Settles mobile-money payments on a callback's hint; `None` when mobile money is off.
+    pub collector: Option<Collector>,
 }
 
 pub type State = Arc<AppState>;
@@ -41,6 +44,7 @@ impl AppState {
         core: Gasstock,
         shutdown: watch::Receiver<bool>,
         openapi_json: &'static str,
+        collector: Option<Collector>,
     ) -> State {
         Arc::new(AppState {
             core,
@@ -53,6 +57,7 @@ impl AppState {
             stream_heartbeat: config.stream_heartbeat.max(Duration::from_millis(10)),
             shutdown,
             openapi_json,
+            collector,
         })
     }
 }

@@ -11,6 +11,8 @@ mod input;
 mod lifecycle;
 #[path = "server/logging.rs"]
 mod logging;
+#[path = "server/mobile_money.rs"]
+mod mobile_money;
 #[path = "server/money_bounds.rs"]
 mod money_bounds;
 #[path = "server/notifications.rs"]
