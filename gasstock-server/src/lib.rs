@@ -138,7 +138,8 @@ pub async fn start_with_core(config: Config, core: Gasstock) -> Result<RunningSe
     let collector = match &config.momo {
         Some(momo) => {
             let provider = MomoProvider::new(momo.clone()).map_err(|err| StartError::Payments(err.to_string()))?;
-            let settings = CollectorConfig { poll_interval: config.payment_poll_interval, ..CollectorConfig::default() };
+            let settings =
+                CollectorConfig { poll_interval: config.payment_poll_interval, ..CollectorConfig::default() };
             let collector = Collector::new(core.store().clone(), Arc::new(provider), settings);
             tokio::spawn(collector.clone().run(core.payments_wake(), stopped(rx.clone())));
             Some(collector)

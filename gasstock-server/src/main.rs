@@ -49,7 +49,9 @@ async fn main() -> ExitCode {
         }
     }
     if config.momo.is_none() {
-        tracing::info!("GASSTOCK_MOMO_BASE_URL is not set: mobile-money payments stay requested until a provider is configured");
+        tracing::info!(
+            "GASSTOCK_MOMO_BASE_URL is not set: mobile-money payments stay requested until a provider is configured"
+        );
     }
     if config.webhook_worker.is_none() {
         tracing::info!("GASSTOCK_WEBHOOKS=off: this instance delivers no webhooks");

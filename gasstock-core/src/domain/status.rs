@@ -390,8 +390,12 @@ mod tests {
         assert_eq!(StatusChange::parse(change.entity(), change.from_text(), change.to_text()).unwrap(), change);
         assert!(StatusChange::invoice(InvoiceStatus::Approved, InvoiceStatus::Rejected).is_err());
         assert!(StatusChange::parse("order", None, "shipped").is_err());
-        let collected = StatusChange::Collection { from: Some(CollectionStatus::Requested), to: CollectionStatus::Collected };
-        assert_eq!(StatusChange::parse(collected.entity(), collected.from_text(), collected.to_text()).unwrap(), collected);
+        let collected =
+            StatusChange::Collection { from: Some(CollectionStatus::Requested), to: CollectionStatus::Collected };
+        assert_eq!(
+            StatusChange::parse(collected.entity(), collected.from_text(), collected.to_text()).unwrap(),
+            collected
+        );
         let released = StatusChange::Payment { from: None, to: PaymentStatus::Released };
         assert_eq!(StatusChange::parse("payment", None, "released").unwrap(), released);
     }

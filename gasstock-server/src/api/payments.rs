@@ -72,7 +72,11 @@ pub struct CallbackReceipt {
         (status = 200, body = CallbackReceipt),
         (status = 400, body = ErrorBody),
     ))]
-pub async fn momo_callback(state: State, Query(query): Query<CallbackQuery>, Json(body): Json<serde_json::Value>) -> ApiResult {
+pub async fn momo_callback(
+    state: State,
+    Query(query): Query<CallbackQuery>,
+    Json(body): Json<serde_json::Value>,
+) -> ApiResult {
     if let (Some(collector), Some(reference)) =
         (&state.collector, Gasstock::reference_from_callback(&body, query.reference.as_deref()))
     {

@@ -82,7 +82,10 @@ async fn a_mobile_money_order_is_collected_by_polling_and_only_then_delivered() 
 
         let before = core.order_payment(&c.buyer, order.id).await.unwrap();
         let requested = before.collection.clone().expect("requested on invoice approval");
-        assert_eq!((requested.status, requested.amount, requested.sent_at), (CollectionStatus::Requested, 31_000, None));
+        assert_eq!(
+            (requested.status, requested.amount, requested.sent_at),
+            (CollectionStatus::Requested, 31_000, None)
+        );
         assert_eq!(requested.payer_phone, PHONE);
         not_collected(core.confirm_delivery(&c.admin, order.id).await);
 

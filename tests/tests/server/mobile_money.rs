@@ -36,13 +36,17 @@ async fn app(backend: Backend, sandbox: &Sandbox, poll: Duration) -> App {
 async fn approved_order(app: &App, m: &Market) -> i64 {
     let body = json!({"inventory_id": m.item, "quantity": 2, "payment_method": "mobile_money", "payer_phone": "+250 788 123 456"});
     let order = app.post("/api/v1/orders", &m.buyer, body).await.expect(201, "order").clone();
-    assert_eq!((order["payment_method"].as_str(), order["payer_phone"].as_str()), (Some("mobile_money"), Some("+250788123456")));
+    assert_eq!(
+        (order["payment_method"].as_str(), order["payer_phone"].as_str()),
+        (Some("mobile_money"), Some("+250788123456"))
+    );
     let id = order["id"].as_i64().unwrap();
     app.decide_order(&m.admin, id, true).await;
     let invoice = app.post("/api/v1/seller/invoice", &m.seller, json!({"order_id": id, "delivery_fee": 500})).await;
     let invoice_id = invoice.expect(201, "invoice")["id"].as_i64().unwrap();
-    let approved =
-        app.patch(&format!("/api/v1/admin/invoices/{invoice_id}/approve"), &m.admin, Some(json!({"approve": true}))).await;
+    let approved = app
+        .patch(&format!("/api/v1/admin/invoices/{invoice_id}/approve"), &m.admin, Some(json!({"approve": true})))
+        .await;
     approved.expect(200, "approve invoice");
     id
 }
@@ -77,7 +81,10 @@ async fn collected_by_the_sandbox_callback_then_delivered() {
         let order = approved_order(&app, &m).await;
         let requested = payment(&app, &m.buyer, order).await;
         assert_eq!(requested["payment_method"], "mobile_money");
-        assert_eq!((requested["collection"]["status"].as_str(), requested["collection"]["amount"].as_i64()), (Some("requested"), Some(2500)));
+        assert_eq!(
+            (requested["collection"]["status"].as_str(), requested["collection"]["amount"].as_i64()),
+            (Some("requested"), Some(2500))
+        );
         deliver(&app, &m.admin, order).await.expect_error(409, "payment_not_collected", "before collection");
 
         let collected = wait_for(&app, &m.seller, order, "collected").await;
@@ -118,23 +125,31 @@ async fn forged_callbacks_change_nothing_and_a_failure_is_retried_by_polling() {
         }
         let stranger = json!({"referenceId": "5f0c8a52-8d4c-4f3e-9d7a-2b1c0e9f8a76", "status": "SUCCESSFUL"});
         app.call("POST", "/api/v1/payments/momo/callback", None, Some(stranger)).await.expect(200, "unknown reference");
-        app.call("POST", "/api/v1/payments/momo/callback", None, Some(json!("nonsense"))).await.expect(200, "no reference");
+        app.call("POST", "/api/v1/payments/momo/callback", None, Some(json!("nonsense")))
+            .await
+            .expect(200, "no reference");
         let now = payment(&app, &m.buyer, order).await;
         assert_ne!(now["collection"]["status"], "collected", "a callback is not believed: {now}");
         deliver(&app, &m.admin, order).await.expect_error(409, "payment_not_collected", "forged");
 
         let failed = wait_for(&app, &m.buyer, order, "failed").await;
         assert_eq!(failed["collection"]["reason"], "APPROVAL_REJECTED");
-        app.post(&format!("/api/v1/orders/{order}/pay"), &m.seller, json!({})).await.expect_error(403, "forbidden", "seller");
+        app.post(&format!("/api/v1/orders/{order}/pay"), &m.seller, json!({})).await.expect_error(
+            403,
+            "forbidden",
+            "seller",
+        );
         sandbox.script(PARTY, Behaviour::success().callbacks(0));
         let retry = app.post(&format!("/api/v1/orders/{order}/pay"), &m.buyer, json!({})).await;
         let new_reference = retry.expect(202, "retry")["reference"].as_str().unwrap().to_owned();
         assert_ne!(new_reference, reference);
         let paid = wait_for(&app, &m.buyer, order, "collected").await;
         assert_eq!(paid["attempts"].as_array().unwrap().len(), 2);
-        app.post(&format!("/api/v1/orders/{order}/pay"), &m.buyer, json!({}))
-            .await
-            .expect_error(409, "payment_in_progress", "after collection");
+        app.post(&format!("/api/v1/orders/{order}/pay"), &m.buyer, json!({})).await.expect_error(
+            409,
+            "payment_in_progress",
+            "after collection",
+        );
         deliver(&app, &m.admin, order).await.expect(200, "deliver");
         assert_eq!(sandbox.stats().collections, 2);
     }
