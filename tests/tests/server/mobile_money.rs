@@ -74,7 +74,8 @@ async fn deliver(app: &App, admin: &str, order: i64) -> crate::support::Reply {
 async fn collected_by_the_sandbox_callback_then_delivered() {
     for backend in Backend::available() {
         let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
-        sandbox.script(PARTY, Behaviour::success().delayed(Duration::from_secs(2)));
+        // Twenty callbacks at once for the one request (duplicates, as MoMo may send).
+        sandbox.script(PARTY, Behaviour::success().delayed(Duration::from_secs(2)).callbacks(20));
         // Polling once an hour: only the callback can settle the payment in this test.
         let app = app(backend, &sandbox, Duration::from_secs(3600)).await;
         let m = app.market().await;
@@ -89,9 +90,22 @@ async fn collected_by_the_sandbox_callback_then_delivered() {
 
         let collected = wait_for(&app, &m.seller, order, "collected").await;
         assert!(collected["collection"]["provider_transaction_id"].is_string());
-        assert_eq!(sandbox.stats().callbacks_sent, 1, "settled by the one callback");
-        let delivered = deliver(&app, &m.admin, order).await;
-        assert_eq!(delivered.expect(200, "deliver")["payment"]["amount"], 2500);
+        for _ in 0..500 {
+            if sandbox.stats().callbacks_sent == 20 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(sandbox.stats().callbacks_sent, 20, "settled by the callbacks (polling is hourly)");
+        // Twenty concurrent delivery confirmations: one is delivered, the others are told so.
+        let confirmations: Vec<_> = (0..20).map(|_| deliver(&app, &m.admin, order)).collect();
+        let replies = futures::future::join_all(confirmations).await;
+        let delivered: Vec<_> = replies.iter().filter(|r| r.status == 200).collect();
+        assert_eq!(delivered.len(), 1, "{:?}", replies.iter().map(|r| r.status).collect::<Vec<_>>());
+        assert_eq!(delivered[0].body["payment"]["amount"], 2500);
+        for reply in replies.iter().filter(|r| r.status != 200) {
+            reply.expect_error(409, "already_delivered", "a concurrent confirmation");
+        }
         assert_eq!(payment(&app, &m.admin, order).await["payment"]["amount"], 2500);
         deliver(&app, &m.admin, order).await.expect_error(409, "already_delivered", "twice");
         let history = app.get(&format!("/api/v1/orders/{order}/history"), &m.buyer).await;
