@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::{CollectionStatus, InvoiceStatus, OrderStatus, PaymentStatus, StatusChange};
+use crate::domain::{CollectionStatus, InvoiceStatus, OrderStatus, PaymentStatus, PayoutStatus, StatusChange};
 use crate::models::{StatusEvent, Webhook};
 
 /// The users concerned by an event, relative to its order.
@@ -45,6 +45,8 @@ pub const EVENT_TYPES: &[&str] = &[
     "payment.requested",
     "payment.collected",
     "payment.failed",
+    "payout.paid",
+    "payout.failed",
 ];
 
 /// The notice for `change` of entity `entity_id` (of order `order_id`), or `None` when
@@ -54,7 +56,7 @@ pub fn notice(change: StatusChange, entity_id: i64, order_id: i64, reason: Optio
     use CollectionStatus as C;
     use InvoiceStatus as I;
     use OrderStatus as O;
-    use StatusChange::{Collection, Invoice, Order, Payment};
+    use StatusChange::{Collection, Invoice, Order, Payment, Payout};
     let because = reason.map(|r| format!(" Reason: {r}")).unwrap_or_default();
     let (event, audience, title, message) = match change {
         Order { from: None, to: O::Pending } => (
@@ -136,6 +138,18 @@ pub fn notice(change: StatusChange, entity_id: i64, order_id: i64, reason: Optio
             BUYER_AND_SELLER,
             format!("Payment for order #{order_id} failed"),
             format!("The mobile-money payment for order #{order_id} failed; the buyer can try again.{because}"),
+        ),
+        Payout { from: Some(_), to: PayoutStatus::Paid } => (
+            "payout.paid",
+            SELLER,
+            format!("Payout for order #{order_id} paid"),
+            format!("Your payout for order #{order_id} was sent to your mobile-money number."),
+        ),
+        Payout { from: Some(_), to: PayoutStatus::Failed } => (
+            "payout.failed",
+            SELLER_AND_ADMINS,
+            format!("Payout for order #{order_id} failed"),
+            format!("The payout for order #{order_id} failed; an admin can retry it.{because}"),
         ),
         _ => return None,
     };
@@ -219,6 +233,9 @@ mod tests {
         changes.push(StatusChange::Collection { from: None, to: CollectionStatus::Requested });
         for to in [CollectionStatus::Collected, CollectionStatus::Failed] {
             changes.push(StatusChange::Collection { from: Some(CollectionStatus::Requested), to });
+        }
+        for to in [PayoutStatus::Paid, PayoutStatus::Failed] {
+            changes.push(StatusChange::Payout { from: Some(PayoutStatus::Sent), to });
         }
         changes.extend(
             OrderTransition::ALL

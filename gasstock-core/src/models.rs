@@ -6,7 +6,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::domain::{
-    CollectionStatus, Currency, InvoiceStatus, OrderStatus, PaymentMethod, PaymentStatus, Role, WebhookDeliveryStatus,
+    CollectionStatus, Currency, InvoiceStatus, OrderStatus, PaymentMethod, PaymentStatus, PayoutStatus, Role, WebhookDeliveryStatus,
     WeightKg,
 };
 
@@ -133,6 +133,47 @@ pub struct OrderPayment {
     pub attempts: Vec<Collection>,
     /// Released on delivery.
     pub payment: Option<Payment>,
+    /// The seller's payout (mobile money, after delivery): `null` until it is queued.
+    pub payout: Option<Payout>,
+}
+
+/// What a seller is paid for a delivered mobile-money order: the collected amount less the
+/// marketplace's commission, sent to the seller's `payout_phone`.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Payout {
+    pub id: i64,
+    pub order_id: i64,
+    pub seller_id: i64,
+    /// The transfer's `X-Reference-Id` (a UUID; a new one when an admin retries a failed payout).
+    pub reference: String,
+    /// The buyer's payment; `collected = amount + commission`.
+    pub collected: i64,
+    pub commission: i64,
+    pub amount: i64,
+    #[schema(value_type = String, example = "RWF")]
+    pub currency: Currency,
+    pub status: PayoutStatus,
+    pub attempts: i64,
+    pub next_attempt_at: DateTime<Utc>,
+    /// Why the last attempt did not settle it, or the provider's failure reason.
+    pub last_error: Option<String>,
+    pub provider_transaction_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// `gasstock report payouts`: one seller's mobile-money money, in minor units.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct PayoutReportRow {
+    pub seller_id: i64,
+    pub seller_email: String,
+    /// Collected from buyers for the seller's delivered orders.
+    pub collected: i64,
+    pub commission: i64,
+    pub paid: i64,
+    pub failed: i64,
+    /// Owed and not paid yet (queued or sent).
+    pub outstanding: i64,
 }
 
 /// A buyer's rating of a delivered order.

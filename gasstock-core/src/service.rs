@@ -310,7 +310,9 @@ impl Gasstock {
     /// payment to the seller.
     pub async fn confirm_delivery(&self, actor: &Actor, order_id: i64) -> Result<Delivery> {
         authorize(actor, Operation::ConfirmDelivery)?;
-        self.store.confirm_delivery(order_id, actor.user_id).await
+        let delivery = self.store.confirm_delivery(order_id, actor.user_id).await?;
+        self.wake_payments(); // a mobile-money order's payout is now owed
+        Ok(delivery)
     }
 
     // --- feedback -------------------------------------------------------------------------

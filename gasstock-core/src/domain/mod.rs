@@ -24,7 +24,7 @@ pub use rating::Rating;
 pub use role::Role;
 pub use status::{
     is_legal_order_path, CollectionStatus, InvoiceStatus, OrderStatus, OrderTransition, PaymentMethod, PaymentStatus,
-    StatusChange, WebhookDeliveryStatus,
+    PayoutStatus, StatusChange, WebhookDeliveryStatus,
 };
 pub use text::{parse_note, Label};
 pub use throttle::{retry_after_secs, Backoff, Counter, Verdict};

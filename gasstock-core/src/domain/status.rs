@@ -93,6 +93,17 @@ string_enum!(
     }
 );
 
+string_enum!(
+    /// A seller's payout of a mobile-money order: queued (its reference recorded), sent (the
+    /// provider accepted the transfer), then paid or failed.
+    PayoutStatus {
+        Queued => "queued",
+        Sent => "sent",
+        Paid => "paid",
+        Failed => "failed",
+    }
+);
+
 /// How the buyer pays: cash on delivery (the default, the behaviour of the first version) or
 /// mobile money, asked for when the invoice is approved.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
@@ -259,6 +270,12 @@ pub enum StatusChange {
         from: Option<PaymentStatus>,
         to: PaymentStatus,
     },
+    /// A payout to the seller, also under entity `payment`: its changes start from `queued` or
+    /// `sent`, which tells them from a collection's (which start from `requested`).
+    Payout {
+        from: Option<PayoutStatus>,
+        to: PayoutStatus,
+    },
     /// A mobile-money request-to-pay. Recorded under entity `payment` (the stored entities
     /// are fixed by a CHECK constraint; the statuses tell the two apart), with the
     /// collection's id as the entity id; its events are `payment.requested|collected|failed`.
@@ -289,7 +306,7 @@ impl StatusChange {
             StatusChange::Order { .. } => "order",
             StatusChange::Invoice { .. } => "invoice",
             StatusChange::Payment { .. } => "payment",
-            StatusChange::Collection { .. } => "payment",
+            StatusChange::Collection { .. } | StatusChange::Payout { .. } => "payment",
         }
     }
 
@@ -299,6 +316,7 @@ impl StatusChange {
             StatusChange::Invoice { from, .. } => from.map(InvoiceStatus::as_str),
             StatusChange::Payment { from, .. } => from.map(PaymentStatus::as_str),
             StatusChange::Collection { from, .. } => from.map(CollectionStatus::as_str),
+            StatusChange::Payout { from, .. } => from.map(PayoutStatus::as_str),
         }
     }
 
@@ -308,6 +326,7 @@ impl StatusChange {
             StatusChange::Invoice { to, .. } => to.as_str(),
             StatusChange::Payment { to, .. } => to.as_str(),
             StatusChange::Collection { to, .. } => to.as_str(),
+            StatusChange::Payout { to, .. } => to.as_str(),
         }
     }
 
@@ -319,6 +338,9 @@ impl StatusChange {
         Ok(match entity {
             "order" => both(from, to).map(|(from, to)| StatusChange::Order { from, to })?,
             "invoice" => both(from, to).map(|(from, to)| StatusChange::Invoice { from, to })?,
+            "payment" if from.is_some_and(|f| f.parse::<PayoutStatus>().is_ok()) || to == "queued" => {
+                both(from, to).map(|(from, to)| StatusChange::Payout { from, to })?
+            }
             "payment" if to.parse::<CollectionStatus>().is_ok() => {
                 both(from, to).map(|(from, to)| StatusChange::Collection { from, to })?
             }
@@ -396,6 +418,12 @@ mod tests {
             StatusChange::parse(collected.entity(), collected.from_text(), collected.to_text()).unwrap(),
             collected
         );
+        for (from, to) in [(PayoutStatus::Sent, PayoutStatus::Failed), (PayoutStatus::Queued, PayoutStatus::Paid)] {
+            let payout = StatusChange::Payout { from: Some(from), to };
+            assert_eq!(StatusChange::parse(payout.entity(), payout.from_text(), payout.to_text()).unwrap(), payout);
+        }
+        let failed = StatusChange::Collection { from: Some(CollectionStatus::Requested), to: CollectionStatus::Failed };
+        assert_eq!(StatusChange::parse("payment", Some("requested"), "failed").unwrap(), failed);
         let released = StatusChange::Payment { from: None, to: PaymentStatus::Released };
         assert_eq!(StatusChange::parse("payment", None, "released").unwrap(), released);
     }

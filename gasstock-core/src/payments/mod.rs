@@ -9,11 +9,13 @@
 mod collector;
 mod momo;
 mod momo_config;
+mod payouts;
 mod provider;
 mod workflow;
 
 pub use collector::{Collector, CollectorConfig};
 pub use momo::MomoProvider;
+pub use payouts::{commission, run_payments, Payer, PayoutConfig};
 pub use momo_config::{Credentials, MomoConfig, MOMO_ENV};
 pub use provider::{
     CollectionRequest, PaymentProvider, ProviderError, ProviderFuture, ProviderStatus, Reference, TransferRequest,

@@ -1,8 +1,10 @@
 //! The payment workflows on [`Gasstock`]: who may see an order's payment, who may retry it.
 
 use super::provider::Reference;
+use crate::commands::PageRequest;
+use crate::domain::{Msisdn, PayoutStatus};
 use crate::error::{Error, Result};
-use crate::models::{Collection, OrderPayment};
+use crate::models::{Collection, OrderPayment, Paged, Payout, PayoutReportRow};
 use crate::policy::{authorize, Actor, Operation};
 use crate::service::Gasstock;
 
@@ -17,6 +19,7 @@ impl Gasstock {
             collection: attempts.last().cloned(),
             attempts,
             payment: self.store().order_released_payment(order_id).await?,
+            payout: self.store().order_payout(order_id).await?,
         })
     }
 
@@ -38,5 +41,48 @@ impl Gasstock {
     pub fn reference_from_callback(body: &serde_json::Value, query: Option<&str>) -> Option<Reference> {
         let named = [query, body["referenceId"].as_str(), body["externalId"].as_str()];
         named.into_iter().flatten().find_map(|text| text.parse().ok())
+    }
+
+    /// `GET /admin/payouts`: admins, newest first, optionally of one status.
+    pub async fn payouts(&self, actor: &Actor, status: Option<PayoutStatus>, page: PageRequest) -> Result<Paged<Payout>> {
+        authorize(actor, Operation::ViewReports)?;
+        self.store().list_payouts(status, page).await
+    }
+
+    /// `gasstock payouts retry ID`: an admin queues a failed payout again, under a new
+    /// reference (the failed transfer moved no money).
+    pub async fn retry_payout(&self, actor: &Actor, id: i64) -> Result<Payout> {
+        authorize(actor, Operation::ConfirmDelivery)?;
+        let payout = self.store().retry_payout(id).await?;
+        self.wake_payments();
+        Ok(payout)
+    }
+
+    /// `gasstock report payouts`: per seller, collected, commission, paid, failed, outstanding.
+    pub async fn payout_report(&self, actor: &Actor) -> Result<Vec<PayoutReportRow>> {
+        authorize(actor, Operation::ViewReports)?;
+        self.store().payout_report().await
+    }
+
+    /// A seller sets (or, with `None`, clears) the mobile-money number payouts go to.
+    pub async fn set_payout_phone(&self, actor: &Actor, phone: Option<&str>) -> Result<Option<String>> {
+        authorize(actor, Operation::ManageInventory)?;
+        let phone = phone
+            .map(|text| {
+                text.parse::<Msisdn>().map_err(|err| match err {
+                    Error::Invalid { message, .. } => Error::invalid("payout_phone", message),
+                    other => other,
+                })
+            })
+            .transpose()?
+            .map(|phone| phone.as_str().to_owned());
+        self.store().set_payout_phone(actor.user_id, phone.clone()).await?;
+        self.wake_payments(); // payouts that failed for want of a number wait for an admin's retry
+        Ok(phone)
+    }
+
+    pub async fn payout_phone(&self, actor: &Actor) -> Result<Option<String>> {
+        authorize(actor, Operation::ManageInventory)?;
+        self.store().payout_phone(actor.user_id).await
     }
 }

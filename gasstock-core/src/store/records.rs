@@ -5,7 +5,7 @@
 
 use super::row::record;
 use crate::models::{
-    Collection, Feedback, Invoice, Notification, Order, Payment, StatusEvent, StockItem, User, Webhook, WebhookAttempt,
+    Collection, Feedback, Payout, PayoutReportRow, Invoice, Notification, Order, Payment, StatusEvent, StockItem, User, Webhook, WebhookAttempt,
     WebhookDelivery,
 };
 
@@ -75,6 +75,26 @@ record!(Collection {
     sent_at,
     decided_at,
 });
+
+record!(Payout {
+    id,
+    order_id,
+    seller_id,
+    reference,
+    collected,
+    commission,
+    amount,
+    currency: String,
+    status: String,
+    attempts,
+    next_attempt_at,
+    last_error,
+    provider_transaction_id,
+    created_at,
+    updated_at,
+});
+
+record!(PayoutReportRow { seller_id, seller_email, collected, commission, paid, failed, outstanding });
 
 record!(Feedback { id, order_id, buyer_id, seller_id, rating, comment, created_at });
 

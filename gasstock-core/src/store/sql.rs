@@ -5,7 +5,8 @@
 use chrono::{DateTime, Utc};
 
 use crate::domain::{
-    CollectionStatus, InvoiceStatus, OrderStatus, PaymentMethod, PaymentStatus, Role, WebhookDeliveryStatus,
+    CollectionStatus, InvoiceStatus, OrderStatus, PaymentMethod, PaymentStatus, PayoutStatus, Role,
+    WebhookDeliveryStatus,
 };
 use crate::error::{Error, Result};
 
@@ -51,6 +52,7 @@ value_from! {
     PaymentStatus => |v| Value::Text(v.as_str().to_owned());
     CollectionStatus => |v| Value::Text(v.as_str().to_owned());
     PaymentMethod => |v| Value::Text(v.as_str().to_owned());
+    PayoutStatus => |v| Value::Text(v.as_str().to_owned());
     WebhookDeliveryStatus => |v| Value::Text(v.as_str().to_owned());
     Role => |v| Value::Text(v.as_str().to_owned());
 }
