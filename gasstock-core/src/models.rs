@@ -6,8 +6,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::domain::{
-    CollectionStatus, Currency, InvoiceStatus, OrderStatus, PaymentMethod, PaymentStatus, PayoutStatus, Role, WebhookDeliveryStatus,
-    WeightKg,
+    CollectionStatus, Currency, InvoiceStatus, OrderStatus, PaymentMethod, PaymentStatus, PayoutStatus, Role,
+    WebhookDeliveryStatus, WeightKg,
 };
 
 /// A registered account. The password hash is never part of it.

@@ -15,6 +15,8 @@ mod momo_adapter;
 mod notifications;
 #[path = "core/orders.rs"]
 mod orders;
+#[path = "core/payouts.rs"]
+mod payouts;
 #[path = "core/races.rs"]
 mod races;
 #[path = "core/roles.rs"]

@@ -15,8 +15,8 @@ mod workflow;
 
 pub use collector::{Collector, CollectorConfig};
 pub use momo::MomoProvider;
-pub use payouts::{commission, run_payments, Payer, PayoutConfig};
 pub use momo_config::{Credentials, MomoConfig, MOMO_ENV};
+pub use payouts::{commission, run_payments, Payer, PayoutConfig};
 pub use provider::{
     CollectionRequest, PaymentProvider, ProviderError, ProviderFuture, ProviderStatus, Reference, TransferRequest,
 };

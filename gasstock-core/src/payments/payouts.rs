@@ -101,7 +101,9 @@ impl Payer {
                 Ok(ProviderStatus::Successful { transaction_id }) => {
                     return self.settle(payout, PayoutOutcome::Paid { transaction_id }).await
                 }
-                Ok(ProviderStatus::Failed { reason }) => return self.settle(payout, PayoutOutcome::Failed { reason }).await,
+                Ok(ProviderStatus::Failed { reason }) => {
+                    return self.settle(payout, PayoutOutcome::Failed { reason }).await
+                }
                 Ok(ProviderStatus::Pending) => {
                     let next = self.backoff(payout.attempts);
                     if payout.status == PayoutStatus::Queued {

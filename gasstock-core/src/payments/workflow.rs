@@ -44,7 +44,12 @@ impl Gasstock {
     }
 
     /// `GET /admin/payouts`: admins, newest first, optionally of one status.
-    pub async fn payouts(&self, actor: &Actor, status: Option<PayoutStatus>, page: PageRequest) -> Result<Paged<Payout>> {
+    pub async fn payouts(
+        &self,
+        actor: &Actor,
+        status: Option<PayoutStatus>,
+        page: PageRequest,
+    ) -> Result<Paged<Payout>> {
         authorize(actor, Operation::ViewReports)?;
         self.store().list_payouts(status, page).await
     }

@@ -202,7 +202,8 @@ impl Store {
 
     /// Per seller with payouts: collected, commission, paid, failed and outstanding amounts.
     pub async fn payout_report(&self) -> Result<Vec<PayoutReportRow>> {
-        let sum = |n: usize| format!("CAST(COALESCE(SUM(CASE WHEN p.status = ${n} THEN p.amount ELSE 0 END), 0) AS BIGINT)");
+        let sum =
+            |n: usize| format!("CAST(COALESCE(SUM(CASE WHEN p.status = ${n} THEN p.amount ELSE 0 END), 0) AS BIGINT)");
         let sql = Sql::new(format!(
             "SELECT u.id AS seller_id, u.email AS seller_email, CAST(SUM(p.collected) AS BIGINT) AS collected, \
              CAST(SUM(p.commission) AS BIGINT) AS commission, {} AS paid, {} AS failed, \
@@ -211,7 +212,8 @@ impl Store {
             sum(1),
             sum(2)
         ));
-        let sql = sql.bind(PayoutStatus::Paid).bind(PayoutStatus::Failed).bind(PayoutStatus::Queued).bind(PayoutStatus::Sent);
+        let sql =
+            sql.bind(PayoutStatus::Paid).bind(PayoutStatus::Failed).bind(PayoutStatus::Queued).bind(PayoutStatus::Sent);
         self.read_all(sql).await
     }
 

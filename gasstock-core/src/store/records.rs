@@ -5,8 +5,8 @@
 
 use super::row::record;
 use crate::models::{
-    Collection, Feedback, Payout, PayoutReportRow, Invoice, Notification, Order, Payment, StatusEvent, StockItem, User, Webhook, WebhookAttempt,
-    WebhookDelivery,
+    Collection, Feedback, Invoice, Notification, Order, Payment, Payout, PayoutReportRow, StatusEvent, StockItem, User,
+    Webhook, WebhookAttempt, WebhookDelivery,
 };
 
 record!(User { id, email, name, role: String, phone, location, created_at });
