@@ -108,6 +108,12 @@ pub struct Config {
           value_name = "DURATION", help_heading = "Mobile money")]
     pub payment_poll_interval: Duration,
 
+    /// The marketplace's commission on mobile-money orders, in basis points of the collected
+    /// amount (250 = 2.5 %), kept when the seller's payout is sent.
+    #[arg(long, env = "GASSTOCK_COMMISSION_BPS", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=10_000),
+          help_heading = "Mobile money")]
+    pub commission_bps: u32,
+
     /// The MoMo adapter's settings, read from `GASSTOCK_MOMO_*` by the core
     /// (`MomoConfig::from_env`); `None`: mobile money is off (no collector runs).
     #[arg(skip)]

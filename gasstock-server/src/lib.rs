@@ -32,7 +32,7 @@ pub mod throttle;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use gasstock_core::payments::{Collector, CollectorConfig, MomoProvider};
+use gasstock_core::payments::{run_payments, Collector, CollectorConfig, MomoProvider, Payer, PayoutConfig};
 use gasstock_core::webhooks::WebhookWorker;
 use gasstock_core::{Gasstock, Store};
 use tokio::sync::watch;
@@ -140,8 +140,13 @@ pub async fn start_with_core(config: Config, core: Gasstock) -> Result<RunningSe
             let provider = MomoProvider::new(momo.clone()).map_err(|err| StartError::Payments(err.to_string()))?;
             let settings =
                 CollectorConfig { poll_interval: config.payment_poll_interval, ..CollectorConfig::default() };
-            let collector = Collector::new(core.store().clone(), Arc::new(provider), settings);
-            tokio::spawn(collector.clone().run(core.payments_wake(), stopped(rx.clone())));
+            let provider: Arc<MomoProvider> = Arc::new(provider);
+            let collector = Collector::new(core.store().clone(), provider.clone(), settings);
+            let payouts = PayoutConfig { commission_bps: config.commission_bps, ..PayoutConfig::default() };
+            let payer = Payer::new(core.store().clone(), provider, payouts);
+            let interval = config.payment_poll_interval;
+            let task = run_payments(collector.clone(), payer, interval, core.payments_wake(), stopped(rx.clone()));
+            tokio::spawn(task);
             Some(collector)
         }
         None => None,

@@ -27,6 +27,7 @@ pub mod notifications;
 pub mod ops;
 pub mod orders;
 pub mod payments;
+pub mod payouts;
 pub mod stock;
 
 use crate::endpoint::Endpoint;
@@ -40,6 +41,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         orders::endpoints(),
         invoices::endpoints(),
         payments::endpoints(),
+        payouts::endpoints(),
         notifications::endpoints(),
     ]
     .into_iter()

@@ -19,6 +19,10 @@ fn free_port() -> u16 {
 }
 
 async fn app(backend: Backend, sandbox: &Sandbox, poll: Duration) -> App {
+    app_with(backend, sandbox, poll, 0).await
+}
+
+async fn app_with(backend: Backend, sandbox: &Sandbox, poll: Duration, commission_bps: u32) -> App {
     let port = free_port();
     let env: HashMap<String, String> = sandbox.env().into_iter().collect();
     let mut momo = MomoConfig::from_lookup(|name| env.get(name).cloned()).unwrap().unwrap();
@@ -28,6 +32,7 @@ async fn app(backend: Backend, sandbox: &Sandbox, poll: Duration) -> App {
         config.bind = format!("127.0.0.1:{port}").parse().unwrap();
         config.momo = Some(momo);
         config.payment_poll_interval = poll;
+        config.commission_bps = commission_bps;
     })
     .await
 }
@@ -186,4 +191,66 @@ async fn bad_payment_fields_are_422_and_cash_orders_behave_as_before() {
     let cash = app.order(&m.buyer, m.item, 1).await;
     assert_eq!((cash["payment_method"].as_str(), cash["payer_phone"].as_str()), (Some("cash_on_delivery"), None));
     assert_eq!(sandbox.stats().collections, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_seller_is_paid_less_commission_and_admins_see_the_payouts() {
+    for backend in Backend::available() {
+        let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
+        let app = app_with(backend, &sandbox, Duration::from_millis(100), 250).await;
+        let m = app.market().await;
+        let phone = app
+            .call("PUT", "/api/v1/seller/payout-phone", Some(&m.seller), Some(json!({"payout_phone": "0788 654 321"})))
+            .await;
+        assert_eq!(phone.expect(200, "payout phone")["payout_phone"], "+250788654321");
+        assert_eq!(
+            app.get("/api/v1/seller/payout-phone", &m.seller).await.expect(200, "read")["payout_phone"],
+            "+250788654321"
+        );
+        app.call("PUT", "/api/v1/seller/payout-phone", Some(&m.seller), Some(json!({"payout_phone": "12"})))
+            .await
+            .expect_error(422, "invalid", "bad phone");
+        app.call("PUT", "/api/v1/seller/payout-phone", Some(&m.buyer), Some(json!({"payout_phone": "+250788654321"})))
+            .await
+            .expect_error(403, "forbidden", "a buyer");
+
+        let order = approved_order(&app, &m).await;
+        wait_for(&app, &m.buyer, order, "collected").await;
+        deliver(&app, &m.admin, order).await.expect(200, "deliver");
+        let mut paid = Value::Null;
+        for _ in 0..1000 {
+            paid = payment(&app, &m.seller, order).await;
+            if paid["payout"]["status"] == "paid" {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(paid["payout"]["status"], "paid", "{paid}");
+        assert_eq!(
+            (
+                paid["payout"]["collected"].as_i64(),
+                paid["payout"]["commission"].as_i64(),
+                paid["payout"]["amount"].as_i64()
+            ),
+            (Some(2500), Some(62), Some(2438))
+        );
+        let transfers: Vec<_> = sandbox.requests().into_iter().filter(|r| r.kind == "transfer").collect();
+        assert_eq!(transfers.len(), 1);
+        assert_eq!((transfers[0].amount.as_str(), transfers[0].party_id.as_str()), ("2438", "250788654321"));
+
+        let listed = app.get("/api/v1/admin/payouts?status=paid", &m.admin).await;
+        assert_eq!(listed.expect(200, "payouts")["total"], 1);
+        assert_eq!(listed.body["items"][0]["order_id"], order);
+        assert_eq!(app.get("/api/v1/admin/payouts?status=failed", &m.admin).await.body["total"], 0);
+        app.get("/api/v1/admin/payouts?status=lost", &m.admin).await.expect_error(400, "invalid_query", "bad status");
+        app.get("/api/v1/admin/payouts", &m.seller).await.expect_error(403, "forbidden", "seller");
+        let id = listed.body["items"][0]["id"].as_i64().unwrap();
+        app.post(&format!("/api/v1/admin/payouts/{id}/retry"), &m.admin, json!({})).await.expect_error(
+            409,
+            "invalid_state",
+            "a paid payout",
+        );
+        let feed = app.get("/api/v1/notifications", &m.seller).await;
+        assert!(feed.body["items"].as_array().unwrap().iter().any(|n| n["event"] == "payout.paid"));
+    }
 }
