@@ -12,6 +12,7 @@ mod momo_sandbox;
 mod orders;
 mod output;
 mod paging;
+mod payouts;
 mod report;
 mod seed;
 mod settings;
@@ -59,6 +60,9 @@ pub enum Command {
     Report(report::ReportCommand),
     /// Generate a realistic data set (demos, benchmarks): accounts, stock, a year of orders.
     Seed(seed::SeedArgs),
+    /// Seller payouts of mobile-money orders: list them, retry a failed one.
+    #[command(subcommand)]
+    Payouts(payouts::PayoutsCommand),
     /// Webhooks for integrations: subscribe URLs to status events, see their deliveries.
     #[command(subcommand)]
     Webhooks(webhooks::WebhooksCommand),
@@ -109,6 +113,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
             Command::Report(command) => report::run(&ctx, command).await,
             Command::Seed(args) => seed::run(&ctx, args).await,
             Command::Webhooks(command) => webhooks::run(&ctx, command).await,
+            Command::Payouts(command) => payouts::run(&ctx, command).await,
             Command::Completions(_) | Command::MomoSandbox(_) => Ok(()),
         };
         ctx.close().await;
