@@ -290,7 +290,7 @@ impl SeedGenerator {
             let mut updated_at = created_at;
             match status {
                 OrderStatus::Pending => {}
-                OrderStatus::Rejected | OrderStatus::Cancelled => {
+                OrderStatus::Rejected | OrderStatus::Cancelled | OrderStatus::Expired => {
                     updated_at = step(1);
                     let change = StatusChange::Order { from: Some(OrderStatus::Pending), to: status };
                     chunk.events.push(event(change, id, updated_at));

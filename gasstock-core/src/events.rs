@@ -38,6 +38,7 @@ pub const EVENT_TYPES: &[&str] = &[
     "order.cancelled",
     "order.invoiced",
     "order.delivered",
+    "order.expired",
     "invoice.submitted",
     "invoice.approved",
     "invoice.rejected",
@@ -94,6 +95,12 @@ pub fn notice(change: StatusChange, entity_id: i64, order_id: i64, reason: Optio
             BUYER,
             format!("Order #{order_id} delivered"),
             format!("Delivery of order #{order_id} was confirmed."),
+        ),
+        Order { from: Some(O::Pending | O::Invoiced), to: O::Expired } => (
+            "order.expired",
+            BUYER_AND_SELLER,
+            format!("Order #{order_id} expired"),
+            format!("Order #{order_id} expired (not approved or not paid in time); its stock was released."),
         ),
         Invoice { from: None, to: I::Pending } => (
             "invoice.submitted",

@@ -3,6 +3,8 @@
 
 #[path = "core/accounts.rs"]
 mod accounts;
+#[path = "core/expiry.rs"]
+mod expiry;
 #[path = "core/group_commit.rs"]
 mod group_commit;
 #[path = "core/invariants.rs"]

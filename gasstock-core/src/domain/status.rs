@@ -56,7 +56,8 @@ macro_rules! string_enum {
 }
 
 string_enum!(
-    /// Where an order is in its life.
+    /// Where an order is in its life. `expired`: not approved within `GASSTOCK_PENDING_TTL`,
+    /// or a mobile-money order not paid within `GASSTOCK_PAYMENT_TTL` of its request-to-pay.
     OrderStatus {
         Pending => "pending",
         Approved => "approved",
@@ -64,6 +65,7 @@ string_enum!(
         Cancelled => "cancelled",
         Invoiced => "invoiced",
         Delivered => "delivered",
+        Expired => "expired",
     }
 );
 
@@ -174,7 +176,7 @@ impl OrderStatus {
 
     /// Whether an order in this status still holds its cylinders (reserved or sold).
     pub fn holds_stock(self) -> bool {
-        !matches!(self, OrderStatus::Rejected | OrderStatus::Cancelled)
+        !matches!(self, OrderStatus::Rejected | OrderStatus::Cancelled | OrderStatus::Expired)
     }
 
     /// Whether `self -> to` is an edge of the order state machine.
@@ -200,6 +202,10 @@ pub enum OrderTransition {
     /// The invoice was rejected: the seller may invoice again.
     ReopenForInvoice,
     Deliver,
+    /// A pending order outlived `GASSTOCK_PENDING_TTL` (the expiry sweep, no actor).
+    Expire,
+    /// An invoiced mobile-money order was not paid within `GASSTOCK_PAYMENT_TTL`.
+    ExpireUnpaid,
 }
 
 impl OrderTransition {
@@ -210,13 +216,19 @@ impl OrderTransition {
         OrderTransition::Invoice,
         OrderTransition::ReopenForInvoice,
         OrderTransition::Deliver,
+        OrderTransition::Expire,
+        OrderTransition::ExpireUnpaid,
     ];
 
     pub fn from(self) -> OrderStatus {
         match self {
-            OrderTransition::Approve | OrderTransition::Reject | OrderTransition::Cancel => OrderStatus::Pending,
+            OrderTransition::Approve | OrderTransition::Reject | OrderTransition::Cancel | OrderTransition::Expire => {
+                OrderStatus::Pending
+            }
             OrderTransition::Invoice => OrderStatus::Approved,
-            OrderTransition::ReopenForInvoice | OrderTransition::Deliver => OrderStatus::Invoiced,
+            OrderTransition::ReopenForInvoice | OrderTransition::Deliver | OrderTransition::ExpireUnpaid => {
+                OrderStatus::Invoiced
+            }
         }
     }
 
@@ -227,6 +239,7 @@ impl OrderTransition {
             OrderTransition::Cancel => OrderStatus::Cancelled,
             OrderTransition::Invoice => OrderStatus::Invoiced,
             OrderTransition::Deliver => OrderStatus::Delivered,
+            OrderTransition::Expire | OrderTransition::ExpireUnpaid => OrderStatus::Expired,
         }
     }
 
@@ -244,6 +257,7 @@ impl OrderTransition {
             OrderTransition::Invoice => "invoiced",
             OrderTransition::ReopenForInvoice => "reopened",
             OrderTransition::Deliver => "delivered",
+            OrderTransition::Expire | OrderTransition::ExpireUnpaid => "expired",
         };
         Error::conflict_with(
             "invalid_state",
@@ -369,6 +383,8 @@ mod tests {
             (Approved, Invoiced),
             (Invoiced, Approved),
             (Invoiced, Delivered),
+            (Pending, Expired),
+            (Invoiced, Expired),
         ];
         for from in OrderStatus::ALL {
             for to in OrderStatus::ALL {
@@ -379,15 +395,21 @@ mod tests {
 
     #[test]
     fn terminal_states_stay_put() {
-        for terminal in [OrderStatus::Rejected, OrderStatus::Cancelled, OrderStatus::Delivered] {
+        for terminal in [OrderStatus::Rejected, OrderStatus::Cancelled, OrderStatus::Delivered, OrderStatus::Expired] {
             assert!(OrderStatus::ALL.iter().all(|to| !terminal.can_become(*to)));
         }
     }
 
     #[test]
-    fn only_reject_and_cancel_return_stock() {
+    fn only_reject_cancel_and_expiry_return_stock() {
         let returning: Vec<_> = OrderTransition::ALL.iter().filter(|t| t.returns_stock()).collect();
-        assert_eq!(returning, [&OrderTransition::Reject, &OrderTransition::Cancel]);
+        let expected = [
+            &OrderTransition::Reject,
+            &OrderTransition::Cancel,
+            &OrderTransition::Expire,
+            &OrderTransition::ExpireUnpaid,
+        ];
+        assert_eq!(returning, expected);
     }
 
     #[test]

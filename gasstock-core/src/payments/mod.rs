@@ -7,6 +7,7 @@
 //! under a new name: the caller reads its status by the same reference instead.
 
 mod collector;
+mod expiry;
 mod momo;
 mod momo_config;
 mod payouts;
@@ -14,6 +15,7 @@ mod provider;
 mod workflow;
 
 pub use collector::{Collector, CollectorConfig};
+pub use expiry::{Expirer, ExpiryConfig};
 pub use momo::MomoProvider;
 pub use momo_config::{Credentials, MomoConfig, MOMO_ENV};
 pub use payouts::{commission, run_payments, Payer, PayoutConfig};

@@ -20,6 +20,7 @@ mod config;
 mod db;
 mod dialect;
 mod events;
+mod expiry;
 mod import;
 mod invoices;
 mod lite;
@@ -41,6 +42,7 @@ mod webhook_delivery;
 mod webhooks;
 
 pub use config::StoreConfig;
+pub use expiry::ExpiryCandidate;
 pub use import::{Bulk, DuplicateRow, ImportDecision, ImportRow, ImportTally};
 pub use lite::GroupCommitStats;
 pub use payments::CollectionOutcome;
