@@ -114,6 +114,18 @@ pub struct Config {
           help_heading = "Mobile money")]
     pub commission_bps: u32,
 
+    /// A pending order not approved within this long expires and its stock returns. The
+    /// expiry sweep runs in every instance; each order expires once.
+    #[arg(long, env = "GASSTOCK_PENDING_TTL", default_value = "72h", value_parser = duration::positive,
+          value_name = "DURATION", help_heading = "Expiry")]
+    pub pending_ttl: Duration,
+
+    /// A mobile-money order not paid within this long of its request-to-pay expires and its
+    /// stock returns. The sweep runs every quarter of the shorter TTL (100ms to 1m).
+    #[arg(long, env = "GASSTOCK_PAYMENT_TTL", default_value = "30m", value_parser = duration::positive,
+          value_name = "DURATION", help_heading = "Expiry")]
+    pub payment_ttl: Duration,
+
     /// The MoMo adapter's settings, read from `GASSTOCK_MOMO_*` by the core
     /// (`MomoConfig::from_env`); `None`: mobile money is off (no collector runs).
     #[arg(skip)]

@@ -32,7 +32,9 @@ pub mod throttle;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use gasstock_core::payments::{run_payments, Collector, CollectorConfig, MomoProvider, Payer, PayoutConfig};
+use gasstock_core::payments::{
+    run_payments, Collector, CollectorConfig, Expirer, ExpiryConfig, MomoProvider, Payer, PayoutConfig,
+};
 use gasstock_core::webhooks::WebhookWorker;
 use gasstock_core::{Gasstock, Store};
 use tokio::sync::watch;
@@ -151,6 +153,9 @@ pub async fn start_with_core(config: Config, core: Gasstock) -> Result<RunningSe
         }
         None => None,
     };
+    let expiry =
+        ExpiryConfig { pending_ttl: config.pending_ttl, payment_ttl: config.payment_ttl, ..ExpiryConfig::default() };
+    tokio::spawn(Expirer::new(core.store().clone(), expiry).run(stopped(rx.clone())));
     let state = state::AppState::new(&config, secret, core.clone(), rx.clone(), openapi::spec_json(), collector);
     let routes = routes::routes(&state);
     let task = tokio::spawn(serve::serve(listener, routes, config.serve_limits(), stopped(rx)));
