@@ -13,6 +13,8 @@ mod invariants;
 mod mobile_money;
 #[path = "core/momo_adapter.rs"]
 mod momo_adapter;
+#[path = "core/money_invariants.rs"]
+mod money_invariants;
 #[path = "core/notifications.rs"]
 mod notifications;
 #[path = "core/orders.rs"]
