@@ -89,11 +89,11 @@ async fn expire(
     let change = StatusChange::order(transition);
     events::record(conn, Event { change, entity_id: order.id, order_id, actor: None, reason: None, at }).await?;
     // Open requests-to-pay end with the order: a payment approved later is not taken.
-    let close = Sql::new(format!(
+    let close = Sql::new(
         "UPDATE collections SET status = $1, reason = $2, decided_at = $3 WHERE order_id = $4 AND status = $5 \
          RETURNING id, order_id, reference, amount, currency, payer_phone, status, reason, provider_transaction_id, \
-         requested_at, sent_at, decided_at"
-    ))
+         requested_at, sent_at, decided_at",
+    )
     .bind(CollectionStatus::Failed)
     .bind("expired")
     .bind(at)
