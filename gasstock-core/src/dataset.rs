@@ -449,7 +449,8 @@ mod tests {
             let invoice = chunk.invoices.iter().find(|i| i.id == payment.invoice_id).unwrap();
             assert_eq!((invoice.status, invoice.amount), (InvoiceStatus::Approved, payment.amount));
         }
-        for status in OrderStatus::ALL {
+        // Every status but `expired`, which only the expiry sweep makes (the seed writes history).
+        for status in OrderStatus::ALL.iter().filter(|s| **s != OrderStatus::Expired) {
             assert!(chunk.orders.iter().any(|o| o.status == *status), "{status} present");
         }
         assert_eq!(chunk.orders[0].id, 1001);

@@ -95,13 +95,13 @@ async fn expire(
          requested_at, sent_at, decided_at",
     )
     .bind(CollectionStatus::Failed)
-    .bind("expired")
+    .bind(OrderStatus::Expired.as_str()) // the reason: the order expired
     .bind(at)
     .bind(order_id)
     .bind(CollectionStatus::Requested);
     for closed in conn.fetch_all::<Collection>(close).await? {
         let change = StatusChange::Collection { from: Some(CollectionStatus::Requested), to: CollectionStatus::Failed };
-        let reason = Some("expired");
+        let reason = Some(OrderStatus::Expired.as_str());
         events::record(conn, Event { change, entity_id: closed.id, order_id, actor: None, reason, at }).await?;
     }
     // PostgreSQL: a collection settled while this ran (its row lock made the UPDATE above
