@@ -8,9 +8,11 @@ mod decision;
 mod delivery;
 mod error;
 mod invoices;
+mod momo_sandbox;
 mod orders;
 mod output;
 mod paging;
+mod payouts;
 mod report;
 mod seed;
 mod settings;
@@ -58,11 +60,16 @@ pub enum Command {
     Report(report::ReportCommand),
     /// Generate a realistic data set (demos, benchmarks): accounts, stock, a year of orders.
     Seed(seed::SeedArgs),
+    /// Seller payouts of mobile-money orders: list them, retry a failed one.
+    #[command(subcommand)]
+    Payouts(payouts::PayoutsCommand),
     /// Webhooks for integrations: subscribe URLs to status events, see their deliveries.
     #[command(subcommand)]
     Webhooks(webhooks::WebhooksCommand),
     /// Print a shell completion script.
     Completions(completions::CompletionsArgs),
+    /// Run the MoMo sandbox (a fake MTN MoMo Open API for demos and tests); no database.
+    MomoSandbox(momo_sandbox::MomoSandboxArgs),
 }
 
 fn main() -> ExitCode {
@@ -92,6 +99,9 @@ fn run(cli: Cli) -> Result<(), CliError> {
         .enable_all()
         .build()
         .map_err(|err| CliError::Io(format!("cannot start the async runtime: {err}")))?;
+    if let Command::MomoSandbox(args) = cli.command {
+        return runtime.block_on(momo_sandbox::run(args));
+    }
     runtime.block_on(async move {
         let ctx = Context::open(&cli.settings).await?;
         let result = match cli.command {
@@ -103,7 +113,8 @@ fn run(cli: Cli) -> Result<(), CliError> {
             Command::Report(command) => report::run(&ctx, command).await,
             Command::Seed(args) => seed::run(&ctx, args).await,
             Command::Webhooks(command) => webhooks::run(&ctx, command).await,
-            Command::Completions(_) => Ok(()),
+            Command::Payouts(command) => payouts::run(&ctx, command).await,
+            Command::Completions(_) | Command::MomoSandbox(_) => Ok(()),
         };
         ctx.close().await;
         result

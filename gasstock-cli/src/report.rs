@@ -1,4 +1,4 @@
-//! `gasstock report sales | stock | sellers`.
+//! `gasstock report sales | stock | sellers | payouts`.
 
 use clap::{Args, Subcommand, ValueEnum};
 use gasstock_core::reports::{parse_day, SalesGrouping, SalesQuery, DEFAULT_LOW_STOCK};
@@ -15,6 +15,8 @@ pub enum ReportCommand {
     Stock(StockArgs),
     /// Orders, deliveries, revenue and average rating per seller.
     Sellers,
+    /// Mobile-money payouts per seller: collected, commission, paid, failed, outstanding.
+    Payouts,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -114,6 +116,7 @@ pub async fn run(ctx: &Context, command: ReportCommand) -> Result<(), CliError> 
             }
             emit(ctx.format, &rows, &listing)
         }
+        ReportCommand::Payouts => crate::payouts::report(ctx, &actor).await,
         ReportCommand::Sellers => {
             let rows = ctx.core.sellers_report(&actor).await?;
             let mut listing = Listing::new(&[

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::{InvoiceStatus, OrderStatus, PaymentStatus, StatusChange};
+use crate::domain::{CollectionStatus, InvoiceStatus, OrderStatus, PaymentStatus, PayoutStatus, StatusChange};
 use crate::models::{StatusEvent, Webhook};
 
 /// The users concerned by an event, relative to its order.
@@ -38,19 +38,26 @@ pub const EVENT_TYPES: &[&str] = &[
     "order.cancelled",
     "order.invoiced",
     "order.delivered",
+    "order.expired",
     "invoice.submitted",
     "invoice.approved",
     "invoice.rejected",
     "payment.released",
+    "payment.requested",
+    "payment.collected",
+    "payment.failed",
+    "payout.paid",
+    "payout.failed",
 ];
 
 /// The notice for `change` of entity `entity_id` (of order `order_id`), or `None` when
 /// nobody needs to hear of it (an order reopened by a rejected invoice is announced by the
 /// invoice's own event).
 pub fn notice(change: StatusChange, entity_id: i64, order_id: i64, reason: Option<&str>) -> Option<Notice> {
+    use CollectionStatus as C;
     use InvoiceStatus as I;
     use OrderStatus as O;
-    use StatusChange::{Invoice, Order, Payment};
+    use StatusChange::{Collection, Invoice, Order, Payment, Payout};
     let because = reason.map(|r| format!(" Reason: {r}")).unwrap_or_default();
     let (event, audience, title, message) = match change {
         Order { from: None, to: O::Pending } => (
@@ -89,6 +96,12 @@ pub fn notice(change: StatusChange, entity_id: i64, order_id: i64, reason: Optio
             format!("Order #{order_id} delivered"),
             format!("Delivery of order #{order_id} was confirmed."),
         ),
+        Order { from: Some(O::Pending | O::Invoiced), to: O::Expired } => (
+            "order.expired",
+            BUYER_AND_SELLER,
+            format!("Order #{order_id} expired"),
+            format!("Order #{order_id} expired (not approved or not paid in time); its stock was released."),
+        ),
         Invoice { from: None, to: I::Pending } => (
             "invoice.submitted",
             ADMINS,
@@ -114,6 +127,36 @@ pub fn notice(change: StatusChange, entity_id: i64, order_id: i64, reason: Optio
             SELLER,
             format!("Payment #{entity_id} released"),
             format!("Payment for order #{order_id} was released to you."),
+        ),
+        Collection { from: None, to: C::Requested } => (
+            "payment.requested",
+            BUYER,
+            format!("Pay for order #{order_id}"),
+            format!("Approve the mobile-money payment for order #{order_id} on your phone."),
+        ),
+        Collection { from: Some(C::Requested), to: C::Collected } => (
+            "payment.collected",
+            BUYER_AND_SELLER,
+            format!("Order #{order_id} paid"),
+            format!("The mobile-money payment for order #{order_id} was collected; it can be delivered."),
+        ),
+        Collection { from: Some(C::Requested), to: C::Failed } => (
+            "payment.failed",
+            BUYER_AND_SELLER,
+            format!("Payment for order #{order_id} failed"),
+            format!("The mobile-money payment for order #{order_id} failed; the buyer can try again.{because}"),
+        ),
+        Payout { from: Some(_), to: PayoutStatus::Paid } => (
+            "payout.paid",
+            SELLER,
+            format!("Payout for order #{order_id} paid"),
+            format!("Your payout for order #{order_id} was sent to your mobile-money number."),
+        ),
+        Payout { from: Some(_), to: PayoutStatus::Failed } => (
+            "payout.failed",
+            SELLER_AND_ADMINS,
+            format!("Payout for order #{order_id} failed"),
+            format!("The payout for order #{order_id} failed; an admin can retry it.{because}"),
         ),
         _ => return None,
     };
@@ -194,6 +237,13 @@ mod tests {
         let rejected = notice(StatusChange::order(OrderTransition::Reject), 3, 3, Some("out of area")).unwrap();
         assert!(rejected.message.ends_with("Reason: out of area"));
         let mut changes = vec![order(None, OrderStatus::Pending), invoice(None, InvoiceStatus::Pending), RELEASED];
+        changes.push(StatusChange::Collection { from: None, to: CollectionStatus::Requested });
+        for to in [CollectionStatus::Collected, CollectionStatus::Failed] {
+            changes.push(StatusChange::Collection { from: Some(CollectionStatus::Requested), to });
+        }
+        for to in [PayoutStatus::Paid, PayoutStatus::Failed] {
+            changes.push(StatusChange::Payout { from: Some(PayoutStatus::Sent), to });
+        }
         changes.extend(
             OrderTransition::ALL
                 .iter()
@@ -205,6 +255,7 @@ mod tests {
         }
         let mut seen: Vec<&str> = changes.into_iter().map(|c| notice(c, 1, 1, None).unwrap().event).collect();
         seen.sort_unstable();
+        seen.dedup(); // both expiries are `order.expired`
         let mut all = EVENT_TYPES.to_vec();
         all.sort_unstable();
         assert_eq!(seen, all);

@@ -27,6 +27,7 @@ pub mod import;
 pub mod metrics;
 pub mod models;
 pub mod notifications;
+pub mod payments;
 pub mod policy;
 pub mod reports;
 pub mod seed;

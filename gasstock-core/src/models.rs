@@ -5,7 +5,10 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::domain::{Currency, InvoiceStatus, OrderStatus, PaymentStatus, Role, WebhookDeliveryStatus, WeightKg};
+use crate::domain::{
+    CollectionStatus, Currency, InvoiceStatus, OrderStatus, PaymentMethod, PaymentStatus, PayoutStatus, Role,
+    WebhookDeliveryStatus, WeightKg,
+};
 
 /// A registered account. The password hash is never part of it.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
@@ -60,6 +63,10 @@ pub struct Order {
     pub note: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// `cash_on_delivery` (orders placed before mobile money existed are too) or `mobile_money`.
+    pub payment_method: PaymentMethod,
+    /// The MSISDN asked to pay, `+2507XXXXXXXX`; only for mobile money.
+    pub payer_phone: Option<String>,
 }
 
 /// A seller's bill for an approved order; the amount is computed, never sent by a client.
@@ -91,6 +98,82 @@ pub struct Payment {
     pub currency: Currency,
     pub status: PaymentStatus,
     pub released_at: DateTime<Utc>,
+}
+
+/// One mobile-money request-to-pay for an order, sent when its invoice is approved (and again,
+/// under a new reference, each time the buyer retries a failed one).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Collection {
+    pub id: i64,
+    pub order_id: i64,
+    /// The provider's `X-Reference-Id` (a UUID).
+    pub reference: String,
+    pub amount: i64,
+    #[schema(value_type = String, example = "RWF")]
+    pub currency: Currency,
+    pub payer_phone: String,
+    pub status: CollectionStatus,
+    /// The provider's reason for a failure (`NOT_ENOUGH_FUNDS`, `APPROVAL_REJECTED`, ...).
+    pub reason: Option<String>,
+    pub provider_transaction_id: Option<String>,
+    pub requested_at: DateTime<Utc>,
+    /// When the provider accepted the request; `null` until then.
+    pub sent_at: Option<DateTime<Utc>>,
+    pub decided_at: Option<DateTime<Utc>>,
+}
+
+/// `GET /orders/{id}/payment`: how an order is paid and where the money is.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct OrderPayment {
+    pub order_id: i64,
+    pub payment_method: PaymentMethod,
+    /// The latest request-to-pay (mobile money), `null` before the invoice is approved.
+    pub collection: Option<Collection>,
+    /// Every request-to-pay, oldest first.
+    pub attempts: Vec<Collection>,
+    /// Released on delivery.
+    pub payment: Option<Payment>,
+    /// The seller's payout (mobile money, after delivery): `null` until it is queued.
+    pub payout: Option<Payout>,
+}
+
+/// What a seller is paid for a delivered mobile-money order: the collected amount less the
+/// marketplace's commission, sent to the seller's `payout_phone`.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Payout {
+    pub id: i64,
+    pub order_id: i64,
+    pub seller_id: i64,
+    /// The transfer's `X-Reference-Id` (a UUID; a new one when an admin retries a failed payout).
+    pub reference: String,
+    /// The buyer's payment; `collected = amount + commission`.
+    pub collected: i64,
+    pub commission: i64,
+    pub amount: i64,
+    #[schema(value_type = String, example = "RWF")]
+    pub currency: Currency,
+    pub status: PayoutStatus,
+    pub attempts: i64,
+    pub next_attempt_at: DateTime<Utc>,
+    /// Why the last attempt did not settle it, or the provider's failure reason.
+    pub last_error: Option<String>,
+    pub provider_transaction_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// `gasstock report payouts`: one seller's mobile-money money, in minor units.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct PayoutReportRow {
+    pub seller_id: i64,
+    pub seller_email: String,
+    /// Collected from buyers for the seller's delivered orders.
+    pub collected: i64,
+    pub commission: i64,
+    pub paid: i64,
+    pub failed: i64,
+    /// Owed and not paid yet (queued or sent).
+    pub outstanding: i64,
 }
 
 /// A buyer's rating of a delivered order.

@@ -26,16 +26,28 @@ pub struct Gasstock {
     /// argon2 takes ~20 MiB and tens of milliseconds per hash: bounding how many run at once
     /// keeps a login storm from starving every other request of CPU and memory.
     password_slots: Arc<Semaphore>,
+    /// Wakes the payment collector (`payments::Collector::run`) when a request-to-pay is due.
+    payments_wake: Arc<tokio::sync::Notify>,
 }
 
 impl Gasstock {
     pub fn new(store: Store) -> Self {
         let slots = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-        Gasstock { store, password_slots: Arc::new(Semaphore::new(slots)) }
+        let payments_wake = Arc::new(tokio::sync::Notify::new());
+        Gasstock { store, password_slots: Arc::new(Semaphore::new(slots)), payments_wake }
     }
 
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// What the payment collector waits on between rounds.
+    pub fn payments_wake(&self) -> Arc<tokio::sync::Notify> {
+        self.payments_wake.clone()
+    }
+
+    pub(crate) fn wake_payments(&self) {
+        self.payments_wake.notify_one();
     }
 
     /// Runs a CPU-heavy password job on the blocking pool, a bounded number at a time.
@@ -287,14 +299,20 @@ impl Gasstock {
     pub async fn decide_invoice(&self, actor: &Actor, id: i64, decision: &Decision) -> Result<Invoice> {
         authorize(actor, Operation::ReviewInvoices)?;
         let reason = decision.reason()?;
-        self.store.decide_invoice(id, decision.approve, actor.user_id, reason).await
+        let invoice = self.store.decide_invoice(id, decision.approve, actor.user_id, reason).await?;
+        if decision.approve {
+            self.wake_payments(); // a mobile-money order's request-to-pay is due
+        }
+        Ok(invoice)
     }
 
     /// An admin confirms delivery of an order whose invoice is approved, releasing its one
     /// payment to the seller.
     pub async fn confirm_delivery(&self, actor: &Actor, order_id: i64) -> Result<Delivery> {
         authorize(actor, Operation::ConfirmDelivery)?;
-        self.store.confirm_delivery(order_id, actor.user_id).await
+        let delivery = self.store.confirm_delivery(order_id, actor.user_id).await?;
+        self.wake_payments(); // a mobile-money order's payout is now owed
+        Ok(delivery)
     }
 
     // --- feedback -------------------------------------------------------------------------

@@ -120,6 +120,36 @@ pub struct Config {
     #[command(flatten)]
     pub store: StoreSettings,
 
+    /// How often open mobile-money payments are asked about (requests whose callback never
+    /// came); unsent ones are sent again at the same pace. Used when GASSTOCK_MOMO_BASE_URL
+    /// is set (the GASSTOCK_MOMO_* settings: see the README).
+    #[arg(long, env = "GASSTOCK_PAYMENT_POLL_INTERVAL", default_value = "5s", value_parser = duration::poll_interval,
+          value_name = "DURATION", help_heading = "Mobile money")]
+    pub payment_poll_interval: Duration,
+
+    /// The marketplace's commission on mobile-money orders, in basis points of the collected
+    /// amount (250 = 2.5 %), kept when the seller's payout is sent.
+    #[arg(long, env = "GASSTOCK_COMMISSION_BPS", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=10_000),
+          help_heading = "Mobile money")]
+    pub commission_bps: u32,
+
+    /// A pending order not approved within this long expires and its stock returns. The
+    /// expiry sweep runs in every instance; each order expires once.
+    #[arg(long, env = "GASSTOCK_PENDING_TTL", default_value = "72h", value_parser = duration::positive,
+          value_name = "DURATION", help_heading = "Expiry")]
+    pub pending_ttl: Duration,
+
+    /// A mobile-money order not paid within this long of its request-to-pay expires and its
+    /// stock returns. The sweep runs every quarter of the shorter TTL (100ms to 1m).
+    #[arg(long, env = "GASSTOCK_PAYMENT_TTL", default_value = "30m", value_parser = duration::positive,
+          value_name = "DURATION", help_heading = "Expiry")]
+    pub payment_ttl: Duration,
+
+    /// The MoMo adapter's settings, read from `GASSTOCK_MOMO_*` by the core
+    /// (`MomoConfig::from_env`); `None`: mobile money is off (no collector runs).
+    #[arg(skip)]
+    pub momo: Option<gasstock_core::payments::MomoConfig>,
+
     /// The webhook delivery worker started with the server; `None` runs none. Set from the
     /// webhook flags (`--webhooks`, `--webhook-*`), whose defaults are the core's
     /// `WorkerConfig::default()`.

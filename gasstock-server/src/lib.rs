@@ -35,8 +35,12 @@ pub mod state;
 pub mod throttle;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use gasstock_core::notifications::NotificationWatcher;
+use gasstock_core::payments::{
+    run_payments, Collector, CollectorConfig, Expirer, ExpiryConfig, MomoProvider, Payer, PayoutConfig,
+};
 use gasstock_core::webhooks::WebhookWorker;
 use gasstock_core::{Gasstock, Store};
 use tokio::sync::watch;
@@ -56,6 +60,8 @@ pub enum StartError {
     Webhooks(gasstock_core::Error),
     #[error("cannot start the notification watcher: {0}")]
     Notifications(gasstock_core::Error),
+    #[error("cannot start mobile-money payments: {0}")]
+    Payments(String),
     #[error("no JWT secret: set Config::jwt_secret (the binary takes --jwt-secret or --jwt-secret-file)")]
     NoSecret,
 }
@@ -163,7 +169,26 @@ pub async fn start_with_core(config: Config, core: Gasstock) -> Result<RunningSe
         .await
         .map_err(StartError::Notifications)?;
     tokio::spawn(watcher.run(stopped(rx.clone())));
-    let state = state::AppState::new(&config, secret, core.clone(), hub, rx.clone(), openapi::spec_json());
+    let collector = match &config.momo {
+        Some(momo) => {
+            let provider = MomoProvider::new(momo.clone()).map_err(|err| StartError::Payments(err.to_string()))?;
+            let settings =
+                CollectorConfig { poll_interval: config.payment_poll_interval, ..CollectorConfig::default() };
+            let provider: Arc<MomoProvider> = Arc::new(provider);
+            let collector = Collector::new(core.store().clone(), provider.clone(), settings);
+            let payouts = PayoutConfig { commission_bps: config.commission_bps, ..PayoutConfig::default() };
+            let payer = Payer::new(core.store().clone(), provider, payouts);
+            let interval = config.payment_poll_interval;
+            let task = run_payments(collector.clone(), payer, interval, core.payments_wake(), stopped(rx.clone()));
+            tokio::spawn(task);
+            Some(collector)
+        }
+        None => None,
+    };
+    let expiry =
+        ExpiryConfig { pending_ttl: config.pending_ttl, payment_ttl: config.payment_ttl, ..ExpiryConfig::default() };
+    tokio::spawn(Expirer::new(core.store().clone(), expiry).run(stopped(rx.clone())));
+    let state = state::AppState::new(&config, secret, core.clone(), hub, rx.clone(), openapi::spec_json(), collector);
     let routes = routes::routes(&state);
     let metrics_task = metrics_listener.map(|listener| {
         tokio::spawn(metrics::serve(listener, core.clone(), config.serve_limits(), stopped(rx.clone())))

@@ -40,6 +40,18 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    match gasstock_core::payments::MomoConfig::from_env() {
+        Ok(momo) => config.momo = momo,
+        Err(err) => {
+            eprintln!("gasstock-server: {err}");
+            return ExitCode::from(2);
+        }
+    }
+    if config.momo.is_none() {
+        tracing::info!(
+            "GASSTOCK_MOMO_BASE_URL is not set: mobile-money payments stay requested until a provider is configured"
+        );
+    }
     if config.webhook_worker.is_none() {
         tracing::info!("GASSTOCK_WEBHOOKS=off: this instance delivers no webhooks");
     }

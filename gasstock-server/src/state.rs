@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use gasstock_core::notifications::NotificationHub;
+use gasstock_core::payments::Collector;
 use gasstock_core::throttle::ThrottleRules;
 use gasstock_core::Gasstock;
 use tokio::sync::watch;
@@ -34,6 +35,8 @@ pub struct AppState {
     pub cors_origins: crate::cors::CorsOrigins,
     /// The OpenAPI document served at `/api/v1/openapi.json`.
     pub openapi_json: &'static str,
+    /// Settles mobile-money payments on a callback's hint; `None` when mobile money is off.
+    pub collector: Option<Collector>,
 }
 
 pub type State = Arc<AppState>;
@@ -46,6 +49,7 @@ impl AppState {
         hub: NotificationHub,
         shutdown: watch::Receiver<bool>,
         openapi_json: &'static str,
+        collector: Option<Collector>,
     ) -> State {
         Arc::new(AppState {
             core,
@@ -59,6 +63,7 @@ impl AppState {
             shutdown,
             cors_origins: config.ops.cors_origins.clone(),
             openapi_json,
+            collector,
         })
     }
 }

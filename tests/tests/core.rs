@@ -3,16 +3,26 @@
 
 #[path = "core/accounts.rs"]
 mod accounts;
+#[path = "core/expiry.rs"]
+mod expiry;
 #[path = "core/group_commit.rs"]
 mod group_commit;
 #[path = "core/invariants.rs"]
 mod invariants;
 #[path = "core/live.rs"]
 mod live;
+#[path = "core/mobile_money.rs"]
+mod mobile_money;
+#[path = "core/momo_adapter.rs"]
+mod momo_adapter;
+#[path = "core/money_invariants.rs"]
+mod money_invariants;
 #[path = "core/notifications.rs"]
 mod notifications;
 #[path = "core/orders.rs"]
 mod orders;
+#[path = "core/payouts.rs"]
+mod payouts;
 #[path = "core/races.rs"]
 mod races;
 #[path = "core/roles.rs"]

@@ -5,6 +5,8 @@
 mod authz;
 #[path = "server/cors.rs"]
 mod cors;
+#[path = "server/expiry.rs"]
+mod expiry;
 #[path = "server/http_layer.rs"]
 mod http_layer;
 #[path = "server/input.rs"]
@@ -17,6 +19,8 @@ mod live;
 mod logging;
 #[path = "server/metrics.rs"]
 mod metrics;
+#[path = "server/mobile_money.rs"]
+mod mobile_money;
 #[path = "server/money_bounds.rs"]
 mod money_bounds;
 #[path = "server/notifications.rs"]

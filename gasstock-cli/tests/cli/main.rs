@@ -13,6 +13,8 @@ mod harness;
 
 mod admin;
 mod import;
+mod momo_sandbox;
+mod payouts;
 mod reports;
 mod seed;
 /// The SSE client of the server suite, shared rather than copied.

@@ -5,15 +5,17 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::domain::{
-    parse_note, Amount, Currency, Email, Label, OrderStatus, Password, Quantity, Rating, Role, StockLevel, WeightKg,
+    parse_note, Amount, Currency, Label, Msisdn, OrderStatus, PaymentMethod, Quantity, Rating, StockLevel, WeightKg,
 };
 use crate::error::{Error, Result};
 
 pub mod number;
+mod registration;
 mod report;
 pub mod schema;
 mod webhook;
 
+pub use registration::{Registration, ValidRegistration};
 pub use report::{low_stock_threshold, parse_day, SalesGrouping, SalesQuery};
 pub use webhook::validate_subscription;
 
@@ -47,68 +49,6 @@ impl WeightInput {
 impl From<&str> for WeightInput {
     fn from(value: &str) -> Self {
         WeightInput::Text(value.to_owned())
-    }
-}
-
-/// `POST /register`.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Registration {
-    /// ASCII (a look-alike letter from another alphabet is refused), one `@`, a dotted domain.
-    #[schema(schema_with = schema::email)]
-    pub email: String,
-    #[schema(min_length = 8, max_length = 256)]
-    pub password: String,
-    #[schema(schema_with = schema::label::<100>)]
-    pub name: String,
-    /// `buyer` or `seller`; admins are created from the CLI.
-    #[schema(schema_with = self_service_role)]
-    pub role: String,
-    #[schema(schema_with = schema::optional_label::<32>)]
-    pub phone: Option<String>,
-    #[schema(schema_with = schema::optional_label::<100>)]
-    pub location: Option<String>,
-}
-
-/// The roles `POST /register` takes.
-fn self_service_role() -> utoipa::openapi::Object {
-    utoipa::openapi::ObjectBuilder::new()
-        .schema_type(utoipa::openapi::schema::Type::String)
-        .enum_values(Some([Role::Buyer.as_str(), Role::Seller.as_str()]))
-        .description(Some("`buyer` or `seller`; admins are created from the CLI."))
-        .build()
-}
-
-/// A registration that passed every check; the password is not hashed yet.
-#[derive(Debug, Clone)]
-pub struct ValidRegistration {
-    pub email: Email,
-    pub password: Password,
-    pub name: Label,
-    pub role: Role,
-    pub phone: Option<Label>,
-    pub location: Option<Label>,
-}
-
-impl Registration {
-    /// Validates for self-service sign-up, which never makes an admin.
-    pub fn validate(self) -> Result<ValidRegistration> {
-        let role: Role = self.role.parse()?;
-        if role == Role::Admin {
-            return Err(Error::invalid("role", "admins are created with `gasstock users create-admin`"));
-        }
-        self.validate_any_role(role)
-    }
-
-    pub(crate) fn validate_any_role(self, role: Role) -> Result<ValidRegistration> {
-        Ok(ValidRegistration {
-            email: self.email.parse()?,
-            password: Password::new(self.password)?,
-            name: Label::parse(&self.name, "name", NAME_MAX)?,
-            role,
-            phone: Label::parse_optional(self.phone.as_deref(), "phone", 32)?,
-            location: Label::parse_optional(self.location.as_deref(), "location", LABEL_MAX)?,
-        })
     }
 }
 
@@ -215,6 +155,14 @@ pub struct OrderInput {
     pub delivery_address: Option<String>,
     #[schema(schema_with = schema::note::<2000>)]
     pub note: Option<String>,
+    /// `cash_on_delivery` (the default) or `mobile_money`.
+    #[serde(default)]
+    pub payment_method: Option<PaymentMethod>,
+    /// The MSISDN asked to pay (`+2507XXXXXXXX`, or `07XXXXXXXX`); required for mobile money
+    /// and refused otherwise.
+    #[serde(default)]
+    #[schema(example = "+250788123456")]
+    pub payer_phone: Option<String>,
 }
 
 /// A validated order, ready for the store to reserve stock and insert.
@@ -227,6 +175,8 @@ pub struct OrderDraft {
     pub note: Option<String>,
     /// A retry with the same key returns the first order and reserves nothing more.
     pub idempotency_key: Option<String>,
+    pub payment_method: PaymentMethod,
+    pub payer_phone: Option<Msisdn>,
 }
 
 impl OrderInput {
@@ -246,7 +196,26 @@ impl OrderInput {
             delivery_address: parse_note(self.delivery_address.as_deref(), "delivery_address", 500)?,
             note: parse_note(self.note.as_deref(), "note", NOTE_MAX)?,
             idempotency_key,
+            payment_method: self.payment_method.unwrap_or_default(),
+            payer_phone: payer_phone(self.payment_method.unwrap_or_default(), self.payer_phone.as_deref())?,
         })
+    }
+}
+
+/// Mobile money needs the number to ask; cash on delivery has none to keep.
+fn payer_phone(method: PaymentMethod, phone: Option<&str>) -> Result<Option<Msisdn>> {
+    match (method, phone) {
+        (PaymentMethod::MobileMoney, Some(phone)) => Ok(Some(phone.parse::<Msisdn>().map_err(|err| match err {
+            Error::Invalid { message, .. } => Error::invalid("payer_phone", message),
+            other => other,
+        })?)),
+        (PaymentMethod::MobileMoney, None) => {
+            Err(Error::invalid("payer_phone", "is required with payment_method mobile_money"))
+        }
+        (PaymentMethod::CashOnDelivery, Some(_)) => {
+            Err(Error::invalid("payer_phone", "is only for payment_method mobile_money"))
+        }
+        (PaymentMethod::CashOnDelivery, None) => Ok(None),
     }
 }
 
@@ -400,6 +369,7 @@ impl Default for PageRequest {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Role;
 
     fn stock(weight: &str, quantity: i64, price: i64) -> StockItemInput {
         StockItemInput {
@@ -451,7 +421,14 @@ mod tests {
 
     #[test]
     fn idempotency_keys_are_bounded() {
-        let order = OrderInput { inventory_id: 1, quantity: 1, delivery_address: None, note: None };
+        let order = OrderInput {
+            inventory_id: 1,
+            quantity: 1,
+            delivery_address: None,
+            note: None,
+            payment_method: None,
+            payer_phone: None,
+        };
         assert!(order.validate(1, Some("")).is_err());
         assert!(order.validate(1, Some(&"k".repeat(256))).is_err());
         assert_eq!(order.validate(1, Some("retry-1")).unwrap().idempotency_key.as_deref(), Some("retry-1"));

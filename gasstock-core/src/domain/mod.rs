@@ -4,6 +4,7 @@ mod duration;
 mod email;
 mod money;
 mod password;
+mod phone;
 mod quantity;
 mod rating;
 mod role;
@@ -17,12 +18,13 @@ pub use duration::{format_duration, parse_duration};
 pub use email::Email;
 pub use money::{Amount, Currency};
 pub use password::{dummy_hash, hash_password, verify_password, Password};
+pub use phone::Msisdn;
 pub use quantity::{Quantity, StockLevel};
 pub use rating::Rating;
 pub use role::Role;
 pub use status::{
-    is_legal_order_path, InvoiceStatus, OrderStatus, OrderTransition, PaymentStatus, StatusChange,
-    WebhookDeliveryStatus,
+    is_legal_order_path, CollectionStatus, InvoiceStatus, OrderStatus, OrderTransition, PaymentMethod, PaymentStatus,
+    PayoutStatus, StatusChange, WebhookDeliveryStatus,
 };
 pub use text::{parse_note, Label};
 pub use throttle::{retry_after_secs, Backoff, Counter, Verdict};

@@ -56,7 +56,8 @@ macro_rules! string_enum {
 }
 
 string_enum!(
-    /// Where an order is in its life.
+    /// Where an order is in its life. `expired`: not approved within `GASSTOCK_PENDING_TTL`,
+    /// or a mobile-money order not paid within `GASSTOCK_PAYMENT_TTL` of its request-to-pay.
     OrderStatus {
         Pending => "pending",
         Approved => "approved",
@@ -64,6 +65,7 @@ string_enum!(
         Cancelled => "cancelled",
         Invoiced => "invoiced",
         Delivered => "delivered",
+        Expired => "expired",
     }
 );
 
@@ -84,6 +86,82 @@ string_enum!(
 );
 
 string_enum!(
+    /// A mobile-money request-to-pay (one per attempt; a failed one may be followed by a new
+    /// one): requested, then collected or failed, never back.
+    CollectionStatus {
+        Requested => "requested",
+        Collected => "collected",
+        Failed => "failed",
+    }
+);
+
+string_enum!(
+    /// A seller's payout of a mobile-money order: queued (its reference recorded), sent (the
+    /// provider accepted the transfer), then paid or failed.
+    PayoutStatus {
+        Queued => "queued",
+        Sent => "sent",
+        Paid => "paid",
+        Failed => "failed",
+    }
+);
+
+/// How the buyer pays: cash on delivery (the default, the behaviour of the first version) or
+/// mobile money, asked for when the invoice is approved.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentMethod {
+    #[default]
+    CashOnDelivery,
+    MobileMoney,
+}
+
+impl PaymentMethod {
+    pub const ALL: &'static [PaymentMethod] = &[PaymentMethod::CashOnDelivery, PaymentMethod::MobileMoney];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentMethod::CashOnDelivery => "cash_on_delivery",
+            PaymentMethod::MobileMoney => "mobile_money",
+        }
+    }
+}
+
+impl FromStr for PaymentMethod {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self, Error> {
+        let found = Self::ALL.iter().copied().find(|v| v.as_str() == s);
+        found.ok_or_else(|| {
+            Error::invalid(
+                "payment_method",
+                format!("'{s}' is not a payment method: use cash_on_delivery or mobile_money"),
+            )
+        })
+    }
+}
+
+impl TryFrom<String> for PaymentMethod {
+    type Error = Error;
+
+    fn try_from(value: String) -> Result<Self, Error> {
+        value.parse()
+    }
+}
+
+impl fmt::Display for PaymentMethod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl CollectionStatus {
+    pub fn can_become(self, to: CollectionStatus) -> bool {
+        self == CollectionStatus::Requested && to != CollectionStatus::Requested
+    }
+}
+
+string_enum!(
     /// A webhook delivery: retried while pending, then delivered or given up (dead).
     WebhookDeliveryStatus {
         Pending => "pending",
@@ -98,7 +176,7 @@ impl OrderStatus {
 
     /// Whether an order in this status still holds its cylinders (reserved or sold).
     pub fn holds_stock(self) -> bool {
-        !matches!(self, OrderStatus::Rejected | OrderStatus::Cancelled)
+        !matches!(self, OrderStatus::Rejected | OrderStatus::Cancelled | OrderStatus::Expired)
     }
 
     /// Whether `self -> to` is an edge of the order state machine.
@@ -124,6 +202,10 @@ pub enum OrderTransition {
     /// The invoice was rejected: the seller may invoice again.
     ReopenForInvoice,
     Deliver,
+    /// A pending order outlived `GASSTOCK_PENDING_TTL` (the expiry sweep, no actor).
+    Expire,
+    /// An invoiced mobile-money order was not paid within `GASSTOCK_PAYMENT_TTL`.
+    ExpireUnpaid,
 }
 
 impl OrderTransition {
@@ -134,13 +216,19 @@ impl OrderTransition {
         OrderTransition::Invoice,
         OrderTransition::ReopenForInvoice,
         OrderTransition::Deliver,
+        OrderTransition::Expire,
+        OrderTransition::ExpireUnpaid,
     ];
 
     pub fn from(self) -> OrderStatus {
         match self {
-            OrderTransition::Approve | OrderTransition::Reject | OrderTransition::Cancel => OrderStatus::Pending,
+            OrderTransition::Approve | OrderTransition::Reject | OrderTransition::Cancel | OrderTransition::Expire => {
+                OrderStatus::Pending
+            }
             OrderTransition::Invoice => OrderStatus::Approved,
-            OrderTransition::ReopenForInvoice | OrderTransition::Deliver => OrderStatus::Invoiced,
+            OrderTransition::ReopenForInvoice | OrderTransition::Deliver | OrderTransition::ExpireUnpaid => {
+                OrderStatus::Invoiced
+            }
         }
     }
 
@@ -151,6 +239,7 @@ impl OrderTransition {
             OrderTransition::Cancel => OrderStatus::Cancelled,
             OrderTransition::Invoice => OrderStatus::Invoiced,
             OrderTransition::Deliver => OrderStatus::Delivered,
+            OrderTransition::Expire | OrderTransition::ExpireUnpaid => OrderStatus::Expired,
         }
     }
 
@@ -168,6 +257,7 @@ impl OrderTransition {
             OrderTransition::Invoice => "invoiced",
             OrderTransition::ReopenForInvoice => "reopened",
             OrderTransition::Deliver => "delivered",
+            OrderTransition::Expire | OrderTransition::ExpireUnpaid => "expired",
         };
         Error::conflict_with(
             "invalid_state",
@@ -194,6 +284,19 @@ pub enum StatusChange {
         from: Option<PaymentStatus>,
         to: PaymentStatus,
     },
+    /// A payout to the seller, also under entity `payment`: its changes start from `queued` or
+    /// `sent`, which tells them from a collection's (which start from `requested`).
+    Payout {
+        from: Option<PayoutStatus>,
+        to: PayoutStatus,
+    },
+    /// A mobile-money request-to-pay. Recorded under entity `payment` (the stored entities
+    /// are fixed by a CHECK constraint; the statuses tell the two apart), with the
+    /// collection's id as the entity id; its events are `payment.requested|collected|failed`.
+    Collection {
+        from: Option<CollectionStatus>,
+        to: CollectionStatus,
+    },
 }
 
 impl StatusChange {
@@ -217,6 +320,7 @@ impl StatusChange {
             StatusChange::Order { .. } => "order",
             StatusChange::Invoice { .. } => "invoice",
             StatusChange::Payment { .. } => "payment",
+            StatusChange::Collection { .. } | StatusChange::Payout { .. } => "payment",
         }
     }
 
@@ -225,6 +329,8 @@ impl StatusChange {
             StatusChange::Order { from, .. } => from.map(OrderStatus::as_str),
             StatusChange::Invoice { from, .. } => from.map(InvoiceStatus::as_str),
             StatusChange::Payment { from, .. } => from.map(PaymentStatus::as_str),
+            StatusChange::Collection { from, .. } => from.map(CollectionStatus::as_str),
+            StatusChange::Payout { from, .. } => from.map(PayoutStatus::as_str),
         }
     }
 
@@ -233,6 +339,8 @@ impl StatusChange {
             StatusChange::Order { to, .. } => to.as_str(),
             StatusChange::Invoice { to, .. } => to.as_str(),
             StatusChange::Payment { to, .. } => to.as_str(),
+            StatusChange::Collection { to, .. } => to.as_str(),
+            StatusChange::Payout { to, .. } => to.as_str(),
         }
     }
 
@@ -244,6 +352,12 @@ impl StatusChange {
         Ok(match entity {
             "order" => both(from, to).map(|(from, to)| StatusChange::Order { from, to })?,
             "invoice" => both(from, to).map(|(from, to)| StatusChange::Invoice { from, to })?,
+            "payment" if from.is_some_and(|f| f.parse::<PayoutStatus>().is_ok()) || to == "queued" => {
+                both(from, to).map(|(from, to)| StatusChange::Payout { from, to })?
+            }
+            "payment" if to.parse::<CollectionStatus>().is_ok() => {
+                both(from, to).map(|(from, to)| StatusChange::Collection { from, to })?
+            }
             "payment" => both(from, to).map(|(from, to)| StatusChange::Payment { from, to })?,
             other => return Err(Error::invalid("entity", format!("'{other}' is not order, invoice or payment"))),
         })
@@ -269,6 +383,8 @@ mod tests {
             (Approved, Invoiced),
             (Invoiced, Approved),
             (Invoiced, Delivered),
+            (Pending, Expired),
+            (Invoiced, Expired),
         ];
         for from in OrderStatus::ALL {
             for to in OrderStatus::ALL {
@@ -279,15 +395,21 @@ mod tests {
 
     #[test]
     fn terminal_states_stay_put() {
-        for terminal in [OrderStatus::Rejected, OrderStatus::Cancelled, OrderStatus::Delivered] {
+        for terminal in [OrderStatus::Rejected, OrderStatus::Cancelled, OrderStatus::Delivered, OrderStatus::Expired] {
             assert!(OrderStatus::ALL.iter().all(|to| !terminal.can_become(*to)));
         }
     }
 
     #[test]
-    fn only_reject_and_cancel_return_stock() {
+    fn only_reject_cancel_and_expiry_return_stock() {
         let returning: Vec<_> = OrderTransition::ALL.iter().filter(|t| t.returns_stock()).collect();
-        assert_eq!(returning, [&OrderTransition::Reject, &OrderTransition::Cancel]);
+        let expected = [
+            &OrderTransition::Reject,
+            &OrderTransition::Cancel,
+            &OrderTransition::Expire,
+            &OrderTransition::ExpireUnpaid,
+        ];
+        assert_eq!(returning, expected);
     }
 
     #[test]
@@ -312,6 +434,20 @@ mod tests {
         assert_eq!(StatusChange::parse(change.entity(), change.from_text(), change.to_text()).unwrap(), change);
         assert!(StatusChange::invoice(InvoiceStatus::Approved, InvoiceStatus::Rejected).is_err());
         assert!(StatusChange::parse("order", None, "shipped").is_err());
+        let collected =
+            StatusChange::Collection { from: Some(CollectionStatus::Requested), to: CollectionStatus::Collected };
+        assert_eq!(
+            StatusChange::parse(collected.entity(), collected.from_text(), collected.to_text()).unwrap(),
+            collected
+        );
+        for (from, to) in [(PayoutStatus::Sent, PayoutStatus::Failed), (PayoutStatus::Queued, PayoutStatus::Paid)] {
+            let payout = StatusChange::Payout { from: Some(from), to };
+            assert_eq!(StatusChange::parse(payout.entity(), payout.from_text(), payout.to_text()).unwrap(), payout);
+        }
+        let failed = StatusChange::Collection { from: Some(CollectionStatus::Requested), to: CollectionStatus::Failed };
+        assert_eq!(StatusChange::parse("payment", Some("requested"), "failed").unwrap(), failed);
+        let released = StatusChange::Payment { from: None, to: PaymentStatus::Released };
+        assert_eq!(StatusChange::parse("payment", None, "released").unwrap(), released);
     }
 
     #[test]

@@ -50,7 +50,7 @@ pub(super) async fn record(conn: &mut Conn<'_>, event: Event<'_>) -> Result<()> 
     let (invoice_id, payment_id) = match change {
         StatusChange::Invoice { .. } => (Some(entity_id), None),
         StatusChange::Payment { .. } => (None, Some(entity_id)),
-        StatusChange::Order { .. } => (None, None),
+        StatusChange::Order { .. } | StatusChange::Collection { .. } | StatusChange::Payout { .. } => (None, None),
     };
     // One statement fans out to every recipient.
     let fan_out = Sql::new(

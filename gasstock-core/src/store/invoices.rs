@@ -4,6 +4,7 @@ use super::db::{now, on_unique, Sql};
 use super::events::{self, Event};
 use super::orders::{move_order, order_status, ORDER_COLUMNS};
 use super::page::select_counted;
+use super::payments;
 use super::{ActorId, Store};
 use crate::commands::{InvoiceDraft, PageRequest};
 use crate::domain::{InvoiceStatus, OrderStatus, OrderTransition, PaymentStatus, StatusChange};
@@ -106,7 +107,11 @@ impl Store {
                 let decided =
                     Event { change, entity_id: invoice.id, order_id: invoice.order_id, actor: Some(actor), reason, at };
                 events::record(&mut conn, decided).await?;
-                if !approve {
+                if approve {
+                    let currency = invoice.currency.as_str();
+                    payments::on_invoice_approved(&mut conn, invoice.order_id, invoice.amount, currency, actor, at)
+                        .await?;
+                } else {
                     move_order(&mut conn, invoice.order_id, OrderTransition::ReopenForInvoice, actor, reason, at).await?;
                 }
                 Ok(invoice)
@@ -144,6 +149,7 @@ impl Store {
                         Some(status) => deliver.conflict(status),
                     });
                 };
+                payments::check_collected(&mut conn, order_id).await?;
                 let (invoice_id, amount): (i64, i64) = conn
                     .fetch_one(
                         Sql::new("SELECT id, amount FROM invoices WHERE order_id = $1 AND status = $2")

@@ -5,8 +5,8 @@
 
 use super::row::record;
 use crate::models::{
-    Feedback, Invoice, Notification, Order, Payment, StatusEvent, StockItem, User, Webhook, WebhookAttempt,
-    WebhookDelivery,
+    Collection, Feedback, Invoice, Notification, Order, Payment, Payout, PayoutReportRow, StatusEvent, StockItem, User,
+    Webhook, WebhookAttempt, WebhookDelivery,
 };
 
 record!(User { id, email, name, role: String, phone, location, created_at });
@@ -42,6 +42,8 @@ record!(Order {
     note,
     created_at,
     updated_at,
+    payment_method: String,
+    payer_phone,
 });
 
 record!(Invoice {
@@ -58,6 +60,41 @@ record!(Invoice {
 });
 
 record!(Payment { id, order_id, invoice_id, seller_id, amount, currency: String, status: String, released_at });
+
+record!(Collection {
+    id,
+    order_id,
+    reference,
+    amount,
+    currency: String,
+    payer_phone,
+    status: String,
+    reason,
+    provider_transaction_id,
+    requested_at,
+    sent_at,
+    decided_at,
+});
+
+record!(Payout {
+    id,
+    order_id,
+    seller_id,
+    reference,
+    collected,
+    commission,
+    amount,
+    currency: String,
+    status: String,
+    attempts,
+    next_attempt_at,
+    last_error,
+    provider_transaction_id,
+    created_at,
+    updated_at,
+});
+
+record!(PayoutReportRow { seller_id, seller_email, collected, commission, paid, failed, outstanding });
 
 record!(Feedback { id, order_id, buyer_id, seller_id, rating, comment, created_at });
 

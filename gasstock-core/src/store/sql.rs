@@ -4,7 +4,10 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::{InvoiceStatus, OrderStatus, PaymentStatus, Role, WebhookDeliveryStatus};
+use crate::domain::{
+    CollectionStatus, InvoiceStatus, OrderStatus, PaymentMethod, PaymentStatus, PayoutStatus, Role,
+    WebhookDeliveryStatus,
+};
 use crate::error::{Error, Result};
 
 /// How an unexpected unique-constraint violation reads (an internal error, as any other
@@ -47,6 +50,9 @@ value_from! {
     OrderStatus => |v| Value::Text(v.as_str().to_owned());
     InvoiceStatus => |v| Value::Text(v.as_str().to_owned());
     PaymentStatus => |v| Value::Text(v.as_str().to_owned());
+    CollectionStatus => |v| Value::Text(v.as_str().to_owned());
+    PaymentMethod => |v| Value::Text(v.as_str().to_owned());
+    PayoutStatus => |v| Value::Text(v.as_str().to_owned());
     WebhookDeliveryStatus => |v| Value::Text(v.as_str().to_owned());
     Role => |v| Value::Text(v.as_str().to_owned());
 }

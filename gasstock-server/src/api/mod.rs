@@ -27,6 +27,8 @@ pub mod invoices;
 pub mod notifications;
 pub mod ops;
 pub mod orders;
+pub mod payments;
+pub mod payouts;
 pub mod stock;
 pub mod stream;
 pub mod stream_ticket;
@@ -42,6 +44,8 @@ pub fn endpoints() -> Vec<Endpoint> {
         stock::endpoints(),
         orders::endpoints(),
         invoices::endpoints(),
+        payments::endpoints(),
+        payouts::endpoints(),
         notifications::endpoints(),
         stream::endpoints(),
         stream_ticket::endpoints(),

@@ -1,0 +1,28 @@
+-- Seller payouts of mobile-money orders (issue 12). payout_phone: the seller's mobile-money
+-- number for payouts; existing users have none until they set it.
+ALTER TABLE users ADD COLUMN payout_phone TEXT;
+
+-- One payout per delivered mobile-money order: the collected amount less the marketplace's
+-- commission. The reference (X-Reference-Id of the transfer) is written before the transfer
+-- is sent; attempts > 0 with status 'queued' means an attempt's outcome is unknown, and the
+-- payer reads the transfer's status by that reference before it sends anything.
+CREATE TABLE payouts (
+    id                      BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    order_id                BIGINT  NOT NULL UNIQUE REFERENCES orders (id),
+    seller_id               BIGINT  NOT NULL REFERENCES users (id),
+    reference               TEXT    NOT NULL UNIQUE,
+    collected               BIGINT  NOT NULL CHECK (collected >= 0),
+    commission              BIGINT  NOT NULL CHECK (commission >= 0),
+    amount                  BIGINT  NOT NULL CHECK (amount >= 0),
+    currency                TEXT    NOT NULL,
+    status                  TEXT    NOT NULL CHECK (status IN ('queued', 'sent', 'paid', 'failed')),
+    attempts                BIGINT  NOT NULL DEFAULT 0,
+    next_attempt_at         TIMESTAMPTZ NOT NULL,
+    last_error              TEXT,
+    provider_transaction_id TEXT,
+    created_at              TIMESTAMPTZ NOT NULL,
+    updated_at              TIMESTAMPTZ NOT NULL,
+    CHECK (amount + commission = collected)
+);
+CREATE INDEX payouts_due ON payouts (status, next_attempt_at);
+CREATE INDEX payouts_seller ON payouts (seller_id, id);
