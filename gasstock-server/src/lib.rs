@@ -33,6 +33,7 @@ pub mod secret;
 pub mod serve;
 pub mod state;
 pub mod throttle;
+mod webhook_settings;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
