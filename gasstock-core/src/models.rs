@@ -5,7 +5,10 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::domain::{Currency, InvoiceStatus, OrderStatus, PaymentStatus, Role, WebhookDeliveryStatus, WeightKg};
+use crate::domain::{
+    Currency, InvoiceStatus, MovementReason, OrderKind, OrderStatus, PaymentStatus, ReturnStatus, Role,
+    WebhookDeliveryStatus, WeightKg,
+};
 
 /// A registered account. The password hash is never part of it.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
@@ -29,10 +32,16 @@ pub struct StockItem {
     #[schema(value_type = f64, example = 12)]
     pub weight_kg: WeightKg,
     pub location: String,
-    /// Available (unreserved) cylinders.
+    /// Available (unreserved) full cylinders.
     pub quantity: i64,
-    /// Price of one cylinder in minor units of `currency`.
+    /// Empty cylinders the seller holds here (handed over on refills, returned, not yet refilled).
+    pub empties: i64,
+    /// Price of the gas in one cylinder in minor units of `currency`.
     pub unit_price: i64,
+    /// Deposit for one cylinder sold new (`kind: "new"`), minor units; 0 by default.
+    pub deposit: i64,
+    /// The seller hears `stock.low` when `quantity` falls below it; `None`: never.
+    pub low_stock_threshold: Option<i64>,
     #[schema(value_type = String, example = "RWF")]
     pub currency: Currency,
     pub created_at: DateTime<Utc>,
@@ -51,8 +60,13 @@ pub struct Order {
     pub weight_kg: WeightKg,
     pub location: String,
     pub quantity: i64,
+    /// `refill` (the default: the buyer hands over empties) or `new` (the buyer keeps the cylinders).
+    pub kind: OrderKind,
     pub unit_price: i64,
+    /// quantity x unit price, plus `deposit_amount`.
     pub total_amount: i64,
+    /// For a new-cylinder order, quantity x the item's deposit when it was placed; else 0.
+    pub deposit_amount: i64,
     #[schema(value_type = String, example = "RWF")]
     pub currency: Currency,
     pub status: OrderStatus,
@@ -71,6 +85,8 @@ pub struct Invoice {
     /// Order total plus delivery fee.
     pub amount: i64,
     pub delivery_fee: i64,
+    /// The part of `amount` that is a refundable cylinder deposit (a liability, not a sale).
+    pub deposit_amount: i64,
     #[schema(value_type = String, example = "RWF")]
     pub currency: Currency,
     pub status: InvoiceStatus,
@@ -197,6 +213,86 @@ pub struct WebhookAttempt {
     /// Why it failed (`None`: delivered).
     pub error: Option<String>,
     pub duration_ms: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One line of the stock ledger: a change of an item's full or empty count and why.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct StockMovement {
+    pub id: i64,
+    pub inventory_id: i64,
+    pub full_delta: i64,
+    pub empty_delta: i64,
+    pub reason: MovementReason,
+    pub order_id: Option<i64>,
+    pub return_id: Option<i64>,
+    /// Who made the change; `None` for the system (the migration's opening line).
+    pub actor_id: Option<i64>,
+    pub note: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A buyer's return of empty cylinders they hold deposits for.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct CylinderReturn {
+    pub id: i64,
+    pub buyer_id: i64,
+    pub seller_id: i64,
+    pub inventory_id: i64,
+    pub quantity: i64,
+    pub status: ReturnStatus,
+    /// Cylinders accepted in good condition (set when settled).
+    pub good: Option<i64>,
+    /// Damaged cylinders, whose deposits are forfeited (set when settled).
+    pub damaged: Option<i64>,
+    /// How much the buyer's deposit balance went down when it was accepted.
+    pub deposit_released: i64,
+    /// What is owed back to the buyer: the deposits of the good cylinders.
+    pub refund_amount: i64,
+    pub decided_by: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The deposits one buyer holds with one seller for one stock item.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct DepositBalance {
+    pub buyer_id: i64,
+    pub seller_id: i64,
+    pub inventory_id: i64,
+    /// Cylinders the buyer holds deposits for.
+    pub cylinders: i64,
+    /// What the seller owes back for them, minor units.
+    pub amount: i64,
+    /// Cylinders in returns not settled yet.
+    pub pending: i64,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One change of a deposit balance: + for a delivered new-cylinder order, - for a settled return.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct DepositEntry {
+    pub id: i64,
+    pub buyer_id: i64,
+    pub seller_id: i64,
+    pub inventory_id: i64,
+    pub cylinders: i64,
+    pub amount: i64,
+    pub order_id: Option<i64>,
+    pub return_id: Option<i64>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One price an item had: its unit price and deposit from `created_at` on.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct PriceChange {
+    pub id: i64,
+    pub inventory_id: i64,
+    pub unit_price: i64,
+    pub deposit: i64,
+    #[schema(value_type = String, example = "RWF")]
+    pub currency: Currency,
+    pub actor_id: Option<i64>,
     pub created_at: DateTime<Utc>,
 }
 

@@ -150,6 +150,9 @@ pub mod fixtures {
             quantity,
             unit_price,
             currency: None,
+            empties: None,
+            deposit: None,
+            low_stock_threshold: None,
         }
     }
 
@@ -161,7 +164,7 @@ pub mod fixtures {
     }
 
     pub fn order_input(inventory_id: i64, quantity: i64) -> OrderInput {
-        OrderInput { inventory_id, quantity, delivery_address: Some("KN 5 Rd".into()), note: None }
+        OrderInput { inventory_id, quantity, delivery_address: Some("KN 5 Rd".into()), note: None, kind: None }
     }
 
     pub async fn order(core: &Gasstock, buyer: &Actor, inventory_id: i64, quantity: i64) -> Order {

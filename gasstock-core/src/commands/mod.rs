@@ -5,15 +5,18 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::domain::{
-    parse_note, Amount, Currency, Email, Label, OrderStatus, Password, Quantity, Rating, Role, StockLevel, WeightKg,
+    parse_note, Amount, Currency, Email, Label, OrderKind, OrderStatus, Password, Quantity, Rating, Role, StockLevel,
+    WeightKg,
 };
 use crate::error::{Error, Result};
 
+mod cylinders;
 pub mod number;
 mod report;
 pub mod schema;
 mod webhook;
 
+pub use cylinders::{count_field, AdjustmentDraft, AdjustmentInput, RefillInput, ReturnDecision, ReturnDraft, ReturnInput, ReturnSettlement};
 pub use report::{low_stock_threshold, parse_day, SalesGrouping, SalesQuery};
 pub use webhook::validate_subscription;
 
@@ -134,6 +137,18 @@ pub struct StockItemInput {
     /// ISO 4217, default `RWF`.
     #[schema(schema_with = schema::currency)]
     pub currency: Option<String>,
+    /// Empty cylinders held, 0 to 10^9; omitted: unchanged (0 for a new item).
+    #[serde(default, deserialize_with = "number::optional_whole")]
+    #[schema(minimum = 0, maximum = 1_000_000_000)]
+    pub empties: Option<i64>,
+    /// Deposit for one cylinder sold new, minor units, 0 to 10^9; omitted: unchanged (0 for a new item).
+    #[serde(default, deserialize_with = "number::optional_whole")]
+    #[schema(minimum = 0, maximum = 1_000_000_000)]
+    pub deposit: Option<i64>,
+    /// `stock.low` is sent when quantity falls below it, 0 to 10^9; omitted: unchanged (none for a new item).
+    #[serde(default, deserialize_with = "number::optional_whole")]
+    #[schema(minimum = 0, maximum = 1_000_000_000)]
+    pub low_stock_threshold: Option<i64>,
 }
 
 /// A stock item's validated fields; the key is (seller, brand, weight, location).
@@ -145,6 +160,10 @@ pub struct StockItemDraft {
     pub quantity: StockLevel,
     pub unit_price: Amount,
     pub currency: Currency,
+    /// `None`: keep what the item has (0 for a new one); the same for the two below.
+    pub empties: Option<i64>,
+    pub deposit: Option<Amount>,
+    pub low_stock_threshold: Option<i64>,
 }
 
 impl StockItemInput {
@@ -159,6 +178,9 @@ impl StockItemInput {
                 None | Some("") => Currency::default(),
                 Some(code) => code.parse()?,
             },
+            empties: self.empties.map(|n| count_field(n, "empties")).transpose()?,
+            deposit: self.deposit.map(|d| Amount::new(d, "deposit")).transpose()?,
+            low_stock_threshold: self.low_stock_threshold.map(|n| count_field(n, "low_stock_threshold")).transpose()?,
         })
     }
 }
@@ -215,6 +237,10 @@ pub struct OrderInput {
     pub delivery_address: Option<String>,
     #[schema(schema_with = schema::note::<2000>)]
     pub note: Option<String>,
+    /// `refill` (default: the buyer hands over as many empties and pays for the gas) or `new`
+    /// (the buyer keeps the cylinders and also pays the item's deposit for each).
+    #[serde(default)]
+    pub kind: Option<OrderKind>,
 }
 
 /// A validated order, ready for the store to reserve stock and insert.
@@ -223,6 +249,7 @@ pub struct OrderDraft {
     pub buyer_id: i64,
     pub inventory_id: i64,
     pub quantity: Quantity,
+    pub kind: OrderKind,
     pub delivery_address: Option<String>,
     pub note: Option<String>,
     /// A retry with the same key returns the first order and reserves nothing more.
@@ -243,6 +270,7 @@ impl OrderInput {
             buyer_id,
             inventory_id: self.inventory_id,
             quantity: Quantity::new(self.quantity)?,
+            kind: self.kind.unwrap_or_default(),
             delivery_address: parse_note(self.delivery_address.as_deref(), "delivery_address", 500)?,
             note: parse_note(self.note.as_deref(), "note", NOTE_MAX)?,
             idempotency_key,
@@ -350,7 +378,7 @@ impl FeedbackInput {
 }
 
 /// Ids are from 1.
-fn positive_id(id: i64, field: &'static str) -> Result<()> {
+pub(crate) fn positive_id(id: i64, field: &'static str) -> Result<()> {
     if id < 1 {
         return Err(Error::invalid(field, "must be a positive id"));
     }
@@ -409,6 +437,9 @@ mod tests {
             quantity,
             unit_price: price,
             currency: None,
+            empties: None,
+            deposit: None,
+            low_stock_threshold: None,
         }
     }
 
@@ -451,7 +482,7 @@ mod tests {
 
     #[test]
     fn idempotency_keys_are_bounded() {
-        let order = OrderInput { inventory_id: 1, quantity: 1, delivery_address: None, note: None };
+        let order = OrderInput { inventory_id: 1, quantity: 1, delivery_address: None, note: None, kind: None };
         assert!(order.validate(1, Some("")).is_err());
         assert!(order.validate(1, Some(&"k".repeat(256))).is_err());
         assert_eq!(order.validate(1, Some("retry-1")).unwrap().idempotency_key.as_deref(), Some("retry-1"));

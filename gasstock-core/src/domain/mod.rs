@@ -21,7 +21,7 @@ pub use quantity::{Quantity, StockLevel};
 pub use rating::Rating;
 pub use role::Role;
 pub use status::{
-    is_legal_order_path, InvoiceStatus, OrderStatus, OrderTransition, PaymentStatus, StatusChange,
+    is_legal_order_path, AdjustmentReason, InvoiceStatus, MovementReason, OrderKind, OrderStatus, OrderTransition, PaymentStatus, ReturnStatus, StatusChange,
     WebhookDeliveryStatus,
 };
 pub use text::{parse_note, Label};

@@ -92,6 +92,85 @@ string_enum!(
     }
 );
 
+string_enum!(
+    /// A refill: the buyer hands over an empty and pays for the gas. New: the buyer keeps a
+    /// cylinder and pays its deposit on top.
+    OrderKind {
+        Refill => "refill",
+        New => "new",
+    }
+);
+
+string_enum!(
+    /// Why a stock item's full or empty count changed: one per line of the stock ledger.
+    MovementReason {
+        Opening => "opening",
+        Upsert => "upsert",
+        Import => "import",
+        Placed => "placed",
+        Rejected => "rejected",
+        Cancelled => "cancelled",
+        Expired => "expired",
+        Delivered => "delivered",
+        Returned => "returned",
+        Refill => "refill",
+        Damaged => "damaged",
+        Lost => "lost",
+        Found => "found",
+        Stocktake => "stocktake",
+        Correction => "correction",
+    }
+);
+
+string_enum!(
+    /// The reasons a seller or an admin may give for an adjustment.
+    AdjustmentReason {
+        Damaged => "damaged",
+        Lost => "lost",
+        Found => "found",
+        Stocktake => "stocktake",
+        Correction => "correction",
+    }
+);
+
+string_enum!(
+    /// An empty return waits for the seller (or an admin) to accept or reject it.
+    ReturnStatus {
+        Pending => "pending",
+        Accepted => "accepted",
+        Rejected => "rejected",
+    }
+);
+
+impl Default for OrderKind {
+    fn default() -> Self {
+        OrderKind::Refill
+    }
+}
+
+impl From<AdjustmentReason> for MovementReason {
+    fn from(reason: AdjustmentReason) -> Self {
+        match reason {
+            AdjustmentReason::Damaged => MovementReason::Damaged,
+            AdjustmentReason::Lost => MovementReason::Lost,
+            AdjustmentReason::Found => MovementReason::Found,
+            AdjustmentReason::Stocktake => MovementReason::Stocktake,
+            AdjustmentReason::Correction => MovementReason::Correction,
+        }
+    }
+}
+
+impl MovementReason {
+    /// The ledger reason of an order move that gives its cylinders back (`None` otherwise).
+    pub fn stock_returned_by(to: OrderStatus) -> Option<MovementReason> {
+        match to {
+            OrderStatus::Rejected => Some(MovementReason::Rejected),
+            OrderStatus::Cancelled => Some(MovementReason::Cancelled),
+            _ => None,
+        }
+    }
+}
+
 impl OrderStatus {
     /// The statuses in which an order holds cylinders it has not yet delivered (reserved).
     pub const RESERVING: &'static [OrderStatus] = &[OrderStatus::Pending, OrderStatus::Approved, OrderStatus::Invoiced];

@@ -220,6 +220,9 @@ fn parse_record(
         quantity,
         unit_price,
         currency: columns.index[5].map(|_| text[5].to_owned()),
+        empties: None,
+        deposit: None,
+        low_stock_threshold: None,
     };
     // Numbers that did not parse stand in as 0, so the validation still reports the first
     // problem among the other columns.

@@ -5,8 +5,10 @@
 use serde::Serialize;
 
 use super::db::{now, Session, Sql, Value};
-use super::Store;
+use super::movements::{reconcile, record_prices, Scope};
+use super::{ActorId, Store};
 use crate::commands::StockItemDraft;
+use crate::domain::MovementReason;
 use crate::error::Result;
 
 /// One valid row of an import file, ready to stage.
@@ -72,12 +74,13 @@ impl Bulk<'_> {
     pub async fn import_stock(
         &self,
         seller_id: i64,
+        actor: ActorId,
         batches: impl Iterator<Item = Vec<ImportRow>> + Send,
         decide: impl FnOnce(&ImportTally) -> ImportDecision + Send,
     ) -> Result<(ImportTally, bool)> {
         let mut conn = self.store.session().await?;
         conn.conn().run("DROP TABLE IF EXISTS import_rows").await?;
-        let outcome = self.stage_and_upsert(&mut conn, seller_id, batches, decide).await;
+        let outcome = self.stage_and_upsert(&mut conn, seller_id, actor, batches, decide).await;
         // Never hand the pooled connection back with a staging table on it.
         let cleanup = conn.conn().run("DROP TABLE IF EXISTS import_rows").await;
         let outcome = outcome?;
@@ -94,6 +97,7 @@ impl Bulk<'_> {
         &self,
         conn: &mut Session,
         seller_id: i64,
+        actor: ActorId,
         batches: impl Iterator<Item = Vec<ImportRow>> + Send,
         decide: impl FnOnce(&ImportTally) -> ImportDecision + Send,
     ) -> Result<(ImportTally, bool)> {
@@ -185,6 +189,9 @@ impl Bulk<'_> {
             dialect.stock_key()
         ));
         tx.conn().execute(upsert.bind(seller_id).bind(at)).await?;
+        // The seller's changed counts go to the ledger, changed prices to the history.
+        reconcile(&mut tx.conn(), Scope::Seller(seller_id), MovementReason::Import, Some(actor), at).await?;
+        record_prices(&mut tx.conn(), Scope::Seller(seller_id), Some(actor), at).await?;
         tx.commit().await?;
         Ok((tally, true))
     }

@@ -1,6 +1,7 @@
 //! Invoices, their approval, and delivery confirmation with the payment it releases.
 
 use super::db::{now, on_unique, Sql};
+use super::deposits;
 use super::events::{self, Event};
 use super::orders::{move_order, order_status, ORDER_COLUMNS};
 use super::page::select_counted;
@@ -11,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::models::{Delivery, Invoice, Order, Paged, Payment};
 
 const INVOICE_COLUMNS: &str =
-    "id, order_id, seller_id, amount, delivery_fee, currency, status, notes, created_at, updated_at";
+    "id, order_id, seller_id, amount, delivery_fee, deposit_amount, currency, status, notes, created_at, updated_at";
 
 const PAYMENT_COLUMNS: &str = "id, order_id, invoice_id, seller_id, amount, currency, status, released_at";
 
@@ -24,7 +25,8 @@ impl Store {
                 move_order(&mut conn, draft.order_id, OrderTransition::Invoice, actor, None, at).await?;
                 let insert = Sql::new(format!(
                     "INSERT INTO invoices (order_id, seller_id, amount, delivery_fee, currency, status, notes, created_at, \
-                     updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING {INVOICE_COLUMNS}"
+                     updated_at, deposit_amount) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, \
+                     (SELECT deposit_amount FROM orders WHERE id = $1)) RETURNING {INVOICE_COLUMNS}"
                 ))
                 .bind(draft.order_id)
                 .bind(draft.seller_id)
@@ -167,6 +169,7 @@ impl Store {
                     "already_delivered",
                     "a payment was already released for this order",
                 )?;
+                deposits::on_delivery(&mut conn, &order, actor, at).await?;
                 let (actor, reason) = (Some(actor), None);
                 let delivered =
                     Event { change: StatusChange::order(deliver), entity_id: order.id, order_id, actor, reason, at };

@@ -5,8 +5,8 @@
 
 use super::row::record;
 use crate::models::{
-    Feedback, Invoice, Notification, Order, Payment, StatusEvent, StockItem, User, Webhook, WebhookAttempt,
-    WebhookDelivery,
+    CylinderReturn, DepositBalance, DepositEntry, Feedback, Invoice, Notification, Order, Payment, PriceChange, StatusEvent, StockItem, StockMovement,
+    User, Webhook, WebhookAttempt, WebhookDelivery,
 };
 
 record!(User { id, email, name, role: String, phone, location, created_at });
@@ -19,7 +19,10 @@ record!(StockItem {
     weight_kg = "weight_g": i64,
     location,
     quantity,
+    empties,
     unit_price,
+    deposit,
+    low_stock_threshold,
     currency: String,
     created_at,
     updated_at,
@@ -34,8 +37,10 @@ record!(Order {
     weight_kg = "weight_g": i64,
     location,
     quantity,
+    kind: String,
     unit_price,
     total_amount,
+    deposit_amount,
     currency: String,
     status: String,
     delivery_address,
@@ -50,6 +55,7 @@ record!(Invoice {
     seller_id,
     amount,
     delivery_fee,
+    deposit_amount,
     currency: String,
     status: String,
     notes,
@@ -92,3 +98,38 @@ record!(WebhookAttempt {
     duration_ms,
     created_at
 });
+
+record!(StockMovement {
+    id,
+    inventory_id,
+    full_delta,
+    empty_delta,
+    reason: String,
+    order_id,
+    return_id,
+    actor_id,
+    note,
+    created_at
+});
+
+record!(CylinderReturn {
+    id,
+    buyer_id,
+    seller_id,
+    inventory_id,
+    quantity,
+    status: String,
+    good,
+    damaged,
+    deposit_released,
+    refund_amount,
+    decided_by,
+    created_at,
+    updated_at,
+});
+
+record!(PriceChange { id, inventory_id, unit_price, deposit, currency: String, actor_id, created_at });
+
+record!(DepositBalance { buyer_id, seller_id, inventory_id, cylinders, amount, pending, updated_at });
+
+record!(DepositEntry { id, buyer_id, seller_id, inventory_id, cylinders, amount, order_id, return_id, created_at });

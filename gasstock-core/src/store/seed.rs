@@ -5,8 +5,9 @@ use serde::Serialize;
 
 use super::db::{now, Conn, Session, Sql, Tx, Value};
 use super::import::Bulk;
+use super::movements::{reconcile, record_prices, Scope};
 use crate::dataset::{SeedGenerator, SeedPlan};
-use crate::domain::{PaymentStatus, Role};
+use crate::domain::{MovementReason, PaymentStatus, Role};
 use crate::error::Result;
 
 /// What a seed run wrote.
@@ -93,6 +94,9 @@ impl Bulk<'_> {
         }
         summary.items = items.len() as u64;
         self.sync_ids(&mut tx.conn()).await?;
+        // The generated counts open each item's ledger and price history.
+        reconcile(&mut tx.conn(), Scope::All, MovementReason::Opening, None, at).await?;
+        record_prices(&mut tx.conn(), Scope::All, None, at).await?;
         tx.commit().await?;
         progress("items", summary.items);
 

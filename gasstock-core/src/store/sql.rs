@@ -4,7 +4,9 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::{InvoiceStatus, OrderStatus, PaymentStatus, Role, WebhookDeliveryStatus};
+use crate::domain::{
+    InvoiceStatus, MovementReason, OrderKind, OrderStatus, PaymentStatus, ReturnStatus, Role, WebhookDeliveryStatus,
+};
 use crate::error::{Error, Result};
 
 /// How an unexpected unique-constraint violation reads (an internal error, as any other
@@ -49,6 +51,9 @@ value_from! {
     PaymentStatus => |v| Value::Text(v.as_str().to_owned());
     WebhookDeliveryStatus => |v| Value::Text(v.as_str().to_owned());
     Role => |v| Value::Text(v.as_str().to_owned());
+    OrderKind => |v| Value::Text(v.as_str().to_owned());
+    MovementReason => |v| Value::Text(v.as_str().to_owned());
+    ReturnStatus => |v| Value::Text(v.as_str().to_owned());
 }
 
 /// A statement and its parameters. Static text takes `$1, $2, ...` with [`Sql::bind`];

@@ -1,24 +1,32 @@
 //! Stock items: the seller's upsert and the browse list.
 
 use super::db::{now, Sql};
+use super::movements::{reconcile, record_prices, Scope};
 use super::Store;
 use crate::commands::{PageRequest, StockFilter, StockItemDraft};
+use crate::domain::MovementReason;
 use crate::error::Result;
 use crate::models::{Paged, StockItem};
 
 /// Columns of a [`StockItem`], with the seller's name looked up by key.
 pub(super) const STOCK_COLUMNS: &str = "id, seller_id, \
     (SELECT name FROM users WHERE users.id = stock_items.seller_id) AS seller_name, \
-    brand, weight_g, location, quantity, unit_price, currency, created_at, updated_at";
+    brand, weight_g, location, quantity, empties, unit_price, deposit, low_stock_threshold, currency, created_at, \
+    updated_at";
 
 impl Store {
     /// Adds or updates the item keyed by (seller, brand, weight, location); `true` if created.
+    /// Empties, deposit and threshold left out keep what the item has. The change of counts
+    /// goes to the ledger and a change of price to the price history, in the same unit.
     pub async fn upsert_stock_item(&self, seller_id: i64, item: StockItemDraft) -> Result<(StockItem, bool)> {
         let upsert = Sql::new(format!(
             "INSERT INTO stock_items (seller_id, brand, weight_g, location, quantity, unit_price, currency, \
-             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
+             empties, deposit, low_stock_threshold, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, COALESCE($9, 0), COALESCE($10, 0), $11, $8, $8) \
              ON CONFLICT {} DO UPDATE SET quantity = excluded.quantity, unit_price = excluded.unit_price, \
-             currency = excluded.currency, updated_at = excluded.updated_at \
+             currency = excluded.currency, updated_at = excluded.updated_at, \
+             empties = COALESCE($9, stock_items.empties), deposit = COALESCE($10, stock_items.deposit), \
+             low_stock_threshold = COALESCE($11, stock_items.low_stock_threshold) \
              RETURNING {STOCK_COLUMNS}",
             self.dialect().stock_key()
         ))
@@ -29,8 +37,21 @@ impl Store {
         .bind(item.quantity.get())
         .bind(item.unit_price.minor_units())
         .bind(item.currency.as_str())
-        .bind(now());
-        let saved: StockItem = self.write_one(upsert).await?;
+        .bind(now())
+        .bind(item.empties)
+        .bind(item.deposit.map(|d| d.minor_units()))
+        .bind(item.low_stock_threshold);
+        let saved: StockItem = self
+            .write(move |mut conn| {
+                Box::pin(async move {
+                    let saved: StockItem = conn.fetch_one(upsert).await?;
+                    let at = saved.updated_at;
+                    reconcile(&mut conn, Scope::Item(saved.id), MovementReason::Upsert, Some(seller_id), at).await?;
+                    record_prices(&mut conn, Scope::Item(saved.id), Some(seller_id), at).await?;
+                    Ok(saved)
+                })
+            })
+            .await?;
         // An update moves updated_at past created_at; a fresh row has them equal.
         let created = saved.created_at == saved.updated_at;
         Ok((saved, created))
