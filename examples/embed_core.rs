@@ -37,10 +37,12 @@ pub async fn walk_one_order(url: &str) -> gasstock_core::Result<Delivery> {
         quantity: 20,
         unit_price: 15_000,
         currency: None,
+        empties: None,
+        deposit: None,
+        low_stock_threshold: None,
     };
     let (item, _) = core.upsert_stock_item(&seller, &stock).await?;
-    let order_input =
-        OrderInput {
+    let order_input = OrderInput {
         inventory_id: item.id,
         quantity: 2,
         delivery_address: Some("KN 5 Rd".into()),

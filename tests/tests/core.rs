@@ -3,6 +3,8 @@
 
 #[path = "core/accounts.rs"]
 mod accounts;
+#[path = "core/cylinders.rs"]
+mod cylinders;
 #[path = "core/group_commit.rs"]
 mod group_commit;
 #[path = "core/invariants.rs"]

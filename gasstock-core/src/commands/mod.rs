@@ -16,7 +16,10 @@ mod report;
 pub mod schema;
 mod webhook;
 
-pub use cylinders::{count_field, AdjustmentDraft, AdjustmentInput, RefillInput, ReturnDecision, ReturnDraft, ReturnInput, ReturnSettlement};
+pub use cylinders::{
+    count_field, AdjustmentDraft, AdjustmentInput, RefillInput, ReturnDecision, ReturnDraft, ReturnInput,
+    ReturnSettlement,
+};
 pub use report::{low_stock_threshold, parse_day, SalesGrouping, SalesQuery};
 pub use webhook::validate_subscription;
 

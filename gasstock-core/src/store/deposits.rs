@@ -43,8 +43,15 @@ pub(super) async fn on_delivery(conn: &mut Conn<'_>, order: &Order, actor: Actor
                 .bind(at)
                 .bind(order.inventory_id);
             conn.execute(update).await?;
-            let handed_over =
-                Movement::of_order(order.inventory_id, 0, order.quantity, MovementReason::Delivered, order.id, actor, at);
+            let handed_over = Movement::of_order(
+                order.inventory_id,
+                0,
+                order.quantity,
+                MovementReason::Delivered,
+                order.id,
+                actor,
+                at,
+            );
             movements::record(conn, handed_over).await
         }
         OrderKind::New => {
@@ -61,7 +68,12 @@ pub(super) async fn on_delivery(conn: &mut Conn<'_>, order: &Order, actor: Actor
             .bind(order.deposit_amount)
             .bind(at);
             conn.execute(credit).await?;
-            let entry = Entry { order_id: Some(order.id), return_id: None, cylinders: order.quantity, amount: order.deposit_amount };
+            let entry = Entry {
+                order_id: Some(order.id),
+                return_id: None,
+                cylinders: order.quantity,
+                amount: order.deposit_amount,
+            };
             record_entry(conn, order.buyer_id, order.seller_id, order.inventory_id, entry, at).await
         }
     }
@@ -166,7 +178,8 @@ impl Store {
     }
 
     pub async fn get_return(&self, id: i64) -> Result<Option<CylinderReturn>> {
-        self.read_optional(Sql::new(format!("SELECT {RETURN_COLUMNS} FROM cylinder_returns WHERE id = $1")).bind(id)).await
+        self.read_optional(Sql::new(format!("SELECT {RETURN_COLUMNS} FROM cylinder_returns WHERE id = $1")).bind(id))
+            .await
     }
 
     /// Settles a pending return: rejected, its cylinders are no longer promised; accepted

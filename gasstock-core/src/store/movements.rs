@@ -35,8 +35,26 @@ pub(super) struct Movement<'a> {
 
 impl Movement<'_> {
     /// A movement of an order's cylinders.
-    pub fn of_order(inventory_id: i64, full_delta: i64, empty_delta: i64, reason: MovementReason, order_id: i64, actor: ActorId, at: DateTime<Utc>) -> Movement<'static> {
-        Movement { inventory_id, full_delta, empty_delta, reason, order_id: Some(order_id), return_id: None, actor: Some(actor), note: None, at }
+    pub fn of_order(
+        inventory_id: i64,
+        full_delta: i64,
+        empty_delta: i64,
+        reason: MovementReason,
+        order_id: i64,
+        actor: ActorId,
+        at: DateTime<Utc>,
+    ) -> Movement<'static> {
+        Movement {
+            inventory_id,
+            full_delta,
+            empty_delta,
+            reason,
+            order_id: Some(order_id),
+            return_id: None,
+            actor: Some(actor),
+            note: None,
+            at,
+        }
     }
 }
 
@@ -149,7 +167,11 @@ impl Store {
     /// Moves `full_delta` full and `empty_delta` empty cylinders in or out of the item, if
     /// neither count would go below zero (checked inside the UPDATE, so concurrent changes
     /// cannot both pass), and writes its movement. `Conflict("insufficient_stock")` otherwise.
-    pub async fn adjust_stock(&self, adjustment: AdjustmentDraft, actor: ActorId) -> Result<(StockItem, StockMovement)> {
+    pub async fn adjust_stock(
+        &self,
+        adjustment: AdjustmentDraft,
+        actor: ActorId,
+    ) -> Result<(StockItem, StockMovement)> {
         let at = now();
         self.write(move |mut conn| {
             Box::pin(async move {

@@ -259,7 +259,8 @@ async fn insert_order(conn: &mut Conn<'_>, draft: &OrderDraft, at: DateTime<Utc>
     .bind(draft.kind)
     .bind(deposit_amount);
     let order: Order = on_unique(conn.fetch_one(insert).await, IDEMPOTENCY_RACE, "retry raced its first attempt")?;
-    let reserved = Movement::of_order(order.inventory_id, -quantity, 0, MovementReason::Placed, order.id, draft.buyer_id, at);
+    let reserved =
+        Movement::of_order(order.inventory_id, -quantity, 0, MovementReason::Placed, order.id, draft.buyer_id, at);
     movements::record(conn, reserved).await?;
     let change = StatusChange::Order { from: None, to: OrderStatus::Pending };
     let placed =

@@ -5,8 +5,8 @@
 
 use super::row::record;
 use crate::models::{
-    CylinderReturn, DepositBalance, DepositEntry, Feedback, Invoice, Notification, Order, Payment, PriceChange, StatusEvent, StockItem, StockMovement,
-    User, Webhook, WebhookAttempt, WebhookDelivery,
+    CylinderReturn, DepositBalance, DepositEntry, Feedback, Invoice, Notification, Order, Payment, PriceChange,
+    StatusEvent, StockItem, StockMovement, User, Webhook, WebhookAttempt, WebhookDelivery,
 };
 
 record!(User { id, email, name, role: String, phone, location, created_at });

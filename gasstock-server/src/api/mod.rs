@@ -26,6 +26,7 @@ pub mod invoices;
 pub mod notifications;
 pub mod ops;
 pub mod orders;
+pub mod returns;
 pub mod stock;
 
 use crate::endpoint::Endpoint;
@@ -38,6 +39,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         stock::endpoints(),
         orders::endpoints(),
         invoices::endpoints(),
+        returns::endpoints(),
         notifications::endpoints(),
     ]
     .into_iter()
