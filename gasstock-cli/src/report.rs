@@ -15,6 +15,8 @@ pub enum ReportCommand {
     Stock(StockArgs),
     /// Orders, deliveries, revenue and average rating per seller.
     Sellers,
+    /// Cylinder deposits held (owed back to buyers) per seller and buyer, with the total.
+    Deposits,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -142,5 +144,6 @@ pub async fn run(ctx: &Context, command: ReportCommand) -> Result<(), CliError> 
             }
             emit(ctx.format, &rows, &listing)
         }
+        ReportCommand::Deposits => crate::ledger::deposits_report(ctx, &actor).await,
     }
 }
