@@ -3,6 +3,8 @@
 
 #[path = "core/accounts.rs"]
 mod accounts;
+#[path = "core/cylinder_invariants.rs"]
+mod cylinder_invariants;
 #[path = "core/cylinders.rs"]
 mod cylinders;
 #[path = "core/group_commit.rs"]
