@@ -5,9 +5,6 @@
 ALTER TABLE stock_items ADD COLUMN empties BIGINT  NOT NULL DEFAULT 0 CHECK (empties >= 0);
 ALTER TABLE stock_items ADD COLUMN deposit BIGINT  NOT NULL DEFAULT 0 CHECK (deposit >= 0);
 ALTER TABLE stock_items ADD COLUMN low_stock_threshold BIGINT  CHECK (low_stock_threshold >= 0);
--- Set when quantity fell below the threshold and the seller was told; cleared when it rises
--- back, so that each crossing is told once.
-ALTER TABLE stock_items ADD COLUMN low_stock_notified BOOLEAN NOT NULL DEFAULT FALSE;
 
 ALTER TABLE orders ADD COLUMN kind TEXT NOT NULL DEFAULT 'refill' CHECK (kind IN ('refill', 'new'));
 -- quantity x the item's deposit when the order was placed (new cylinders), else 0; part of total_amount.
