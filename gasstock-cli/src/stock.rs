@@ -17,9 +17,11 @@ use crate::output::{emit, Listing};
 pub enum StockCommand {
     /// Add or update a seller's stock from a CSV file, all rows or none.
     ///
-    /// Header: brand,weight,location,quantity,unit_price[,currency] (any order; a leading
-    /// UTF-8 byte-order mark is ignored). Rows are keyed by (brand, weight, location),
-    /// case-insensitively; quantity is the new available quantity. Every bad row is reported
+    /// Header: brand,weight,location,quantity,unit_price[,currency][,empties][,deposit]
+    /// [,low_stock_threshold] (any order; a leading UTF-8 byte-order mark is ignored). Rows are
+    /// keyed by (brand, weight, location), case-insensitively; quantity is the new available
+    /// quantity; an empty optional cell keeps what the item has. Changed counts go to the
+    /// stock ledger (reason `import`). Every bad row is reported
     /// with its line and column, then nothing is written (exit code 2).
     Import(ImportArgs),
     /// An item's stock ledger, newest first: each change of its full and empty counts, why,

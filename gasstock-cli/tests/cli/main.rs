@@ -13,7 +13,7 @@ mod harness;
 
 mod admin;
 mod cylinders;
-mod import;
+pub mod import;
 mod reports;
 mod seed;
 /// The SSE client of the server suite, shared rather than copied.

@@ -71,11 +71,12 @@ impl Dialect for SqliteDialect {
 static IMPORT: ImportSql = ImportSql {
     create_table: "CREATE TEMP TABLE import_rows (line INTEGER NOT NULL, \
         brand TEXT NOT NULL COLLATE NOCASE, weight_g INTEGER NOT NULL, location TEXT NOT NULL COLLATE NOCASE, \
-        quantity INTEGER NOT NULL, unit_price INTEGER NOT NULL, currency TEXT NOT NULL)",
+        quantity INTEGER NOT NULL, unit_price INTEGER NOT NULL, currency TEXT NOT NULL, \
+        empties INTEGER, deposit INTEGER, low_stock_threshold INTEGER)",
     // Covering, so that the tally and the upsert read the staged rows in key order without
     // touching the table.
     create_index: "CREATE INDEX temp.import_rows_key ON import_rows \
-        (brand, weight_g, location, line, quantity, unit_price, currency)",
+        (brand, weight_g, location, line, quantity, unit_price, currency, empties, deposit, low_stock_threshold)",
     scan: "import_rows i INDEXED BY import_rows_key",
     key: "brand, weight_g, location",
     matches: "s.brand = i.brand AND s.weight_g = i.weight_g AND s.location = i.location",
