@@ -210,9 +210,10 @@ impl Bulk<'_> {
             sql.matches
         ));
         tx.conn().execute(cylinders.bind(seller_id).bind(at)).await?;
-        // The seller's changed counts go to the ledger, changed prices to the history.
-        reconcile(&mut tx.conn(), Scope::Seller(seller_id), MovementReason::Import, Some(actor), at).await?;
-        record_prices(&mut tx.conn(), Scope::Seller(seller_id), Some(actor), at).await?;
+        // The seller's changed counts go to the ledger, changed prices to the history (only
+        // the rows this import stamped: an unchanged row costs nothing more).
+        reconcile(&mut tx.conn(), Scope::SellerChangedAt(seller_id, at), MovementReason::Import, Some(actor), at).await?;
+        record_prices(&mut tx.conn(), Scope::SellerChangedAt(seller_id, at), Some(actor), at).await?;
         tx.commit().await?;
         Ok((tally, true))
     }

@@ -81,7 +81,8 @@ pub(super) async fn record(conn: &mut Conn<'_>, m: Movement<'_>) -> Result<()> {
 #[derive(Debug, Clone, Copy)]
 pub(super) enum Scope {
     Item(i64),
-    Seller(i64),
+    /// The seller's items a bulk write stamped with `updated_at = at` (those it changed).
+    SellerChangedAt(i64, DateTime<Utc>),
     All,
 }
 
@@ -90,7 +91,9 @@ impl Scope {
     fn push_condition(self, sql: &mut Sql) {
         match self {
             Scope::Item(id) => sql.push("s.id = ").push_bind(id),
-            Scope::Seller(id) => sql.push("s.seller_id = ").push_bind(id),
+            Scope::SellerChangedAt(id, at) => {
+                sql.push("s.seller_id = ").push_bind(id).push(" AND s.updated_at = ").push_bind(at)
+            }
             Scope::All => sql.push("1 = 1"),
         };
     }
