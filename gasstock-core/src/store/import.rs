@@ -212,7 +212,8 @@ impl Bulk<'_> {
         tx.conn().execute(cylinders.bind(seller_id).bind(at)).await?;
         // The seller's changed counts go to the ledger, changed prices to the history (only
         // the rows this import stamped: an unchanged row costs nothing more).
-        reconcile(&mut tx.conn(), Scope::SellerChangedAt(seller_id, at), MovementReason::Import, Some(actor), at).await?;
+        reconcile(&mut tx.conn(), Scope::SellerChangedAt(seller_id, at), MovementReason::Import, Some(actor), at)
+            .await?;
         record_prices(&mut tx.conn(), Scope::SellerChangedAt(seller_id, at), Some(actor), at).await?;
         tx.commit().await?;
         Ok((tally, true))

@@ -33,6 +33,7 @@ mod records;
 mod reports;
 pub(crate) mod row;
 mod seed;
+mod seed_cylinders;
 mod sql;
 mod sqlite;
 mod stock;
