@@ -5,8 +5,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::domain::{
-    parse_note, Amount, Currency, Email, Label, OrderKind, OrderStatus, Password, Quantity, Rating, Role, StockLevel,
-    WeightKg,
+    parse_note, Amount, Currency, Email, Label, OrderKind, OrderStatus, Password, Quantity, Rating, Role, WeightKg,
 };
 use crate::error::{Error, Result};
 
@@ -14,6 +13,7 @@ mod cylinders;
 pub mod number;
 mod report;
 pub mod schema;
+mod stock;
 mod webhook;
 
 pub use cylinders::{
@@ -21,6 +21,7 @@ pub use cylinders::{
     ReturnSettlement,
 };
 pub use report::{low_stock_threshold, parse_day, SalesGrouping, SalesQuery};
+pub use stock::{StockItemDraft, StockItemInput};
 pub use webhook::validate_subscription;
 
 const NAME_MAX: usize = 100;
@@ -118,76 +119,6 @@ impl Registration {
     }
 }
 
-/// `POST /seller/inventory`, and one row of a CSV import.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct StockItemInput {
-    #[schema(schema_with = schema::label::<100>)]
-    pub brand: String,
-    /// Kilograms: `12`, `12.5`, `"12kg"`, `"12.5 KG"`.
-    #[schema(schema_with = schema::weight)]
-    pub weight: WeightInput,
-    #[schema(schema_with = schema::label::<100>)]
-    pub location: String,
-    /// The new available quantity, 0 to 10^9 (`Quantity::MAX`).
-    #[serde(deserialize_with = "number::whole")]
-    #[schema(minimum = 0, maximum = 1_000_000_000)]
-    pub quantity: i64,
-    /// Price of one cylinder in minor units, 0 to 10^9 (`Amount::MAX`).
-    #[serde(deserialize_with = "number::whole")]
-    #[schema(minimum = 0, maximum = 1_000_000_000)]
-    pub unit_price: i64,
-    /// ISO 4217, default `RWF`.
-    #[schema(schema_with = schema::currency)]
-    pub currency: Option<String>,
-    /// Empty cylinders held, 0 to 10^9; omitted: unchanged (0 for a new item).
-    #[serde(default, deserialize_with = "number::optional_whole")]
-    #[schema(minimum = 0, maximum = 1_000_000_000)]
-    pub empties: Option<i64>,
-    /// Deposit for one cylinder sold new, minor units, 0 to 10^9; omitted: unchanged (0 for a new item).
-    #[serde(default, deserialize_with = "number::optional_whole")]
-    #[schema(minimum = 0, maximum = 1_000_000_000)]
-    pub deposit: Option<i64>,
-    /// `stock.low` is sent when quantity falls below it, 0 to 10^9; omitted: unchanged (none for a new item).
-    #[serde(default, deserialize_with = "number::optional_whole")]
-    #[schema(minimum = 0, maximum = 1_000_000_000)]
-    pub low_stock_threshold: Option<i64>,
-}
-
-/// A stock item's validated fields; the key is (seller, brand, weight, location).
-#[derive(Debug, Clone, PartialEq)]
-pub struct StockItemDraft {
-    pub brand: Label,
-    pub weight: WeightKg,
-    pub location: Label,
-    pub quantity: StockLevel,
-    pub unit_price: Amount,
-    pub currency: Currency,
-    /// `None`: keep what the item has (0 for a new one); the same for the two below.
-    pub empties: Option<i64>,
-    pub deposit: Option<Amount>,
-    pub low_stock_threshold: Option<i64>,
-}
-
-impl StockItemInput {
-    pub fn validate(&self) -> Result<StockItemDraft> {
-        Ok(StockItemDraft {
-            brand: Label::parse(&self.brand, "brand", LABEL_MAX)?,
-            weight: self.weight.parse()?,
-            location: Label::parse(&self.location, "location", LABEL_MAX)?,
-            quantity: StockLevel::new(self.quantity)?,
-            unit_price: Amount::new(self.unit_price, "unit_price")?,
-            currency: match self.currency.as_deref().map(str::trim) {
-                None | Some("") => Currency::default(),
-                Some(code) => code.parse()?,
-            },
-            empties: self.empties.map(|n| count_field(n, "empties")).transpose()?,
-            deposit: self.deposit.map(|d| Amount::new(d, "deposit")).transpose()?,
-            low_stock_threshold: self.low_stock_threshold.map(|n| count_field(n, "low_stock_threshold")).transpose()?,
-        })
-    }
-}
-
 /// `GET /gas` filters, all optional and case-insensitive.
 #[derive(Debug, Clone, Default)]
 pub struct StockQuery {
@@ -273,7 +204,7 @@ impl OrderInput {
             buyer_id,
             inventory_id: self.inventory_id,
             quantity: Quantity::new(self.quantity)?,
-            kind: self.kind.unwrap_or_default(),
+            kind: self.kind.unwrap_or(OrderKind::DEFAULT),
             delivery_address: parse_note(self.delivery_address.as_deref(), "delivery_address", 500)?,
             note: parse_note(self.note.as_deref(), "note", NOTE_MAX)?,
             idempotency_key,

@@ -101,6 +101,11 @@ string_enum!(
     }
 );
 
+impl OrderKind {
+    /// What an order without a `kind` is: today's behaviour.
+    pub const DEFAULT: OrderKind = OrderKind::Refill;
+}
+
 string_enum!(
     /// Why a stock item's full or empty count changed: one per line of the stock ledger.
     MovementReason {
@@ -141,12 +146,6 @@ string_enum!(
         Rejected => "rejected",
     }
 );
-
-impl Default for OrderKind {
-    fn default() -> Self {
-        OrderKind::Refill
-    }
-}
 
 impl From<AdjustmentReason> for MovementReason {
     fn from(reason: AdjustmentReason) -> Self {

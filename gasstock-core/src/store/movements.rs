@@ -1,20 +1,17 @@
 //! The stock ledger: one movement per change of an item's full (`quantity`) or empty
-//! (`empties`) count, written by the change's own unit of work; refills and adjustments, the
-//! two changes that are nothing but stock; and the item's price history.
+//! (`empties`) count, written by the change's own unit of work, and the item's price history.
 
 use chrono::{DateTime, Utc};
 
-use super::db::{now, Conn, Sql};
+use super::db::{Conn, Sql};
 use super::page::select_counted;
 use super::{ActorId, Store};
-use crate::commands::{AdjustmentDraft, PageRequest};
+use crate::commands::PageRequest;
 use crate::domain::MovementReason;
-use crate::error::{Error, Result};
-use crate::models::{Paged, PriceChange, StockItem, StockMovement};
+use crate::error::Result;
+use crate::models::{Paged, PriceChange, StockMovement};
 
-use super::stock::STOCK_COLUMNS;
-
-const MOVEMENT_COLUMNS: &str =
+pub(super) const MOVEMENT_COLUMNS: &str =
     "id, inventory_id, full_delta, empty_delta, reason, order_id, return_id, actor_id, note, created_at";
 
 const PRICE_COLUMNS: &str = "id, inventory_id, unit_price, deposit, currency, actor_id, created_at";
@@ -165,63 +162,5 @@ impl Store {
     pub async fn list_prices(&self, inventory_id: i64) -> Result<Vec<PriceChange>> {
         let select = Sql::new(format!("SELECT {PRICE_COLUMNS} FROM stock_prices WHERE inventory_id = $1 ORDER BY id"));
         self.read(move |mut conn| Box::pin(async move { conn.fetch_all(select.bind(inventory_id)).await })).await
-    }
-
-    /// Moves `full_delta` full and `empty_delta` empty cylinders in or out of the item, if
-    /// neither count would go below zero (checked inside the UPDATE, so concurrent changes
-    /// cannot both pass), and writes its movement. `Conflict("insufficient_stock")` otherwise.
-    pub async fn adjust_stock(
-        &self,
-        adjustment: AdjustmentDraft,
-        actor: ActorId,
-    ) -> Result<(StockItem, StockMovement)> {
-        let at = now();
-        self.write(move |mut conn| {
-            Box::pin(async move {
-                let a = adjustment;
-                let update = Sql::new(format!(
-                    "UPDATE stock_items SET quantity = quantity + $1, empties = empties + $2, updated_at = $3 \
-                     WHERE id = $4 AND quantity + $1 >= 0 AND empties + $2 >= 0 RETURNING {STOCK_COLUMNS}"
-                ))
-                .bind(a.full_delta)
-                .bind(a.empty_delta)
-                .bind(at)
-                .bind(a.inventory_id);
-                let Some(item) = conn.fetch_optional::<StockItem>(update).await? else {
-                    let counts: Option<(i64, i64)> = conn
-                        .fetch_optional(
-                            Sql::new("SELECT quantity, empties FROM stock_items WHERE id = $1").bind(a.inventory_id),
-                        )
-                        .await?;
-                    return Err(match counts {
-                        None => Error::not_found("stock item", a.inventory_id),
-                        Some((quantity, empties)) => Error::conflict_with(
-                            "insufficient_stock",
-                            format!(
-                                "the item holds {quantity} full and {empties} empty cylinders: \
-                                 {:+} full and {:+} empty would go below zero",
-                                a.full_delta, a.empty_delta
-                            ),
-                            serde_json::json!({ "quantity": quantity, "empties": empties,
-                                "full_delta": a.full_delta, "empty_delta": a.empty_delta }),
-                        ),
-                    });
-                };
-                let insert = Sql::new(format!(
-                    "INSERT INTO stock_movements (inventory_id, full_delta, empty_delta, reason, actor_id, note, \
-                     created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {MOVEMENT_COLUMNS}"
-                ))
-                .bind(a.inventory_id)
-                .bind(a.full_delta)
-                .bind(a.empty_delta)
-                .bind(a.reason)
-                .bind(actor)
-                .bind(a.note.as_deref())
-                .bind(at);
-                let movement: StockMovement = conn.fetch_one(insert).await?;
-                Ok((item, movement))
-            })
-        })
-        .await
     }
 }

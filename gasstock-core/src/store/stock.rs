@@ -1,12 +1,14 @@
-//! Stock items: the seller's upsert and the browse list.
+//! Stock items: the seller's upsert, the browse list, and refills and adjustments (the two
+//! changes that are nothing but stock).
 
 use super::db::{now, Sql};
-use super::movements::{reconcile, record_prices, Scope};
+use super::movements::{reconcile, record_prices, Scope, MOVEMENT_COLUMNS};
+use super::ActorId;
 use super::Store;
-use crate::commands::{PageRequest, StockFilter, StockItemDraft};
+use crate::commands::{AdjustmentDraft, PageRequest, StockFilter, StockItemDraft};
 use crate::domain::MovementReason;
-use crate::error::Result;
-use crate::models::{Paged, StockItem};
+use crate::error::{Error, Result};
+use crate::models::{Paged, StockItem, StockMovement};
 
 /// Columns of a [`StockItem`], with the seller's name looked up by key.
 pub(super) const STOCK_COLUMNS: &str = "id, seller_id, \
@@ -80,6 +82,64 @@ impl Store {
             if filter.in_stock_only {
                 sql.push(" AND quantity > 0");
             }
+        })
+        .await
+    }
+
+    /// Moves `full_delta` full and `empty_delta` empty cylinders in or out of the item, if
+    /// neither count would go below zero (checked inside the UPDATE, so concurrent changes
+    /// cannot both pass), and writes its movement. `Conflict("insufficient_stock")` otherwise.
+    pub async fn adjust_stock(
+        &self,
+        adjustment: AdjustmentDraft,
+        actor: ActorId,
+    ) -> Result<(StockItem, StockMovement)> {
+        let at = now();
+        self.write(move |mut conn| {
+            Box::pin(async move {
+                let a = adjustment;
+                let update = Sql::new(format!(
+                    "UPDATE stock_items SET quantity = quantity + $1, empties = empties + $2, updated_at = $3 \
+                     WHERE id = $4 AND quantity + $1 >= 0 AND empties + $2 >= 0 RETURNING {STOCK_COLUMNS}"
+                ))
+                .bind(a.full_delta)
+                .bind(a.empty_delta)
+                .bind(at)
+                .bind(a.inventory_id);
+                let Some(item) = conn.fetch_optional::<StockItem>(update).await? else {
+                    let counts: Option<(i64, i64)> = conn
+                        .fetch_optional(
+                            Sql::new("SELECT quantity, empties FROM stock_items WHERE id = $1").bind(a.inventory_id),
+                        )
+                        .await?;
+                    return Err(match counts {
+                        None => Error::not_found("stock item", a.inventory_id),
+                        Some((quantity, empties)) => Error::conflict_with(
+                            "insufficient_stock",
+                            format!(
+                                "the item holds {quantity} full and {empties} empty cylinders: \
+                                 {:+} full and {:+} empty would go below zero",
+                                a.full_delta, a.empty_delta
+                            ),
+                            serde_json::json!({ "quantity": quantity, "empties": empties,
+                                "full_delta": a.full_delta, "empty_delta": a.empty_delta }),
+                        ),
+                    });
+                };
+                let insert = Sql::new(format!(
+                    "INSERT INTO stock_movements (inventory_id, full_delta, empty_delta, reason, actor_id, note, \
+                     created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {MOVEMENT_COLUMNS}"
+                ))
+                .bind(a.inventory_id)
+                .bind(a.full_delta)
+                .bind(a.empty_delta)
+                .bind(a.reason)
+                .bind(actor)
+                .bind(a.note.as_deref())
+                .bind(at);
+                let movement: StockMovement = conn.fetch_one(insert).await?;
+                Ok((item, movement))
+            })
         })
         .await
     }

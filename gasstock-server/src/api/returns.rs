@@ -24,7 +24,7 @@ pub fn endpoints() -> Vec<Endpoint> {
 /// A buyer returns empties they hold deposits for; pending until the seller settles it.
 #[utoipa::path(post, path = "/api/v1/returns", tag = "buyer", request_body = ReturnInput, security(("bearer" = [])),
     responses(
-        (status = 201, description = "pending", body = CylinderReturn),
+        (status = 201, description = "created, waiting for the seller to settle it", body = CylinderReturn),
         (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody),
         (status = 403, description = "only buyers return cylinders", body = ErrorBody),
