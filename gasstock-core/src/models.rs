@@ -40,7 +40,7 @@ pub struct StockItem {
     pub unit_price: i64,
     /// Deposit for one cylinder sold new (`kind: "new"`), minor units; 0 by default.
     pub deposit: i64,
-    /// The seller hears `stock.low` when `quantity` falls below it; `None`: never.
+    /// Low-stock level set by the seller (`None`: none); the `stock.low` notice is not sent yet.
     pub low_stock_threshold: Option<i64>,
     #[schema(value_type = String, example = "RWF")]
     pub currency: Currency,

@@ -38,7 +38,7 @@ pub struct StockItemInput {
     #[serde(default, deserialize_with = "number::optional_whole")]
     #[schema(minimum = 0, maximum = 1_000_000_000)]
     pub deposit: Option<i64>,
-    /// `stock.low` is sent when quantity falls below it, 0 to 10^9; omitted: unchanged (none for a new item).
+    /// Low-stock level, 0 to 10^9 (the `stock.low` notice is not sent yet); omitted: unchanged (none for a new item).
     #[serde(default, deserialize_with = "number::optional_whole")]
     #[schema(minimum = 0, maximum = 1_000_000_000)]
     pub low_stock_threshold: Option<i64>,

@@ -53,7 +53,7 @@ async fn a_new_sale_a_refill_a_return_and_the_ledger() {
         assert_eq!((refill["kind"].as_str(), refill["total_amount"].as_i64()), (Some("refill"), Some(15_000)));
         app.post("/api/v1/orders", &buyer, json!({"inventory_id": id, "quantity": 1, "kind": "swap"}))
             .await
-            .expect(400, "unknown kind");
+            .expect_error(400, "invalid_body", "unknown kind");
         let invoice = deliver(&app, &seller, &admin, new["id"].as_i64().unwrap()).await;
         assert_eq!((invoice["amount"].as_i64(), invoice["deposit_amount"].as_i64()), (Some(110_000), Some(80_000)));
         deliver(&app, &seller, &admin, refill["id"].as_i64().unwrap()).await;
@@ -80,7 +80,11 @@ async fn a_new_sale_a_refill_a_return_and_the_ledger() {
         );
         let under = json!({"full_delta": 0, "empty_delta": -1, "reason": "damaged"});
         app.post(&path, &admin, under).await.expect_error(409, "insufficient_stock", "below zero");
-        app.post(&path, &seller, json!({"full_delta": 1, "reason": "gift"})).await.expect(400, "unknown reason");
+        app.post(&path, &seller, json!({"full_delta": 1, "reason": "gift"})).await.expect_error(
+            400,
+            "invalid_body",
+            "unknown reason",
+        );
         app.post(&path, &seller, json!({"full_delta": 0, "reason": "found"}))
             .await
             .expect_error(422, "invalid", "nothing");
