@@ -141,10 +141,12 @@ pub struct Delivery {
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct StatusEvent {
     pub id: i64,
-    /// `order`, `invoice` or `payment`.
+    /// `order`, `invoice`, `payment` or `stock` (then `entity_id` is the stock item's id).
     pub entity: String,
     pub entity_id: i64,
-    pub order_id: i64,
+    /// The order concerned; for a `stock` event, the order that caused it (`None` for an
+    /// adjustment).
+    pub order_id: Option<i64>,
     /// Who made the change; `None` for the system.
     pub actor_id: Option<i64>,
     /// `None` when the entity was created.
@@ -158,9 +160,13 @@ pub struct StatusEvent {
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Notification {
     pub id: i64,
-    /// Event type such as `order.approved` or `payment.released`.
+    /// Event type such as `order.approved`, `payment.released` or `stock.low`.
     pub event: String,
-    pub order_id: i64,
+    /// Always set for order, invoice and payment events; for `stock.low`, the order that
+    /// took the item below its threshold (`None` for an adjustment).
+    pub order_id: Option<i64>,
+    /// The stock item of a `stock.low` event; `None` for the others.
+    pub inventory_id: Option<i64>,
     pub invoice_id: Option<i64>,
     pub payment_id: Option<i64>,
     pub title: String,

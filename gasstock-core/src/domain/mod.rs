@@ -22,7 +22,7 @@ pub use rating::Rating;
 pub use role::Role;
 pub use status::{
     is_legal_order_path, AdjustmentReason, InvoiceStatus, MovementReason, OrderKind, OrderStatus, OrderTransition,
-    PaymentStatus, ReturnStatus, StatusChange, WebhookDeliveryStatus,
+    PaymentStatus, ReturnStatus, StatusChange, StockAlert, WebhookDeliveryStatus,
 };
 pub use text::{parse_note, Label};
 pub use throttle::{retry_after_secs, Backoff, Counter, Verdict};

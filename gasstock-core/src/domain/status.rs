@@ -128,6 +128,22 @@ string_enum!(
 );
 
 string_enum!(
+    /// A stock item's level as a status event records it: `low` when an order or an
+    /// adjustment took its full count below its low-stock threshold.
+    StockAlert {
+        Low => "low",
+    }
+);
+
+impl StockAlert {
+    /// Whether taking `taken` full cylinders, leaving `quantity`, crossed `threshold` from
+    /// at or above it to below it: once per crossing, since the count before was not low.
+    pub fn crossed_low(quantity: i64, taken: i64, threshold: Option<i64>) -> bool {
+        threshold.is_some_and(|t| taken > 0 && quantity < t && quantity + taken >= t)
+    }
+}
+
+string_enum!(
     /// The reasons a seller or an admin may give for an adjustment.
     AdjustmentReason {
         Damaged => "damaged",
@@ -272,6 +288,10 @@ pub enum StatusChange {
         from: Option<PaymentStatus>,
         to: PaymentStatus,
     },
+    /// A stock item's level (its id is the event's entity id); it has no `from`.
+    Stock {
+        to: StockAlert,
+    },
 }
 
 impl StatusChange {
@@ -289,12 +309,13 @@ impl StatusChange {
         }
     }
 
-    /// The stored name of the entity: `order`, `invoice` or `payment`.
+    /// The stored name of the entity: `order`, `invoice`, `payment` or `stock`.
     pub fn entity(self) -> &'static str {
         match self {
             StatusChange::Order { .. } => "order",
             StatusChange::Invoice { .. } => "invoice",
             StatusChange::Payment { .. } => "payment",
+            StatusChange::Stock { .. } => "stock",
         }
     }
 
@@ -303,6 +324,7 @@ impl StatusChange {
             StatusChange::Order { from, .. } => from.map(OrderStatus::as_str),
             StatusChange::Invoice { from, .. } => from.map(InvoiceStatus::as_str),
             StatusChange::Payment { from, .. } => from.map(PaymentStatus::as_str),
+            StatusChange::Stock { .. } => None,
         }
     }
 
@@ -311,6 +333,7 @@ impl StatusChange {
             StatusChange::Order { to, .. } => to.as_str(),
             StatusChange::Invoice { to, .. } => to.as_str(),
             StatusChange::Payment { to, .. } => to.as_str(),
+            StatusChange::Stock { to } => to.as_str(),
         }
     }
 
@@ -323,7 +346,10 @@ impl StatusChange {
             "order" => both(from, to).map(|(from, to)| StatusChange::Order { from, to })?,
             "invoice" => both(from, to).map(|(from, to)| StatusChange::Invoice { from, to })?,
             "payment" => both(from, to).map(|(from, to)| StatusChange::Payment { from, to })?,
-            other => return Err(Error::invalid("entity", format!("'{other}' is not order, invoice or payment"))),
+            "stock" => StatusChange::Stock { to: to.parse()? },
+            other => {
+                return Err(Error::invalid("entity", format!("'{other}' is not order, invoice, payment or stock")))
+            }
         })
     }
 }

@@ -18,7 +18,8 @@ pub(super) const EVENT_COLUMNS: &str =
 pub(super) struct Event<'a> {
     pub change: StatusChange,
     pub entity_id: i64,
-    pub order_id: i64,
+    /// Always set but for a stock event, where it is the order that caused it, if any.
+    pub order_id: Option<i64>,
     pub actor: Option<ActorId>,
     pub reason: Option<&'a str>,
     pub at: DateTime<Utc>,
@@ -46,17 +47,20 @@ pub(super) async fn record(conn: &mut Conn<'_>, event: Event<'_>) -> Result<()> 
     let Some(notice) = notice(change, entity_id, order_id, reason) else {
         return Ok(());
     };
-    let (invoice_id, payment_id) = match change {
-        StatusChange::Invoice { .. } => (Some(entity_id), None),
-        StatusChange::Payment { .. } => (None, Some(entity_id)),
-        StatusChange::Order { .. } => (None, None),
+    let (invoice_id, payment_id, inventory_id) = match change {
+        StatusChange::Invoice { .. } => (Some(entity_id), None, None),
+        StatusChange::Payment { .. } => (None, Some(entity_id), None),
+        StatusChange::Order { .. } => (None, None, None),
+        StatusChange::Stock { .. } => (None, None, Some(entity_id)),
     };
-    // One statement fans out to every recipient.
+    // One statement fans out to every recipient. A stock event's seller is the item's (its
+    // order, if any, has the same seller: the order's branch stays out to avoid a duplicate).
     let fan_out = Sql::new(
         "INSERT INTO notifications (user_id, event_id, event, order_id, invoice_id, payment_id, title, message, \
-         created_at) SELECT r.user_id, $11, $1, $2, $3, $4, $5, $6, $7 FROM ( \
+         created_at, inventory_id) SELECT r.user_id, $11, $1, $2, $3, $4, $5, $6, $7, $13 FROM ( \
            SELECT buyer_id AS user_id FROM orders WHERE id = $2 AND $8 \
-           UNION ALL SELECT seller_id FROM orders WHERE id = $2 AND $9 \
+           UNION ALL SELECT seller_id FROM orders WHERE id = $2 AND $9 AND $13 IS NULL \
+           UNION ALL SELECT seller_id FROM stock_items WHERE id = $13 AND $9 \
            UNION ALL SELECT id FROM users WHERE role = $12 AND $10) r",
     )
     .bind(notice.event)
@@ -70,7 +74,8 @@ pub(super) async fn record(conn: &mut Conn<'_>, event: Event<'_>) -> Result<()> 
     .bind(notice.audience.seller)
     .bind(notice.audience.admins)
     .bind(event_id)
-    .bind(Role::Admin);
+    .bind(Role::Admin)
+    .bind(inventory_id);
     conn.execute(fan_out).await?;
     Ok(())
 }

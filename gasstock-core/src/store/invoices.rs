@@ -39,7 +39,7 @@ impl Store {
                 let invoice: Invoice = conn.fetch_one(insert).await?;
                 let change = StatusChange::Invoice { from: None, to: InvoiceStatus::Pending };
                 let submitted =
-                    Event { change, entity_id: invoice.id, order_id: invoice.order_id, actor: Some(actor), reason: None, at };
+                    Event { change, entity_id: invoice.id, order_id: Some(invoice.order_id), actor: Some(actor), reason: None, at };
                 events::record(&mut conn, submitted).await?;
                 Ok(invoice)
             })
@@ -106,7 +106,7 @@ impl Store {
                 };
                 let reason = reason.as_deref();
                 let decided =
-                    Event { change, entity_id: invoice.id, order_id: invoice.order_id, actor: Some(actor), reason, at };
+                    Event { change, entity_id: invoice.id, order_id: Some(invoice.order_id), actor: Some(actor), reason, at };
                 events::record(&mut conn, decided).await?;
                 if !approve {
                     move_order(&mut conn, invoice.order_id, OrderTransition::ReopenForInvoice, actor, reason, at).await?;
@@ -172,10 +172,10 @@ impl Store {
                 deposits::on_delivery(&mut conn, &order, actor, at).await?;
                 let (actor, reason) = (Some(actor), None);
                 let delivered =
-                    Event { change: StatusChange::order(deliver), entity_id: order.id, order_id, actor, reason, at };
+                    Event { change: StatusChange::order(deliver), entity_id: order.id, order_id: Some(order_id), actor, reason, at };
                 events::record(&mut conn, delivered).await?;
                 let change = StatusChange::Payment { from: None, to: PaymentStatus::Released };
-                events::record(&mut conn, Event { change, entity_id: payment.id, order_id, actor, reason, at }).await?;
+                events::record(&mut conn, Event { change, entity_id: payment.id, order_id: Some(order_id), actor, reason, at }).await?;
                 Ok(Delivery { order, payment })
             })
         })

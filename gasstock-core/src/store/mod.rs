@@ -24,6 +24,7 @@ mod events;
 mod import;
 mod invoices;
 mod lite;
+mod low_stock;
 mod movements;
 mod notifications;
 mod orders;

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 
 use super::db::{now, on_unique, Conn, Sql};
 use super::events::{self, Event};
+use super::low_stock;
 use super::movements::{self, Movement};
 use super::page::select_counted;
 use super::row::record;
@@ -163,7 +164,7 @@ pub(super) async fn move_order(
         movements::record(conn, back).await?;
     }
     let change = StatusChange::order(transition);
-    events::record(conn, Event { change, entity_id: order.id, order_id: order.id, actor: Some(actor), reason, at })
+    events::record(conn, Event { change, entity_id: order.id, order_id: Some(order.id), actor: Some(actor), reason, at })
         .await?;
     Ok(order)
 }
@@ -204,12 +205,14 @@ async fn insert_order(conn: &mut Conn<'_>, draft: &OrderDraft, at: DateTime<Utc>
         unit_price: i64,
         deposit: i64,
         currency: String,
+        quantity: i64,
+        low_stock_threshold: Option<i64>,
     }
-    record!(Reserved { seller_id, brand, weight_g, location, unit_price, deposit, currency });
+    record!(Reserved { seller_id, brand, weight_g, location, unit_price, deposit, currency, quantity, low_stock_threshold });
     let quantity = draft.quantity.get();
     let reserve = Sql::new(
         "UPDATE stock_items SET quantity = quantity - $1, updated_at = $2 WHERE id = $3 AND quantity >= $1 \
-         RETURNING seller_id, brand, weight_g, location, unit_price, deposit, currency",
+         RETURNING seller_id, brand, weight_g, location, unit_price, deposit, currency, quantity, low_stock_threshold",
     )
     .bind(quantity)
     .bind(at)
@@ -227,6 +230,7 @@ async fn insert_order(conn: &mut Conn<'_>, draft: &OrderDraft, at: DateTime<Utc>
             ),
         });
     };
+    let (item_left, threshold) = (item.quantity, item.low_stock_threshold);
     // A new cylinder's deposit is frozen with the price; a refill carries none.
     let too_large = || Error::invalid("quantity", "order total is too large");
     let deposit_amount = match draft.kind {
@@ -264,7 +268,17 @@ async fn insert_order(conn: &mut Conn<'_>, draft: &OrderDraft, at: DateTime<Utc>
     movements::record(conn, reserved).await?;
     let change = StatusChange::Order { from: None, to: OrderStatus::Pending };
     let placed =
-        Event { change, entity_id: order.id, order_id: order.id, actor: Some(draft.buyer_id), reason: None, at };
+        Event { change, entity_id: order.id, order_id: Some(order.id), actor: Some(draft.buyer_id), reason: None, at };
     events::record(conn, placed).await?;
+    let take = low_stock::Take {
+        inventory_id: order.inventory_id,
+        quantity: item_left,
+        taken: quantity,
+        threshold,
+        order_id: Some(order.id),
+        actor: Some(draft.buyer_id),
+        at,
+    };
+    low_stock::record_if_crossed(conn, take).await?;
     Ok(order)
 }

@@ -2,6 +2,7 @@
 //! changes that are nothing but stock).
 
 use super::db::{now, Sql};
+use super::low_stock;
 use super::movements::{reconcile, record_prices, Scope, MOVEMENT_COLUMNS};
 use super::ActorId;
 use super::Store;
@@ -138,6 +139,16 @@ impl Store {
                 .bind(a.note.as_deref())
                 .bind(at);
                 let movement: StockMovement = conn.fetch_one(insert).await?;
+                let take = low_stock::Take {
+                    inventory_id: item.id,
+                    quantity: item.quantity,
+                    taken: -a.full_delta,
+                    threshold: item.low_stock_threshold,
+                    order_id: None,
+                    actor: Some(actor),
+                    at,
+                };
+                low_stock::record_if_crossed(&mut conn, take).await?;
                 Ok((item, movement))
             })
         })
