@@ -1,13 +1,11 @@
--- no-transaction
 -- Stock events (`stock.low`): a status event may now concern a stock item rather than an
 -- order. `status_events.entity` gains 'stock' (the item's id is `entity_id`), and
 -- `order_id` becomes nullable on both status_events and notifications (set when an order
 -- caused the event, NULL for an adjustment); notifications gain `inventory_id`.
 -- SQLite cannot alter a CHECK or a NOT NULL: both tables are rebuilt with their rows, ids and
--- indexes. Other tables reference status_events (notifications, webhook_deliveries), so the
--- rebuild runs with foreign keys off, in its own transaction (the documented 12-step procedure of https://sqlite.org/lang_altertable.html).
-PRAGMA foreign_keys = OFF;
-BEGIN;
+-- indexes, following https://sqlite.org/lang_altertable.html (the store's migrator runs with
+-- foreign keys off and checks them after the last migration: notifications and
+-- webhook_deliveries reference status_events, whose old copy must be dropped).
 
 CREATE TABLE status_events_rebuilt (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -57,5 +55,3 @@ CREATE INDEX notifications_unread ON notifications (user_id, id) WHERE read_at I
 -- The copies keep their ids; AUTOINCREMENT's counters follow the renamed tables, so no id
 -- is handed out twice.
 
-COMMIT;
-PRAGMA foreign_keys = ON;

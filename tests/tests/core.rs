@@ -11,6 +11,8 @@ mod cylinders;
 mod group_commit;
 #[path = "core/invariants.rs"]
 mod invariants;
+#[path = "core/low_stock.rs"]
+mod low_stock;
 #[path = "core/notifications.rs"]
 mod notifications;
 #[path = "core/orders.rs"]

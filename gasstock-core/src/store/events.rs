@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 
 use super::db::{Conn, Sql};
 use super::{ActorId, Store};
-use crate::domain::{Role, StatusChange};
+use crate::domain::{Role, StatusChange, StockAlert};
 use crate::error::Result;
 use crate::events::notice;
 use crate::models::StatusEvent;
@@ -81,11 +81,30 @@ pub(super) async fn record(conn: &mut Conn<'_>, event: Event<'_>) -> Result<()> 
 }
 
 impl Store {
-    /// The status events of an order, its invoices and its payment, oldest first.
+    /// The status events of an order, its invoices and its payment, oldest first. A
+    /// `stock.low` the order caused is the seller's business, not the order's history (which
+    /// its buyer reads): it stays out.
     pub async fn order_events(&self, order_id: i64) -> Result<Vec<StatusEvent>> {
+        let stock = StatusChange::Stock { to: StockAlert::Low }.entity();
         self.read_all(
-            Sql::new(format!("SELECT {EVENT_COLUMNS} FROM status_events WHERE order_id = $1 ORDER BY id"))
-                .bind(order_id),
+            Sql::new(format!(
+                "SELECT {EVENT_COLUMNS} FROM status_events WHERE order_id = $1 AND entity <> $2 ORDER BY id"
+            ))
+            .bind(order_id)
+            .bind(stock),
+        )
+        .await
+    }
+
+    /// The status events of a stock item (its `stock.low` crossings), oldest first.
+    pub async fn stock_events(&self, inventory_id: i64) -> Result<Vec<StatusEvent>> {
+        let stock = StatusChange::Stock { to: StockAlert::Low }.entity();
+        self.read_all(
+            Sql::new(format!(
+                "SELECT {EVENT_COLUMNS} FROM status_events WHERE entity = $1 AND entity_id = $2 ORDER BY id"
+            ))
+            .bind(stock)
+            .bind(inventory_id),
         )
         .await
     }

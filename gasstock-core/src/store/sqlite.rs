@@ -83,6 +83,16 @@ static IMPORT: ImportSql = ImportSql {
     analyze: None,
 };
 
+/// Applies the migrations, then refuses a database whose foreign keys no longer hold.
+async fn migrate(migrator: &sqlx::SqlitePool) -> Result<()> {
+    sqlx::migrate!("../migrations/sqlite").run(migrator).await?;
+    let broken: Vec<sqlx::sqlite::SqliteRow> = sqlx::query("PRAGMA foreign_key_check").fetch_all(migrator).await?;
+    if !broken.is_empty() {
+        return Err(Error::internal(format!("{} rows break a foreign key after the migrations", broken.len())));
+    }
+    Ok(())
+}
+
 /// Opens (creating if missing) the database at `url` (`sqlite://path/to/file.db`), applies
 /// the migrations (sqlx's migrator, on a connection closed right after) and starts the
 /// store's SQLite threads on it.
@@ -94,8 +104,13 @@ pub(crate) async fn open(url: &str, config: &StoreConfig) -> Result<Lite> {
         .foreign_keys(true)
         .busy_timeout(config.sqlite_busy_timeout);
     let path = options.get_filename().to_owned();
-    let migrator = SqlitePoolOptions::new().max_connections(1).connect_with(options).await?;
-    let migrated = sqlx::migrate!("../migrations/sqlite").run(&migrator).await;
+    // Foreign keys are off on the migrator's connection (sqlx runs each migration in a
+    // transaction, where the pragma cannot change): a migration that rebuilds a table others
+    // reference (SQLite's way to alter a CHECK or NOT NULL) could not drop the old one
+    // otherwise. They are checked once all migrations ran, and the store's own connections
+    // enforce them as always.
+    let migrator = SqlitePoolOptions::new().max_connections(1).connect_with(options.foreign_keys(false)).await?;
+    let migrated = migrate(&migrator).await;
     migrator.close().await;
     migrated?;
     Lite::start(&path, config)
