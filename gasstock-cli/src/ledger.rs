@@ -113,7 +113,8 @@ pub struct DepositRow {
 
 /// `gasstock report deposits`: deposits held per seller and buyer, with the total.
 pub async fn deposits_report(ctx: &Context, actor: &gasstock_core::Actor) -> Result<(), CliError> {
-    let deposits = ctx.core.deposits(actor).await?;
+    // The report needs the balances only (all of them, whatever the page of entries).
+    let deposits = ctx.core.deposits(actor, gasstock_core::commands::PageRequest::default()).await?;
     let mut by_pair: BTreeMap<(i64, i64), (i64, i64)> = BTreeMap::new();
     for b in &deposits.balances {
         let sum = by_pair.entry((b.seller_id, b.buyer_id)).or_default();

@@ -19,7 +19,8 @@ pub struct StockChange {
     pub movement: StockMovement,
 }
 
-/// `GET /deposits`: the balances the caller may see, their entries and the total held.
+/// `GET /deposits`: the balances the caller may see, a page of their entries and the total
+/// held.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Deposits {
     /// Sum of `amount` over `balances`: what is owed back.
@@ -28,8 +29,9 @@ pub struct Deposits {
     pub cylinders: i64,
     /// Per buyer and stock item (hence per seller).
     pub balances: Vec<DepositBalance>,
-    /// Every change of those balances, oldest first.
-    pub entries: Vec<DepositEntry>,
+    /// The changes of those balances, newest first, one page at a time (`page`, `per_page`;
+    /// `entries.total` counts them all).
+    pub entries: Paged<DepositEntry>,
 }
 
 impl Gasstock {
@@ -85,9 +87,10 @@ impl Gasstock {
         self.store().list_returns(deposit_scope(actor), page).await
     }
 
-    /// A buyer's balances with every seller, a seller's deposits held, or (admin) all.
-    pub async fn deposits(&self, actor: &Actor) -> Result<Deposits> {
-        let (balances, entries) = self.store().deposit_balances(deposit_scope(actor)).await?;
+    /// A buyer's balances with every seller, a seller's deposits held, or (admin) all, with
+    /// one page of their entries.
+    pub async fn deposits(&self, actor: &Actor, page: PageRequest) -> Result<Deposits> {
+        let (balances, entries) = self.store().deposit_balances(deposit_scope(actor), page).await?;
         let sum = |f: fn(&DepositBalance) -> i64| -> Result<i64> {
             balances
                 .iter()

@@ -214,6 +214,22 @@ pub mod fixtures {
             admin: user(core, Role::Admin, "admin").await,
         }
     }
+
+    /// Every deposit entry `actor` may see, newest first, read page by page.
+    pub async fn all_deposit_entries(core: &Gasstock, actor: &Actor) -> Vec<gasstock_core::models::DepositEntry> {
+        let mut all = Vec::new();
+        for page in 1.. {
+            let request = gasstock_core::commands::PageRequest { page, per_page: 100 };
+            let entries = core.deposits(actor, request).await.expect("deposits").entries;
+            let done = entries.items.len() < 100;
+            all.extend(entries.items);
+            if done {
+                assert_eq!(all.len() as i64, entries.total, "the pages add up to the total");
+                return all;
+            }
+        }
+        unreachable!()
+    }
 }
 
 /// Payment facts read straight from the tables, for invariant checks that no store

@@ -290,8 +290,13 @@ impl Store {
         .await
     }
 
-    /// Deposit balances (buyer, stock item) in `scope`, with their entries, oldest first.
-    pub async fn deposit_balances(&self, scope: DepositScope) -> Result<(Vec<DepositBalance>, Vec<DepositEntry>)> {
+    /// Deposit balances (buyer, stock item) in `scope`, and one page of their entries, newest
+    /// first, with the entries' total: one read job.
+    pub async fn deposit_balances(
+        &self,
+        scope: DepositScope,
+        page: PageRequest,
+    ) -> Result<(Vec<DepositBalance>, Paged<DepositEntry>)> {
         self.read(move |mut conn| {
             Box::pin(async move {
                 let mut balances = Sql::new(format!("SELECT {BALANCE_COLUMNS} FROM deposit_balances WHERE 1 = 1"));
@@ -299,8 +304,13 @@ impl Store {
                 balances.push(" ORDER BY seller_id, buyer_id, inventory_id");
                 let mut entries = Sql::new(format!("SELECT {ENTRY_COLUMNS} FROM deposit_entries WHERE 1 = 1"));
                 push_scope(&mut entries, scope);
-                entries.push(" ORDER BY id");
-                Ok((conn.fetch_all(balances).await?, conn.fetch_all(entries).await?))
+                entries.push(" ORDER BY id DESC LIMIT ").push_bind(page.limit()).push(" OFFSET ").push_bind(page.offset());
+                let mut count = Sql::new("SELECT COUNT(*) FROM deposit_entries WHERE 1 = 1");
+                push_scope(&mut count, scope);
+                let balances = conn.fetch_all(balances).await?;
+                let items = conn.fetch_all(entries).await?;
+                let total: i64 = conn.fetch_scalar(count).await?;
+                Ok((balances, Paged { items, page: page.page, per_page: page.per_page, total }))
             })
         })
         .await

@@ -74,11 +74,13 @@ pub async fn settle_return(Id(id): Id, state: State, session: Session, Json(body
 }
 
 /// Deposits held: a buyer's balances with each seller, a seller's deposits held for its
-/// cylinders, everything for admins; with every entry and the totals.
-#[utoipa::path(get, path = "/api/v1/deposits", tag = "buyer", security(("bearer" = [])), responses(
+/// cylinders, everything for admins; with the totals and one page of the entries (newest first).
+#[utoipa::path(get, path = "/api/v1/deposits", tag = "buyer", params(PageQuery), security(("bearer" = [])), responses(
     (status = 200, body = Deposits),
+    (status = 400, description = "unknown or malformed query parameter", body = ErrorBody),
     (status = 401, body = ErrorBody),
+    (status = 422, description = "bad page or per_page", body = ErrorBody),
 ))]
-pub async fn deposits(state: State, session: Session) -> ApiResult {
-    ok(&state.core.deposits(&session.actor).await?)
+pub async fn deposits(state: State, session: Session, Query(query): Query<PageQuery>) -> ApiResult {
+    ok(&state.core.deposits(&session.actor, query.page()?).await?)
 }

@@ -299,15 +299,15 @@ impl World {
                 assert_eq!(of_order, expected, "ledger lines of order {order:?}");
             }
         }
-        let deposits = self.core.deposits(&self.admin).await.unwrap();
+        let deposits = self.core.deposits(&self.admin, Default::default()).await.unwrap();
+        let all_entries = gasstock_tests::fixtures::all_deposit_entries(&self.core, &self.admin).await;
         for b in &deposits.balances {
             let buyer = self.buyers.iter().position(|a| a.user_id == b.buyer_id).unwrap();
             let item = self.items.iter().position(|i| i.id == b.inventory_id).unwrap();
             let model = self.held.get(&(buyer, item)).copied().unwrap_or_default();
             assert_eq!(Held { cylinders: b.cylinders, amount: b.amount, pending: b.pending }, model, "balance {b:?}");
             assert!(b.amount >= 0 && b.cylinders >= 0 && b.pending <= b.cylinders);
-            let entries: i64 = deposits
-                .entries
+            let entries: i64 = all_entries
                 .iter()
                 .filter(|e| (e.buyer_id, e.inventory_id) == (b.buyer_id, b.inventory_id))
                 .map(|e| e.amount)

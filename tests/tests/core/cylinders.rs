@@ -103,14 +103,14 @@ async fn refill_and_new_orders_total_deliver_and_leave_their_ledger_lines() {
         assert_eq!(lines[3].actor_id, Some(c.admin.user_id));
 
         // The buyer now holds deposits for the 3 new cylinders.
-        let deposits = core.deposits(&c.buyer).await.unwrap();
+        let deposits = core.deposits(&c.buyer, PageRequest::default()).await.unwrap();
         assert_eq!((deposits.total, deposits.cylinders), (120_000, 3));
-        assert_eq!(deposits.entries.len(), 1);
-        assert_eq!(deposits.entries[0].order_id, Some(new.id));
-        assert_eq!(core.deposits(&c.other_buyer).await.unwrap().total, 0);
-        assert_eq!(core.deposits(&c.seller).await.unwrap().total, 120_000);
-        assert_eq!(core.deposits(&c.other_seller).await.unwrap().balances, []);
-        assert_eq!(core.deposits(&c.admin).await.unwrap().total, 120_000);
+        assert_eq!((deposits.entries.items.len(), deposits.entries.total), (1, 1));
+        assert_eq!(deposits.entries.items[0].order_id, Some(new.id));
+        assert_eq!(core.deposits(&c.other_buyer, PageRequest::default()).await.unwrap().total, 0);
+        assert_eq!(core.deposits(&c.seller, PageRequest::default()).await.unwrap().total, 120_000);
+        assert_eq!(core.deposits(&c.other_seller, PageRequest::default()).await.unwrap().balances, []);
+        assert_eq!(core.deposits(&c.admin, PageRequest::default()).await.unwrap().total, 120_000);
     })
     .await;
 }
@@ -262,14 +262,14 @@ async fn returns_settle_against_deposits_and_refund_only_the_good_cylinders() {
         core.settle_return(&c.admin, second.id, &ReturnDecision { accept: false, good: None, damaged: None })
             .await
             .unwrap();
-        let deposits = core.deposits(&c.buyer).await.unwrap();
+        let deposits = core.deposits(&c.buyer, PageRequest::default()).await.unwrap();
         assert_eq!((deposits.total, deposits.cylinders, deposits.balances[0].pending), (40_000, 1, 0));
         let third = core.create_return(&c.buyer, &ret(1)).await.unwrap();
         let done = core.settle_return(&c.admin, third.id, &accept(None, None)).await.unwrap();
         assert_eq!(done.refund_amount, 40_000);
-        let deposits = core.deposits(&c.buyer).await.unwrap();
+        let deposits = core.deposits(&c.buyer, PageRequest::default()).await.unwrap();
         assert_eq!((deposits.total, deposits.cylinders), (0, 0));
-        assert_eq!(deposits.entries.iter().map(|e| e.amount).sum::<i64>(), 0);
+        assert_eq!(deposits.entries.items.iter().map(|e| e.amount).sum::<i64>(), 0);
         assert_eq!(core.returns(&c.buyer, PageRequest::default()).await.unwrap().total, 3);
         assert_eq!(core.returns(&c.other_buyer, PageRequest::default()).await.unwrap().total, 0);
     })
@@ -344,7 +344,7 @@ async fn forty_returns_of_the_same_deposits_and_concurrent_adjustments_race_safe
             refunded += task.await.unwrap().unwrap().refund_amount;
         }
         assert_eq!(refunded, 5_000, "never more than was paid");
-        let deposits = core.deposits(&c.buyer).await.unwrap();
+        let deposits = core.deposits(&c.buyer, PageRequest::default()).await.unwrap();
         assert_eq!((deposits.total, deposits.cylinders), (0, 0));
 
         // 40 adjustments of -1 full against 15 full cylinders: 15 pass, never below zero.
