@@ -32,6 +32,10 @@ impl Dialect for PgDialect {
         " FOR UPDATE SKIP LOCKED"
     }
 
+    fn for_update(&self) -> &'static str {
+        " FOR UPDATE"
+    }
+
     fn stock_key(&self) -> &'static str {
         "(seller_id, lower(brand), weight_g, lower(location))"
     }

@@ -34,6 +34,11 @@ impl Dialect for SqliteDialect {
         ""
     }
 
+    /// BEGIN IMMEDIATE holds the write lock: nobody changes a row read meanwhile.
+    fn for_update(&self) -> &'static str {
+        ""
+    }
+
     fn stock_key(&self) -> &'static str {
         "(seller_id, brand, weight_g, location)"
     }

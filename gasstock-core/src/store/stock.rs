@@ -3,7 +3,7 @@
 
 use super::db::{now, Sql};
 use super::low_stock;
-use super::movements::{reconcile, record_prices, Scope, MOVEMENT_COLUMNS};
+use super::movements::{self, reconcile, record_prices, Movement, Scope, MOVEMENT_COLUMNS};
 use super::ActorId;
 use super::Store;
 use crate::commands::{AdjustmentDraft, PageRequest, StockFilter, StockItemDraft};
@@ -20,8 +20,17 @@ pub(super) const STOCK_COLUMNS: &str = "id, seller_id, \
 impl Store {
     /// Adds or updates the item keyed by (seller, brand, weight, location); `true` if created.
     /// Empties, deposit and threshold left out keep what the item has. The change of counts
-    /// goes to the ledger and a change of price to the price history, in the same unit.
+    /// goes to the ledger and a change of price to the price history, in the same unit. The
+    /// ledger line is the difference from the counts the row held before (read by key and
+    /// locked first), so an upsert costs the same however long the item's ledger grows.
     pub async fn upsert_stock_item(&self, seller_id: i64, item: StockItemDraft) -> Result<(StockItem, bool)> {
+        let dialect = self.dialect();
+        let mut previous = Sql::new("SELECT id, quantity, empties FROM stock_items WHERE seller_id = ");
+        previous.push_bind(seller_id);
+        dialect.and_equal_ignoring_case(&mut previous, "brand", item.brand.as_str().to_owned().into());
+        previous.push(" AND weight_g = ").push_bind(item.weight.grams());
+        dialect.and_equal_ignoring_case(&mut previous, "location", item.location.as_str().to_owned().into());
+        previous.push(dialect.for_update());
         let upsert = Sql::new(format!(
             "INSERT INTO stock_items (seller_id, brand, weight_g, location, quantity, unit_price, currency, \
              empties, deposit, low_stock_threshold, created_at, updated_at) \
@@ -31,7 +40,7 @@ impl Store {
              empties = COALESCE($9, stock_items.empties), deposit = COALESCE($10, stock_items.deposit), \
              low_stock_threshold = COALESCE($11, stock_items.low_stock_threshold) \
              RETURNING {STOCK_COLUMNS}",
-            self.dialect().stock_key()
+            dialect.stock_key()
         ))
         .bind(seller_id)
         .bind(item.brand.as_str())
@@ -47,9 +56,35 @@ impl Store {
         let saved: StockItem = self
             .write(move |mut conn| {
                 Box::pin(async move {
+                    let before: Option<(i64, i64, i64)> = conn.fetch_optional(previous).await?;
                     let saved: StockItem = conn.fetch_one(upsert).await?;
                     let at = saved.updated_at;
-                    reconcile(&mut conn, Scope::Item(saved.id), MovementReason::Upsert, Some(seller_id), at).await?;
+                    match before {
+                        Some((id, quantity, empties)) if id == saved.id => {
+                            let (full_delta, empty_delta) = (saved.quantity - quantity, saved.empties - empties);
+                            if full_delta != 0 || empty_delta != 0 {
+                                let line = Movement {
+                                    inventory_id: id,
+                                    full_delta,
+                                    empty_delta,
+                                    reason: MovementReason::Upsert,
+                                    order_id: None,
+                                    return_id: None,
+                                    actor: Some(seller_id),
+                                    note: None,
+                                    at,
+                                };
+                                movements::record(&mut conn, line).await?;
+                            }
+                        }
+                        // A new item (or one a concurrent upsert created after the read): its
+                        // ledger is empty or nearly so, and the row is now locked; the sum is
+                        // cheap and exact.
+                        _ => {
+                            let scope = Scope::Item(saved.id);
+                            reconcile(&mut conn, scope, MovementReason::Upsert, Some(seller_id), at).await?;
+                        }
+                    }
                     record_prices(&mut conn, Scope::Item(saved.id), Some(seller_id), at).await?;
                     Ok(saved)
                 })
