@@ -27,6 +27,8 @@ mod seed;
 mod stock;
 #[path = "core/text_fields.rs"]
 mod text_fields;
+#[path = "core/upsert_ledger.rs"]
+mod upsert_ledger;
 #[path = "core/webhooks.rs"]
 mod webhooks;
 

@@ -304,7 +304,11 @@ impl Store {
                 balances.push(" ORDER BY seller_id, buyer_id, inventory_id");
                 let mut entries = Sql::new(format!("SELECT {ENTRY_COLUMNS} FROM deposit_entries WHERE 1 = 1"));
                 push_scope(&mut entries, scope);
-                entries.push(" ORDER BY id DESC LIMIT ").push_bind(page.limit()).push(" OFFSET ").push_bind(page.offset());
+                entries
+                    .push(" ORDER BY id DESC LIMIT ")
+                    .push_bind(page.limit())
+                    .push(" OFFSET ")
+                    .push_bind(page.offset());
                 let mut count = Sql::new("SELECT COUNT(*) FROM deposit_entries WHERE 1 = 1");
                 push_scope(&mut count, scope);
                 let balances = conn.fetch_all(balances).await?;

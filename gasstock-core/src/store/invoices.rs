@@ -171,11 +171,21 @@ impl Store {
                 )?;
                 deposits::on_delivery(&mut conn, &order, actor, at).await?;
                 let (actor, reason) = (Some(actor), None);
-                let delivered =
-                    Event { change: StatusChange::order(deliver), entity_id: order.id, order_id: Some(order_id), actor, reason, at };
+                let delivered = Event {
+                    change: StatusChange::order(deliver),
+                    entity_id: order.id,
+                    order_id: Some(order_id),
+                    actor,
+                    reason,
+                    at,
+                };
                 events::record(&mut conn, delivered).await?;
                 let change = StatusChange::Payment { from: None, to: PaymentStatus::Released };
-                events::record(&mut conn, Event { change, entity_id: payment.id, order_id: Some(order_id), actor, reason, at }).await?;
+                events::record(
+                    &mut conn,
+                    Event { change, entity_id: payment.id, order_id: Some(order_id), actor, reason, at },
+                )
+                .await?;
                 Ok(Delivery { order, payment })
             })
         })

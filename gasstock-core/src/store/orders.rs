@@ -164,8 +164,11 @@ pub(super) async fn move_order(
         movements::record(conn, back).await?;
     }
     let change = StatusChange::order(transition);
-    events::record(conn, Event { change, entity_id: order.id, order_id: Some(order.id), actor: Some(actor), reason, at })
-        .await?;
+    events::record(
+        conn,
+        Event { change, entity_id: order.id, order_id: Some(order.id), actor: Some(actor), reason, at },
+    )
+    .await?;
     Ok(order)
 }
 
@@ -208,7 +211,17 @@ async fn insert_order(conn: &mut Conn<'_>, draft: &OrderDraft, at: DateTime<Utc>
         quantity: i64,
         low_stock_threshold: Option<i64>,
     }
-    record!(Reserved { seller_id, brand, weight_g, location, unit_price, deposit, currency, quantity, low_stock_threshold });
+    record!(Reserved {
+        seller_id,
+        brand,
+        weight_g,
+        location,
+        unit_price,
+        deposit,
+        currency,
+        quantity,
+        low_stock_threshold
+    });
     let quantity = draft.quantity.get();
     let reserve = Sql::new(
         "UPDATE stock_items SET quantity = quantity - $1, updated_at = $2 WHERE id = $3 AND quantity >= $1 \

@@ -69,7 +69,18 @@ record!(Feedback { id, order_id, buyer_id, seller_id, rating, comment, created_a
 
 record!(StatusEvent { id, entity, entity_id, order_id, actor_id, from_status, to_status, reason, created_at });
 
-record!(Notification { id, event, order_id, inventory_id, invoice_id, payment_id, title, message, created_at, read_at });
+record!(Notification {
+    id,
+    event,
+    order_id,
+    inventory_id,
+    invoice_id,
+    payment_id,
+    title,
+    message,
+    created_at,
+    read_at
+});
 
 record!(Webhook { id, url, events, secret, created_at, allow_private_host });
 

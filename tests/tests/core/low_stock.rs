@@ -246,7 +246,10 @@ async fn existing_events_and_notifications_carry_forward() {
         let old = core.notifications(&seller, false, PageRequest::default()).await.unwrap();
         assert_eq!(old.total, 1);
         let kept = &old.items[0];
-        assert_eq!((kept.id, kept.event.as_str(), kept.order_id, kept.inventory_id), (1, "order.created", Some(1), None));
+        assert_eq!(
+            (kept.id, kept.event.as_str(), kept.order_id, kept.inventory_id),
+            (1, "order.created", Some(1), None)
+        );
         let events = core.store().order_events(1).await.unwrap();
         assert_eq!(events.iter().map(|e| (e.id, e.order_id)).collect::<Vec<_>>(), [(1, Some(1))]);
 

@@ -118,16 +118,25 @@ async fn a_new_sale_a_refill_a_return_and_the_ledger() {
         let amounts: Vec<i64> =
             deposits["entries"]["items"].as_array().unwrap().iter().map(|e| e["amount"].as_i64().unwrap()).collect();
         assert_eq!(amounts, [-80_000, 80_000], "newest first");
-        assert_eq!((deposits["entries"]["total"].as_i64(), deposits["entries"]["per_page"].as_i64()), (Some(2), Some(20)));
+        assert_eq!(
+            (deposits["entries"]["total"].as_i64(), deposits["entries"]["per_page"].as_i64()),
+            (Some(2), Some(20))
+        );
         // Paged like every list: one per page, the total kept; a bad per_page is a 422.
         let second = app.get("/api/v1/deposits?page=2&per_page=1", &buyer).await.expect(200, "page 2").clone();
         assert_eq!(second["entries"]["items"][0]["amount"], 80_000);
         assert_eq!((second["entries"]["total"].as_i64(), second["total"].as_i64()), (Some(2), Some(0)));
         app.get("/api/v1/deposits?per_page=0", &buyer).await.expect_error(422, "invalid", "per_page 0");
         assert_eq!(deposits["balances"][0]["buyer_id"], buyer_id);
-        assert_eq!(app.get("/api/v1/deposits", &other_seller).await.expect(200, "other")["entries"]["items"], json!([]));
         assert_eq!(
-            app.get("/api/v1/deposits", &admin).await.expect(200, "admin")["entries"]["items"].as_array().unwrap().len(),
+            app.get("/api/v1/deposits", &other_seller).await.expect(200, "other")["entries"]["items"],
+            json!([])
+        );
+        assert_eq!(
+            app.get("/api/v1/deposits", &admin).await.expect(200, "admin")["entries"]["items"]
+                .as_array()
+                .unwrap()
+                .len(),
             2
         );
 
