@@ -13,6 +13,8 @@ mod input;
 mod lifecycle;
 #[path = "server/logging.rs"]
 mod logging;
+#[path = "server/low_stock.rs"]
+mod low_stock;
 #[path = "server/money_bounds.rs"]
 mod money_bounds;
 #[path = "server/notifications.rs"]
