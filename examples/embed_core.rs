@@ -37,6 +37,9 @@ pub async fn walk_one_order(url: &str) -> gasstock_core::Result<Delivery> {
         quantity: 20,
         unit_price: 15_000,
         currency: None,
+        empties: None,
+        deposit: None,
+        low_stock_threshold: None,
     };
     let (item, _) = core.upsert_stock_item(&seller, &stock).await?;
     let order_input = OrderInput {
@@ -46,6 +49,7 @@ pub async fn walk_one_order(url: &str) -> gasstock_core::Result<Delivery> {
         note: None,
         payment_method: None,
         payer_phone: None,
+        kind: None,
     };
     let (order, _) = core.place_order(&buyer, &order_input, Some("demo-order-1")).await?;
     println!(

@@ -8,6 +8,7 @@ mod decision;
 mod delivery;
 mod error;
 mod invoices;
+mod ledger;
 mod momo_sandbox;
 mod orders;
 mod output;

@@ -17,6 +17,8 @@ pub enum ReportCommand {
     Sellers,
     /// Mobile-money payouts per seller: collected, commission, paid, failed, outstanding.
     Payouts,
+    /// Cylinder deposits held (owed back to buyers) per seller and buyer, with the total.
+    Deposits,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -145,5 +147,6 @@ pub async fn run(ctx: &Context, command: ReportCommand) -> Result<(), CliError> 
             }
             emit(ctx.format, &rows, &listing)
         }
+        ReportCommand::Deposits => crate::ledger::deposits_report(ctx, &actor).await,
     }
 }

@@ -24,7 +24,9 @@ pub struct SeedArgs {
     /// Stock items, spread over the sellers, brands, weights and locations.
     #[arg(long, default_value_t = 1_000)]
     pub items: u32,
-    /// Orders over the past year, in every status, with their invoices, payments and events.
+    /// Orders over the past year, in every status, with their invoices, payments and events;
+    /// one in four sells new cylinders (deposits), one in three of those delivered has an
+    /// accepted return of one empty. Items get empties and a deposit, and open their ledger.
     #[arg(long, default_value_t = 10_000)]
     pub orders: u32,
     /// Password of every seeded account (they are for demos and benchmarks).
@@ -71,6 +73,7 @@ pub async fn run(ctx: &Context, args: SeedArgs) -> Result<(), CliError> {
         "invoices",
         "payments",
         "events",
+        "returns",
         "first_seller",
         "first_buyer",
         "seconds",
@@ -82,6 +85,7 @@ pub async fn run(ctx: &Context, args: SeedArgs) -> Result<(), CliError> {
         s.invoices.to_string(),
         s.payments.to_string(),
         s.events.to_string(),
+        s.returns.to_string(),
         s.first_seller.clone(),
         s.first_buyer.clone(),
         format!("{:.2}", report.seconds),

@@ -17,11 +17,18 @@ use crate::output::{emit, Listing};
 pub enum StockCommand {
     /// Add or update a seller's stock from a CSV file, all rows or none.
     ///
-    /// Header: brand,weight,location,quantity,unit_price[,currency] (any order; a leading
-    /// UTF-8 byte-order mark is ignored). Rows are keyed by (brand, weight, location),
-    /// case-insensitively; quantity is the new available quantity. Every bad row is reported
+    /// Header: brand,weight,location,quantity,unit_price[,currency][,empties][,deposit]
+    /// [,low_stock_threshold] (any order; a leading UTF-8 byte-order mark is ignored). Rows are
+    /// keyed by (brand, weight, location), case-insensitively; quantity is the new available
+    /// quantity; an empty optional cell keeps what the item has. Changed counts go to the
+    /// stock ledger (reason `import`). Every bad row is reported
     /// with its line and column, then nothing is written (exit code 2).
     Import(ImportArgs),
+    /// An item's stock ledger, newest first: each change of its full and empty counts, why,
+    /// and the order or return behind it.
+    Ledger(crate::ledger::LedgerArgs),
+    /// Correct an item's full and empty counts (an admin's adjustment); neither may go below 0.
+    Adjust(crate::ledger::AdjustArgs),
 }
 
 #[derive(Debug, Args)]
@@ -37,7 +44,11 @@ pub struct ImportArgs {
 }
 
 pub async fn run(ctx: &Context, command: StockCommand) -> Result<(), CliError> {
-    let StockCommand::Import(args) = command;
+    let args = match command {
+        StockCommand::Import(args) => args,
+        StockCommand::Ledger(args) => return crate::ledger::ledger(ctx, args).await,
+        StockCommand::Adjust(args) => return crate::ledger::adjust(ctx, args).await,
+    };
     let actor = ctx.admin().await?;
     let progress = progress_bar(&args.file)?;
     let input: Box<dyn Read + Send> = if args.file.as_os_str() == "-" {

@@ -36,7 +36,7 @@ pub struct AddArgs {
     pub url: String,
     /// Event types, comma-separated or repeated: order.created, order.approved, order.rejected,
     /// order.cancelled, order.invoiced, order.delivered, invoice.submitted, invoice.approved,
-    /// invoice.rejected, payment.released, or * for all.
+    /// invoice.rejected, payment.released, stock.low, or * for all.
     #[arg(long, required = true, value_name = "TYPES")]
     pub events: Vec<String>,
     /// Allow this webhook's host to be, or resolve to, an address that is not public

@@ -8,7 +8,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::domain::{InvoiceStatus, OrderStatus, OrderTransition, PaymentStatus, Role, StatusChange};
+use crate::domain::{InvoiceStatus, OrderKind, OrderStatus, OrderTransition, PaymentStatus, Role, StatusChange};
 use crate::error::Result;
 
 pub const BRANDS: &[&str] = &["Jibu", "Total", "Oryx", "Kobil", "SP", "Meru", "Hashi"];
@@ -102,6 +102,8 @@ pub struct SeedItem {
     pub location: &'static str,
     pub quantity: i64,
     pub unit_price: i64,
+    pub empties: i64,
+    pub deposit: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -110,6 +112,9 @@ pub struct SeedOrder {
     pub buyer_id: i64,
     pub item: usize,
     pub quantity: i64,
+    pub kind: OrderKind,
+    /// Part of `total`: the deposits of a new-cylinder order.
+    pub deposit_amount: i64,
     pub total: i64,
     pub status: OrderStatus,
     pub created_at: DateTime<Utc>,
@@ -253,6 +258,8 @@ impl SeedGenerator {
             // A few empty items, most with plenty of stock.
             quantity: if rng.below(20) == 0 { 0 } else { 50 + rng.below(5_000) as i64 },
             unit_price: weight_kg * 1_200 + rng.below(40) as i64 * 50,
+            empties: rng.below(100) as i64,
+            deposit: weight_kg * 2_500,
         }
     }
 
@@ -272,7 +279,11 @@ impl SeedGenerator {
             let item_index = rng.below(u64::from(self.plan.items)) as u32;
             let item = self.item(item_index);
             let quantity = 1 + rng.below(4) as i64;
-            let total = item.unit_price * quantity;
+            // One order in four sells new cylinders (its own draw: the others stay as they were).
+            let new = Rng::new(self.plan.seed ^ (u64::from(n) << 24) ^ 0x0C71).below(4) == 0;
+            let (kind, deposit_amount) =
+                if new { (OrderKind::New, item.deposit * quantity) } else { (OrderKind::Refill, 0) };
+            let total = item.unit_price * quantity + deposit_amount;
             let created_at = self.now - Duration::seconds(1 + rng.below(year as u64) as i64);
             let status = match rng.below(100) {
                 0..=59 => OrderStatus::Delivered,
@@ -347,6 +358,8 @@ impl SeedGenerator {
                 buyer_id: self.buyer_id(rng.next_u64()),
                 item: item_index as usize,
                 quantity,
+                kind,
+                deposit_amount,
                 total,
                 status,
                 created_at,
@@ -441,7 +454,11 @@ mod tests {
             assert!(is_legal_order_path(&path), "{path:?}");
             assert_eq!(path.last(), Some(&order.status));
             let item = g.item(order.item as u32);
-            assert_eq!(order.total, item.unit_price * order.quantity);
+            assert_eq!(order.total, item.unit_price * order.quantity + order.deposit_amount);
+            assert_eq!(
+                order.deposit_amount,
+                if order.kind == OrderKind::New { item.deposit * order.quantity } else { 0 }
+            );
         }
         let delivered = chunk.orders.iter().filter(|o| o.status == OrderStatus::Delivered).count();
         assert_eq!(chunk.payments.len(), delivered);

@@ -4,10 +4,13 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::{CollectionStatus, InvoiceStatus, OrderStatus, PaymentStatus, PayoutStatus, StatusChange};
+use crate::domain::{
+    CollectionStatus, InvoiceStatus, OrderStatus, PaymentStatus, PayoutStatus, StatusChange, StockAlert,
+};
 use crate::models::{StatusEvent, Webhook};
 
-/// The users concerned by an event, relative to its order.
+/// The users concerned by an event, relative to its order (for a stock event, `seller` is
+/// the item's seller).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Audience {
     pub buyer: bool,
@@ -48,16 +51,19 @@ pub const EVENT_TYPES: &[&str] = &[
     "payment.failed",
     "payout.paid",
     "payout.failed",
+    "stock.low",
 ];
 
-/// The notice for `change` of entity `entity_id` (of order `order_id`), or `None` when
-/// nobody needs to hear of it (an order reopened by a rejected invoice is announced by the
-/// invoice's own event).
-pub fn notice(change: StatusChange, entity_id: i64, order_id: i64, reason: Option<&str>) -> Option<Notice> {
+/// The notice for `change` of entity `entity_id` (of order `order_id`; a stock event may
+/// have none), or `None` when nobody needs to hear of it (an order reopened by a rejected
+/// invoice is announced by the invoice's own event).
+pub fn notice(change: StatusChange, entity_id: i64, order_id: Option<i64>, reason: Option<&str>) -> Option<Notice> {
     use CollectionStatus as C;
     use InvoiceStatus as I;
     use OrderStatus as O;
-    use StatusChange::{Collection, Invoice, Order, Payment, Payout};
+    use StatusChange::{Collection, Invoice, Order, Payment, Payout, Stock};
+    // Order, invoice, payment and payout events always belong to an order.
+    let order_id = order_id.unwrap_or_default();
     let because = reason.map(|r| format!(" Reason: {r}")).unwrap_or_default();
     let (event, audience, title, message) = match change {
         Order { from: None, to: O::Pending } => (
@@ -158,6 +164,12 @@ pub fn notice(change: StatusChange, entity_id: i64, order_id: i64, reason: Optio
             format!("Payout for order #{order_id} failed"),
             format!("The payout for order #{order_id} failed; an admin can retry it.{because}"),
         ),
+        Stock { to: StockAlert::Low } => (
+            "stock.low",
+            SELLER,
+            format!("Low stock: item #{entity_id}"),
+            format!("Stock item #{entity_id} fell below its low-stock threshold.{because}"),
+        ),
         _ => return None,
     };
     Some(Notice { event, audience, title, message })
@@ -176,12 +188,15 @@ pub struct Payload {
 pub fn payload(event: &StatusEvent) -> Option<Payload> {
     let change = StatusChange::parse(&event.entity, event.from_status.as_deref(), &event.to_status).ok()?;
     let notice = notice(change, event.entity_id, event.order_id, event.reason.as_deref())?;
+    // A stock event names its item; others keep today's payload exactly.
+    let inventory_id = matches!(change, StatusChange::Stock { .. }).then_some(event.entity_id);
     let body = serde_json::json!({
         "id": event.id,
         "type": notice.event,
         "created_at": event.created_at,
         "data": {
             "order_id": event.order_id,
+            "inventory_id": inventory_id,
             "entity": event.entity,
             "entity_id": event.entity_id,
             "from": event.from_status,
@@ -218,13 +233,14 @@ mod tests {
 
     #[test]
     fn the_documented_audiences() {
-        let audience = |change| notice(change, 7, 3, None).map(|n| n.audience);
+        let audience = |change| notice(change, 7, Some(3), None).map(|n| n.audience);
         assert_eq!(audience(StatusChange::order(OrderTransition::Approve)), Some(BUYER_AND_SELLER));
         assert_eq!(audience(StatusChange::order(OrderTransition::Deliver)), Some(BUYER));
         assert_eq!(audience(order(None, OrderStatus::Pending)), Some(SELLER_AND_ADMINS));
         assert_eq!(audience(invoice(None, InvoiceStatus::Pending)), Some(ADMINS));
         assert_eq!(audience(invoice(Some(InvoiceStatus::Pending), InvoiceStatus::Approved)), Some(SELLER));
         assert_eq!(audience(RELEASED), Some(SELLER));
+        assert_eq!(audience(StatusChange::Stock { to: StockAlert::Low }), Some(SELLER));
         assert_eq!(
             audience(StatusChange::order(OrderTransition::ReopenForInvoice)),
             None,
@@ -234,7 +250,7 @@ mod tests {
 
     #[test]
     fn every_notice_uses_a_listed_event_type_and_carries_the_reason() {
-        let rejected = notice(StatusChange::order(OrderTransition::Reject), 3, 3, Some("out of area")).unwrap();
+        let rejected = notice(StatusChange::order(OrderTransition::Reject), 3, Some(3), Some("out of area")).unwrap();
         assert!(rejected.message.ends_with("Reason: out of area"));
         let mut changes = vec![order(None, OrderStatus::Pending), invoice(None, InvoiceStatus::Pending), RELEASED];
         changes.push(StatusChange::Collection { from: None, to: CollectionStatus::Requested });
@@ -244,6 +260,7 @@ mod tests {
         for to in [PayoutStatus::Paid, PayoutStatus::Failed] {
             changes.push(StatusChange::Payout { from: Some(PayoutStatus::Sent), to });
         }
+        changes.push(StatusChange::Stock { to: StockAlert::Low });
         changes.extend(
             OrderTransition::ALL
                 .iter()
@@ -253,7 +270,7 @@ mod tests {
         for to in [InvoiceStatus::Approved, InvoiceStatus::Rejected] {
             changes.push(StatusChange::invoice(InvoiceStatus::Pending, to).unwrap());
         }
-        let mut seen: Vec<&str> = changes.into_iter().map(|c| notice(c, 1, 1, None).unwrap().event).collect();
+        let mut seen: Vec<&str> = changes.into_iter().map(|c| notice(c, 1, Some(1), None).unwrap().event).collect();
         seen.sort_unstable();
         seen.dedup(); // both expiries are `order.expired`
         let mut all = EVENT_TYPES.to_vec();

@@ -19,6 +19,7 @@
 //!   (validated values and the status state machine), `error`.
 
 pub mod commands;
+pub mod cylinders;
 pub mod dataset;
 pub mod domain;
 mod error;

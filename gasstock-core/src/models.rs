@@ -6,8 +6,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::domain::{
-    CollectionStatus, Currency, InvoiceStatus, OrderStatus, PaymentMethod, PaymentStatus, PayoutStatus, Role,
-    WebhookDeliveryStatus, WeightKg,
+    CollectionStatus, Currency, InvoiceStatus, MovementReason, OrderKind, OrderStatus, PaymentMethod, PaymentStatus,
+    PayoutStatus, ReturnStatus, Role, WebhookDeliveryStatus, WeightKg,
 };
 
 /// A registered account. The password hash is never part of it.
@@ -32,10 +32,16 @@ pub struct StockItem {
     #[schema(value_type = f64, example = 12)]
     pub weight_kg: WeightKg,
     pub location: String,
-    /// Available (unreserved) cylinders.
+    /// Available (unreserved) full cylinders.
     pub quantity: i64,
-    /// Price of one cylinder in minor units of `currency`.
+    /// Empty cylinders the seller holds here (handed over on refills, returned, not yet refilled).
+    pub empties: i64,
+    /// Price of the gas in one cylinder in minor units of `currency`.
     pub unit_price: i64,
+    /// Deposit for one cylinder sold new (`kind: "new"`), minor units; 0 by default.
+    pub deposit: i64,
+    /// Low-stock level set by the seller (`None`: none); the `stock.low` notice is not sent yet.
+    pub low_stock_threshold: Option<i64>,
     #[schema(value_type = String, example = "RWF")]
     pub currency: Currency,
     pub created_at: DateTime<Utc>,
@@ -54,8 +60,13 @@ pub struct Order {
     pub weight_kg: WeightKg,
     pub location: String,
     pub quantity: i64,
+    /// `refill` (the default: the buyer hands over empties) or `new` (the buyer keeps the cylinders).
+    pub kind: OrderKind,
     pub unit_price: i64,
+    /// quantity x unit price, plus `deposit_amount`.
     pub total_amount: i64,
+    /// For a new-cylinder order, quantity x the item's deposit when it was placed; else 0.
+    pub deposit_amount: i64,
     #[schema(value_type = String, example = "RWF")]
     pub currency: Currency,
     pub status: OrderStatus,
@@ -78,6 +89,8 @@ pub struct Invoice {
     /// Order total plus delivery fee.
     pub amount: i64,
     pub delivery_fee: i64,
+    /// The part of `amount` that is a refundable cylinder deposit (a liability, not a sale).
+    pub deposit_amount: i64,
     #[schema(value_type = String, example = "RWF")]
     pub currency: Currency,
     pub status: InvoiceStatus,
@@ -146,9 +159,12 @@ pub struct Payout {
     pub seller_id: i64,
     /// The transfer's `X-Reference-Id` (a UUID; a new one when an admin retries a failed payout).
     pub reference: String,
-    /// The buyer's payment; `collected = amount + commission`.
+    /// The buyer's payment; `collected = amount + commission + deposit_held`.
     pub collected: i64,
     pub commission: i64,
+    /// The cylinder deposits of a new-cylinder sale: kept by the marketplace, owed back to the
+    /// buyer on return (`GET /deposits`), so neither paid out nor commissioned. 0 for a refill.
+    pub deposit_held: i64,
     pub amount: i64,
     #[schema(value_type = String, example = "RWF")]
     pub currency: Currency,
@@ -208,10 +224,12 @@ pub struct Delivery {
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct StatusEvent {
     pub id: i64,
-    /// `order`, `invoice` or `payment`.
+    /// `order`, `invoice`, `payment` or `stock` (then `entity_id` is the stock item's id).
     pub entity: String,
     pub entity_id: i64,
-    pub order_id: i64,
+    /// The order concerned; for a `stock` event, the order that caused it (`None` for an
+    /// adjustment).
+    pub order_id: Option<i64>,
     /// Who made the change; `None` for the system.
     pub actor_id: Option<i64>,
     /// `None` when the entity was created.
@@ -225,9 +243,13 @@ pub struct StatusEvent {
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Notification {
     pub id: i64,
-    /// Event type such as `order.approved` or `payment.released`.
+    /// Event type such as `order.approved`, `payment.released` or `stock.low`.
     pub event: String,
-    pub order_id: i64,
+    /// Always set for order, invoice and payment events; for `stock.low`, the order that
+    /// took the item below its threshold (`None` for an adjustment).
+    pub order_id: Option<i64>,
+    /// The stock item of a `stock.low` event; `None` for the others.
+    pub inventory_id: Option<i64>,
     pub invoice_id: Option<i64>,
     pub payment_id: Option<i64>,
     pub title: String,
@@ -280,6 +302,86 @@ pub struct WebhookAttempt {
     /// Why it failed (`None`: delivered).
     pub error: Option<String>,
     pub duration_ms: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One line of the stock ledger: a change of an item's full or empty count and why.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct StockMovement {
+    pub id: i64,
+    pub inventory_id: i64,
+    pub full_delta: i64,
+    pub empty_delta: i64,
+    pub reason: MovementReason,
+    pub order_id: Option<i64>,
+    pub return_id: Option<i64>,
+    /// Who made the change; `None` for the system (the migration's opening line).
+    pub actor_id: Option<i64>,
+    pub note: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A buyer's return of empty cylinders they hold deposits for.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct CylinderReturn {
+    pub id: i64,
+    pub buyer_id: i64,
+    pub seller_id: i64,
+    pub inventory_id: i64,
+    pub quantity: i64,
+    pub status: ReturnStatus,
+    /// Cylinders accepted in good condition (set when settled).
+    pub good: Option<i64>,
+    /// Damaged cylinders, whose deposits are forfeited (set when settled).
+    pub damaged: Option<i64>,
+    /// How much the buyer's deposit balance went down when it was accepted.
+    pub deposit_released: i64,
+    /// What is owed back to the buyer: the deposits of the good cylinders.
+    pub refund_amount: i64,
+    pub decided_by: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The deposits one buyer holds with one seller for one stock item.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct DepositBalance {
+    pub buyer_id: i64,
+    pub seller_id: i64,
+    pub inventory_id: i64,
+    /// Cylinders the buyer holds deposits for.
+    pub cylinders: i64,
+    /// What the seller owes back for them, minor units.
+    pub amount: i64,
+    /// Cylinders in returns not settled yet.
+    pub pending: i64,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One change of a deposit balance: + for a delivered new-cylinder order, - for a settled return.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct DepositEntry {
+    pub id: i64,
+    pub buyer_id: i64,
+    pub seller_id: i64,
+    pub inventory_id: i64,
+    pub cylinders: i64,
+    pub amount: i64,
+    pub order_id: Option<i64>,
+    pub return_id: Option<i64>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One price an item had: its unit price and deposit from `created_at` on.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct PriceChange {
+    pub id: i64,
+    pub inventory_id: i64,
+    pub unit_price: i64,
+    pub deposit: i64,
+    #[schema(value_type = String, example = "RWF")]
+    pub currency: Currency,
+    pub actor_id: Option<i64>,
     pub created_at: DateTime<Utc>,
 }
 

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::domain::Role;
 use crate::error::{Error, Result};
-use crate::models::Order;
+use crate::models::{CylinderReturn, Order, StockItem};
 
 /// The signed-in user an operation runs for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -40,15 +40,19 @@ pub enum Operation {
     ViewReports,
     /// Bulk stock import for a seller.
     ImportStock,
+    /// Handing back empties the buyer holds deposits for.
+    ReturnCylinders,
 }
 
 impl Operation {
     /// The one role allowed to run it.
     pub fn role(self) -> Role {
         match self {
-            Operation::PlaceOrder | Operation::CancelOrder | Operation::ListOwnOrders | Operation::LeaveFeedback => {
-                Role::Buyer
-            }
+            Operation::PlaceOrder
+            | Operation::CancelOrder
+            | Operation::ListOwnOrders
+            | Operation::LeaveFeedback
+            | Operation::ReturnCylinders => Role::Buyer,
             Operation::ManageInventory | Operation::ListSellerOrders | Operation::SubmitInvoice => Role::Seller,
             Operation::ReviewOrders
             | Operation::ReviewInvoices
@@ -92,6 +96,37 @@ pub fn visible_order(actor: &Actor, order: Option<Order>, id: i64) -> Result<Ord
     order.filter(|order| can_see_order(actor, order)).ok_or_else(|| Error::not_found("order", id))
 }
 
+/// A stock item's counts (refill, adjustments) and ledger are its seller's and the admins'.
+/// A buyer is told it may not; another seller cannot learn the item's ledger exists.
+pub fn managed_stock_item(actor: &Actor, item: Option<StockItem>, id: i64) -> Result<StockItem> {
+    match actor.role {
+        Role::Buyer => Err(Error::forbidden("only a seller or an admin can do this")),
+        Role::Admin => item.ok_or_else(|| Error::not_found("stock item", id)),
+        Role::Seller => {
+            item.filter(|item| item.seller_id == actor.user_id).ok_or_else(|| Error::not_found("stock item", id))
+        }
+    }
+}
+
+/// A return is visible to its buyer, its seller and admins (others get `NotFound`).
+pub fn visible_return(actor: &Actor, found: Option<CylinderReturn>, id: i64) -> Result<CylinderReturn> {
+    let visible = |r: &CylinderReturn| match actor.role {
+        Role::Admin => true,
+        Role::Buyer => r.buyer_id == actor.user_id,
+        Role::Seller => r.seller_id == actor.user_id,
+    };
+    found.filter(visible).ok_or_else(|| Error::not_found("return", id))
+}
+
+/// The seller who takes the cylinders back, or an admin, settles a return; not its buyer.
+pub fn may_settle_return(actor: &Actor, found: &CylinderReturn) -> Result<()> {
+    match actor.role {
+        Role::Admin => Ok(()),
+        Role::Seller if found.seller_id == actor.user_id => Ok(()),
+        _ => Err(Error::forbidden("only the return's seller or an admin can settle it")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,6 +148,7 @@ mod tests {
             Operation::ManageWebhooks,
             Operation::ViewReports,
             Operation::ImportStock,
+            Operation::ReturnCylinders,
         ];
         for operation in all {
             let allowed: Vec<Role> = [Role::Buyer, Role::Seller, Role::Admin]

@@ -270,14 +270,16 @@ impl Gasstock {
 
     // --- invoices and payment -------------------------------------------------------------
 
-    /// The seller invoices its own approved order: amount = quantity x frozen unit price +
-    /// delivery fee, computed here and never taken from the client.
+    /// The seller invoices its own approved order: amount = the order's total (quantity x
+    /// frozen unit price, plus the frozen deposits of new cylinders) + delivery fee, computed
+    /// here and never taken from the client.
     pub async fn submit_invoice(&self, actor: &Actor, input: &InvoiceInput) -> Result<Invoice> {
         authorize(actor, Operation::SubmitInvoice)?;
         let order = self.order(actor, input.order_id).await?;
         let (delivery_fee, notes) = input.checked_fields()?;
         // The frozen price as stored: an order placed before prices were bounded is still invoiced.
-        let amount = Amount::stored(order.unit_price, "unit_price")?.times(order.quantity)?.plus(delivery_fee)?;
+        let gas = Amount::stored(order.unit_price, "unit_price")?.times(order.quantity)?;
+        let amount = gas.plus(Amount::stored(order.deposit_amount, "deposit_amount")?)?.plus(delivery_fee)?;
         let draft = InvoiceDraft {
             order_id: order.id,
             seller_id: order.seller_id,

@@ -13,6 +13,7 @@ CREATE TABLE payouts (
     reference               TEXT    NOT NULL UNIQUE,
     collected               BIGINT  NOT NULL CHECK (collected >= 0),
     commission              BIGINT  NOT NULL CHECK (commission >= 0),
+    deposit_held            BIGINT  NOT NULL DEFAULT 0 CHECK (deposit_held >= 0),
     amount                  BIGINT  NOT NULL CHECK (amount >= 0),
     currency                TEXT    NOT NULL,
     status                  TEXT    NOT NULL CHECK (status IN ('queued', 'sent', 'paid', 'failed')),
@@ -22,7 +23,7 @@ CREATE TABLE payouts (
     provider_transaction_id TEXT,
     created_at              TIMESTAMPTZ NOT NULL,
     updated_at              TIMESTAMPTZ NOT NULL,
-    CHECK (amount + commission = collected)
+    CHECK (amount + commission + deposit_held = collected)
 );
 CREATE INDEX payouts_due ON payouts (status, next_attempt_at);
 CREATE INDEX payouts_seller ON payouts (seller_id, id);

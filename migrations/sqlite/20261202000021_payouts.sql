@@ -13,6 +13,7 @@ CREATE TABLE payouts (
     reference               TEXT    NOT NULL UNIQUE,
     collected               INTEGER NOT NULL CHECK (collected >= 0),
     commission              INTEGER NOT NULL CHECK (commission >= 0),
+    deposit_held            INTEGER NOT NULL DEFAULT 0 CHECK (deposit_held >= 0),
     amount                  INTEGER NOT NULL CHECK (amount >= 0),
     currency                TEXT    NOT NULL,
     status                  TEXT    NOT NULL CHECK (status IN ('queued', 'sent', 'paid', 'failed')),
@@ -22,7 +23,7 @@ CREATE TABLE payouts (
     provider_transaction_id TEXT,
     created_at              TEXT    NOT NULL,
     updated_at              TEXT    NOT NULL,
-    CHECK (amount + commission = collected)
+    CHECK (amount + commission + deposit_held = collected)
 );
 CREATE INDEX payouts_due ON payouts (status, next_attempt_at);
 CREATE INDEX payouts_seller ON payouts (seller_id, id);

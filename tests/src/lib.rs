@@ -150,6 +150,9 @@ pub mod fixtures {
             quantity,
             unit_price,
             currency: None,
+            empties: None,
+            deposit: None,
+            low_stock_threshold: None,
         }
     }
 
@@ -166,6 +169,7 @@ pub mod fixtures {
             quantity,
             delivery_address: Some("KN 5 Rd".into()),
             note: None,
+            kind: None,
             payment_method: None,
             payer_phone: None,
         }
@@ -217,6 +221,22 @@ pub mod fixtures {
             other_seller: user(core, Role::Seller, "seller2").await,
             admin: user(core, Role::Admin, "admin").await,
         }
+    }
+
+    /// Every deposit entry `actor` may see, newest first, read page by page.
+    pub async fn all_deposit_entries(core: &Gasstock, actor: &Actor) -> Vec<gasstock_core::models::DepositEntry> {
+        let mut all = Vec::new();
+        for page in 1.. {
+            let request = gasstock_core::commands::PageRequest { page, per_page: 100 };
+            let entries = core.deposits(actor, request).await.expect("deposits").entries;
+            let done = entries.items.len() < 100;
+            all.extend(entries.items);
+            if done {
+                assert_eq!(all.len() as i64, entries.total, "the pages add up to the total");
+                return all;
+            }
+        }
+        unreachable!()
     }
 }
 

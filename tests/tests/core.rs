@@ -3,6 +3,10 @@
 
 #[path = "core/accounts.rs"]
 mod accounts;
+#[path = "core/cylinder_invariants.rs"]
+mod cylinder_invariants;
+#[path = "core/cylinders.rs"]
+mod cylinders;
 #[path = "core/expiry.rs"]
 mod expiry;
 #[path = "core/group_commit.rs"]
@@ -11,6 +15,8 @@ mod group_commit;
 mod invariants;
 #[path = "core/live.rs"]
 mod live;
+#[path = "core/low_stock.rs"]
+mod low_stock;
 #[path = "core/mobile_money.rs"]
 mod mobile_money;
 #[path = "core/momo_adapter.rs"]
@@ -33,6 +39,8 @@ mod seed;
 mod stock;
 #[path = "core/text_fields.rs"]
 mod text_fields;
+#[path = "core/upsert_ledger.rs"]
+mod upsert_ledger;
 #[path = "core/webhooks.rs"]
 mod webhooks;
 

@@ -5,6 +5,8 @@
 mod authz;
 #[path = "server/cors.rs"]
 mod cors;
+#[path = "server/cylinders.rs"]
+mod cylinders;
 #[path = "server/expiry.rs"]
 mod expiry;
 #[path = "server/http_layer.rs"]
@@ -17,6 +19,8 @@ mod lifecycle;
 mod live;
 #[path = "server/logging.rs"]
 mod logging;
+#[path = "server/low_stock.rs"]
+mod low_stock;
 #[path = "server/metrics.rs"]
 mod metrics;
 #[path = "server/mobile_money.rs"]

@@ -21,7 +21,7 @@ async fn inventory(core: &Gasstock, seller: &Actor) -> Vec<(String, i64, String,
         .collect()
 }
 
-fn import_file(db: &gasstock_tests::TestDb, csv: &[u8], extra: &[&str]) -> crate::harness::Run {
+pub fn import_file(db: &gasstock_tests::TestDb, csv: &[u8], extra: &[&str]) -> crate::harness::Run {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("stock.csv");
     std::fs::write(&path, csv).unwrap();

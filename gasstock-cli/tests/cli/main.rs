@@ -12,7 +12,8 @@
 mod harness;
 
 mod admin;
-mod import;
+mod cylinders;
+pub mod import;
 mod momo_sandbox;
 mod payouts;
 mod reports;

@@ -5,18 +5,25 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::domain::{
-    parse_note, Amount, Currency, Label, Msisdn, OrderStatus, PaymentMethod, Quantity, Rating, StockLevel, WeightKg,
+    parse_note, Amount, Currency, Label, Msisdn, OrderKind, OrderStatus, PaymentMethod, Quantity, Rating, WeightKg,
 };
 use crate::error::{Error, Result};
 
+mod cylinders;
 pub mod number;
 mod registration;
 mod report;
 pub mod schema;
+mod stock;
 mod webhook;
 
+pub use cylinders::{
+    count_field, AdjustmentDraft, AdjustmentInput, RefillInput, ReturnDecision, ReturnDraft, ReturnInput,
+    ReturnSettlement,
+};
 pub use registration::{Registration, ValidRegistration};
 pub use report::{low_stock_threshold, parse_day, SalesGrouping, SalesQuery};
+pub use stock::{StockItemDraft, StockItemInput};
 pub use webhook::validate_subscription;
 
 const NAME_MAX: usize = 100;
@@ -49,57 +56,6 @@ impl WeightInput {
 impl From<&str> for WeightInput {
     fn from(value: &str) -> Self {
         WeightInput::Text(value.to_owned())
-    }
-}
-
-/// `POST /seller/inventory`, and one row of a CSV import.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct StockItemInput {
-    #[schema(schema_with = schema::label::<100>)]
-    pub brand: String,
-    /// Kilograms: `12`, `12.5`, `"12kg"`, `"12.5 KG"`.
-    #[schema(schema_with = schema::weight)]
-    pub weight: WeightInput,
-    #[schema(schema_with = schema::label::<100>)]
-    pub location: String,
-    /// The new available quantity, 0 to 10^9 (`Quantity::MAX`).
-    #[serde(deserialize_with = "number::whole")]
-    #[schema(minimum = 0, maximum = 1_000_000_000)]
-    pub quantity: i64,
-    /// Price of one cylinder in minor units, 0 to 10^9 (`Amount::MAX`).
-    #[serde(deserialize_with = "number::whole")]
-    #[schema(minimum = 0, maximum = 1_000_000_000)]
-    pub unit_price: i64,
-    /// ISO 4217, default `RWF`.
-    #[schema(schema_with = schema::currency)]
-    pub currency: Option<String>,
-}
-
-/// A stock item's validated fields; the key is (seller, brand, weight, location).
-#[derive(Debug, Clone, PartialEq)]
-pub struct StockItemDraft {
-    pub brand: Label,
-    pub weight: WeightKg,
-    pub location: Label,
-    pub quantity: StockLevel,
-    pub unit_price: Amount,
-    pub currency: Currency,
-}
-
-impl StockItemInput {
-    pub fn validate(&self) -> Result<StockItemDraft> {
-        Ok(StockItemDraft {
-            brand: Label::parse(&self.brand, "brand", LABEL_MAX)?,
-            weight: self.weight.parse()?,
-            location: Label::parse(&self.location, "location", LABEL_MAX)?,
-            quantity: StockLevel::new(self.quantity)?,
-            unit_price: Amount::new(self.unit_price, "unit_price")?,
-            currency: match self.currency.as_deref().map(str::trim) {
-                None | Some("") => Currency::default(),
-                Some(code) => code.parse()?,
-            },
-        })
     }
 }
 
@@ -163,6 +119,10 @@ pub struct OrderInput {
     #[serde(default)]
     #[schema(example = "+250788123456")]
     pub payer_phone: Option<String>,
+    /// `refill` (default: the buyer hands over as many empties and pays for the gas) or `new`
+    /// (the buyer keeps the cylinders and also pays the item's deposit for each).
+    #[serde(default)]
+    pub kind: Option<OrderKind>,
 }
 
 /// A validated order, ready for the store to reserve stock and insert.
@@ -171,6 +131,7 @@ pub struct OrderDraft {
     pub buyer_id: i64,
     pub inventory_id: i64,
     pub quantity: Quantity,
+    pub kind: OrderKind,
     pub delivery_address: Option<String>,
     pub note: Option<String>,
     /// A retry with the same key returns the first order and reserves nothing more.
@@ -193,6 +154,7 @@ impl OrderInput {
             buyer_id,
             inventory_id: self.inventory_id,
             quantity: Quantity::new(self.quantity)?,
+            kind: self.kind.unwrap_or(OrderKind::DEFAULT),
             delivery_address: parse_note(self.delivery_address.as_deref(), "delivery_address", 500)?,
             note: parse_note(self.note.as_deref(), "note", NOTE_MAX)?,
             idempotency_key,
@@ -319,7 +281,7 @@ impl FeedbackInput {
 }
 
 /// Ids are from 1.
-fn positive_id(id: i64, field: &'static str) -> Result<()> {
+pub(crate) fn positive_id(id: i64, field: &'static str) -> Result<()> {
     if id < 1 {
         return Err(Error::invalid(field, "must be a positive id"));
     }
@@ -379,6 +341,9 @@ mod tests {
             quantity,
             unit_price: price,
             currency: None,
+            empties: None,
+            deposit: None,
+            low_stock_threshold: None,
         }
     }
 
@@ -426,6 +391,7 @@ mod tests {
             quantity: 1,
             delivery_address: None,
             note: None,
+            kind: None,
             payment_method: None,
             payer_phone: None,
         };

@@ -23,8 +23,9 @@ pub use quantity::{Quantity, StockLevel};
 pub use rating::Rating;
 pub use role::Role;
 pub use status::{
-    is_legal_order_path, CollectionStatus, InvoiceStatus, OrderStatus, OrderTransition, PaymentMethod, PaymentStatus,
-    PayoutStatus, StatusChange, WebhookDeliveryStatus,
+    is_legal_order_path, AdjustmentReason, CollectionStatus, InvoiceStatus, MovementReason, OrderKind, OrderStatus,
+    OrderTransition, PaymentMethod, PaymentStatus, PayoutStatus, ReturnStatus, StatusChange, StockAlert,
+    WebhookDeliveryStatus,
 };
 pub use text::{parse_note, Label};
 pub use throttle::{retry_after_secs, Backoff, Counter, Verdict};

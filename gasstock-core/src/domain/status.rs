@@ -170,6 +170,101 @@ string_enum!(
     }
 );
 
+string_enum!(
+    /// A refill: the buyer hands over an empty and pays for the gas. New: the buyer keeps a
+    /// cylinder and pays its deposit on top.
+    OrderKind {
+        Refill => "refill",
+        New => "new",
+    }
+);
+
+impl OrderKind {
+    /// What an order without a `kind` is: today's behaviour.
+    pub const DEFAULT: OrderKind = OrderKind::Refill;
+}
+
+string_enum!(
+    /// Why a stock item's full or empty count changed: one per line of the stock ledger.
+    MovementReason {
+        Opening => "opening",
+        Upsert => "upsert",
+        Import => "import",
+        Placed => "placed",
+        Rejected => "rejected",
+        Cancelled => "cancelled",
+        Expired => "expired",
+        Delivered => "delivered",
+        Returned => "returned",
+        Refill => "refill",
+        Damaged => "damaged",
+        Lost => "lost",
+        Found => "found",
+        Stocktake => "stocktake",
+        Correction => "correction",
+    }
+);
+
+string_enum!(
+    /// A stock item's level as a status event records it: `low` when an order or an
+    /// adjustment took its full count below its low-stock threshold.
+    StockAlert {
+        Low => "low",
+    }
+);
+
+impl StockAlert {
+    /// Whether taking `taken` full cylinders, leaving `quantity`, crossed `threshold` from
+    /// at or above it to below it: once per crossing, since the count before was not low.
+    pub fn crossed_low(quantity: i64, taken: i64, threshold: Option<i64>) -> bool {
+        threshold.is_some_and(|t| taken > 0 && quantity < t && quantity + taken >= t)
+    }
+}
+
+string_enum!(
+    /// The reasons a seller or an admin may give for an adjustment.
+    AdjustmentReason {
+        Damaged => "damaged",
+        Lost => "lost",
+        Found => "found",
+        Stocktake => "stocktake",
+        Correction => "correction",
+    }
+);
+
+string_enum!(
+    /// An empty return waits for the seller (or an admin) to accept or reject it.
+    ReturnStatus {
+        Pending => "pending",
+        Accepted => "accepted",
+        Rejected => "rejected",
+    }
+);
+
+impl From<AdjustmentReason> for MovementReason {
+    fn from(reason: AdjustmentReason) -> Self {
+        match reason {
+            AdjustmentReason::Damaged => MovementReason::Damaged,
+            AdjustmentReason::Lost => MovementReason::Lost,
+            AdjustmentReason::Found => MovementReason::Found,
+            AdjustmentReason::Stocktake => MovementReason::Stocktake,
+            AdjustmentReason::Correction => MovementReason::Correction,
+        }
+    }
+}
+
+impl MovementReason {
+    /// The ledger reason of an order move that gives its cylinders back (`None` otherwise).
+    pub fn stock_returned_by(to: OrderStatus) -> Option<MovementReason> {
+        match to {
+            OrderStatus::Rejected => Some(MovementReason::Rejected),
+            OrderStatus::Cancelled => Some(MovementReason::Cancelled),
+            OrderStatus::Expired => Some(MovementReason::Expired),
+            _ => None,
+        }
+    }
+}
+
 impl OrderStatus {
     /// The statuses in which an order holds cylinders it has not yet delivered (reserved).
     pub const RESERVING: &'static [OrderStatus] = &[OrderStatus::Pending, OrderStatus::Approved, OrderStatus::Invoiced];
@@ -297,6 +392,10 @@ pub enum StatusChange {
         from: Option<CollectionStatus>,
         to: CollectionStatus,
     },
+    /// A stock item's level (its id is the event's entity id); it has no `from`.
+    Stock {
+        to: StockAlert,
+    },
 }
 
 impl StatusChange {
@@ -314,13 +413,14 @@ impl StatusChange {
         }
     }
 
-    /// The stored name of the entity: `order`, `invoice` or `payment`.
+    /// The stored name of the entity: `order`, `invoice`, `payment` or `stock`.
     pub fn entity(self) -> &'static str {
         match self {
             StatusChange::Order { .. } => "order",
             StatusChange::Invoice { .. } => "invoice",
             StatusChange::Payment { .. } => "payment",
             StatusChange::Collection { .. } | StatusChange::Payout { .. } => "payment",
+            StatusChange::Stock { .. } => "stock",
         }
     }
 
@@ -331,6 +431,7 @@ impl StatusChange {
             StatusChange::Payment { from, .. } => from.map(PaymentStatus::as_str),
             StatusChange::Collection { from, .. } => from.map(CollectionStatus::as_str),
             StatusChange::Payout { from, .. } => from.map(PayoutStatus::as_str),
+            StatusChange::Stock { .. } => None,
         }
     }
 
@@ -341,6 +442,7 @@ impl StatusChange {
             StatusChange::Payment { to, .. } => to.as_str(),
             StatusChange::Collection { to, .. } => to.as_str(),
             StatusChange::Payout { to, .. } => to.as_str(),
+            StatusChange::Stock { to } => to.as_str(),
         }
     }
 
@@ -359,7 +461,10 @@ impl StatusChange {
                 both(from, to).map(|(from, to)| StatusChange::Collection { from, to })?
             }
             "payment" => both(from, to).map(|(from, to)| StatusChange::Payment { from, to })?,
-            other => return Err(Error::invalid("entity", format!("'{other}' is not order, invoice or payment"))),
+            "stock" => StatusChange::Stock { to: to.parse()? },
+            other => {
+                return Err(Error::invalid("entity", format!("'{other}' is not order, invoice, payment or stock")))
+            }
         })
     }
 }

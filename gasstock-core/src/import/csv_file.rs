@@ -12,12 +12,14 @@ use crate::commands::{StockItemInput, WeightInput};
 use crate::error::{Error, Result};
 use crate::store::ImportRow;
 
-/// Rows sent to the store per multi-row `INSERT` (7 parameters each: well under the
+/// Rows sent to the store per multi-row `INSERT` (10 parameters each: well under the
 /// parameter limits of SQLite and PostgreSQL).
 pub const IMPORT_BATCH_ROWS: usize = 500;
 
-/// The columns of an import file; `currency` is optional (default `RWF`).
-pub const IMPORT_COLUMNS: [&str; 6] = ["brand", "weight", "location", "quantity", "unit_price", "currency"];
+/// The columns of an import file; the last four are optional (`currency` defaults to `RWF`;
+/// `empties`, `deposit` and `low_stock_threshold` left out or empty keep what the item has).
+pub const IMPORT_COLUMNS: [&str; 9] =
+    ["brand", "weight", "location", "quantity", "unit_price", "currency", "empties", "deposit", "low_stock_threshold"];
 
 const REQUIRED_COLUMNS: usize = 5;
 
@@ -117,13 +119,14 @@ impl<R: Read> Read for TerminatedLines<R> {
 /// Where each column of the file is.
 #[derive(Debug, Clone, Copy)]
 struct ColumnMap {
-    /// Index in the record of each of [`IMPORT_COLUMNS`]; `currency` may be absent.
-    index: [Option<usize>; 6],
+    /// Index in the record of each of [`IMPORT_COLUMNS`]; the optional ones may be absent.
+    index: [Option<usize>; 9],
     fields: usize,
 }
 
 fn expected_header() -> String {
-    format!("{},[currency]", IMPORT_COLUMNS[..REQUIRED_COLUMNS].join(","))
+    let optional: Vec<String> = IMPORT_COLUMNS[REQUIRED_COLUMNS..].iter().map(|c| format!("[{c}]")).collect();
+    format!("{},{}", IMPORT_COLUMNS[..REQUIRED_COLUMNS].join(","), optional.join(","))
 }
 
 /// Reads and checks the header line.
@@ -136,7 +139,7 @@ fn read_header<R: Read>(reader: &mut csv::Reader<R>) -> Result<ColumnMap> {
             format!("the file is empty: the first line must be the header {}", expected_header()),
         ));
     }
-    let mut index = [None; 6];
+    let mut index = [None; 9];
     let mut problems = Vec::new();
     for (position, raw) in record.iter().enumerate() {
         let Ok(name) = std::str::from_utf8(raw) else {
@@ -186,7 +189,7 @@ fn parse_record(
         )]);
     }
     let mut errors = Vec::new();
-    let mut text = [""; 6];
+    let mut text = [""; 9];
     for (column, index) in columns.index.iter().enumerate() {
         let Some(index) = index else { continue };
         match std::str::from_utf8(&record[*index]) {
@@ -213,6 +216,13 @@ fn parse_record(
     };
     let quantity = whole_number(3, "a whole number of cylinders");
     let unit_price = whole_number(4, "a whole number of minor units (no decimals, no currency sign)");
+    // An optional number: absent or empty is `None` (keep what the item has).
+    let mut optional = |column: usize, what: &str| -> Option<i64> {
+        (columns.index[column].is_some() && !text[column].is_empty()).then(|| whole_number(column, what))
+    };
+    let empties = optional(6, "a whole number of cylinders");
+    let deposit = optional(7, "a whole number of minor units (no decimals, no currency sign)");
+    let low_stock_threshold = optional(8, "a whole number of cylinders");
     let input = StockItemInput {
         brand: text[0].to_owned(),
         weight: WeightInput::Text(text[1].to_owned()),
@@ -220,6 +230,9 @@ fn parse_record(
         quantity,
         unit_price,
         currency: columns.index[5].map(|_| text[5].to_owned()),
+        empties,
+        deposit,
+        low_stock_threshold,
     };
     // Numbers that did not parse stand in as 0, so the validation still reports the first
     // problem among the other columns.

@@ -74,7 +74,7 @@ impl Gasstock {
         let outcome = self
             .store()
             .bulk()
-            .import_stock(seller.id, &mut batches, move |staged| {
+            .import_stock(seller.id, actor.user_id, &mut batches, move |staged| {
                 if check.load(Ordering::Relaxed) > 0 || staged.rows == 0 {
                     ImportDecision::Abort
                 } else if dry_run {

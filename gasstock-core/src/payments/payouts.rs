@@ -65,7 +65,8 @@ impl Payer {
     pub async fn queue(&self) -> Result<usize> {
         let mut queued = 0;
         for candidate in self.store.payout_candidates(self.config.batch).await? {
-            let commission = commission(candidate.2, self.config.commission_bps);
+            // Commission is taken on what the seller earned (gas and delivery), not on the deposit.
+            let commission = commission(candidate.2 - candidate.3, self.config.commission_bps);
             queued += usize::from(self.store.queue_payout(candidate, commission).await?.is_some());
         }
         Ok(queued)

@@ -15,6 +15,10 @@ pub(crate) trait Dialect: Send + Sync + std::fmt::Debug {
     /// Appended to a `SELECT` that claims rows, so that several workers claim disjoint rows.
     fn skip_locked(&self) -> &'static str;
 
+    /// Appended to a `SELECT` that reads rows the transaction is about to change from what it
+    /// read (PostgreSQL's `FOR UPDATE`; SQLite's write transaction already excludes writers).
+    fn for_update(&self) -> &'static str;
+
     /// The conflict target of the stock item upsert: the unique key (seller, brand, weight,
     /// location), compared case-insensitively.
     fn stock_key(&self) -> &'static str;

@@ -7,9 +7,10 @@ use chrono::{DateTime, Utc};
 
 use super::db::{now, Conn, Sql};
 use super::events::{self, Event};
+use super::movements::{self, Movement};
 use super::orders::ORDER_COLUMNS;
 use super::Store;
-use crate::domain::{CollectionStatus, OrderStatus, OrderTransition, PaymentMethod, StatusChange};
+use crate::domain::{CollectionStatus, MovementReason, OrderStatus, OrderTransition, PaymentMethod, StatusChange};
 use crate::error::{Error, Result};
 use crate::models::{Collection, Order};
 
@@ -86,8 +87,25 @@ async fn expire(
         .bind(at)
         .bind(order.inventory_id);
     conn.execute(give_back).await?;
+    // The ledger line of the stock coming back; nobody acted: the sweep did.
+    let back = Movement {
+        inventory_id: order.inventory_id,
+        full_delta: order.quantity,
+        empty_delta: 0,
+        reason: MovementReason::Expired,
+        order_id: Some(order.id),
+        return_id: None,
+        actor: None,
+        note: None,
+        at,
+    };
+    movements::record(conn, back).await?;
     let change = StatusChange::order(transition);
-    events::record(conn, Event { change, entity_id: order.id, order_id, actor: None, reason: None, at }).await?;
+    events::record(
+        conn,
+        Event { change, entity_id: order.id, order_id: Some(order_id), actor: None, reason: None, at },
+    )
+    .await?;
     // Open requests-to-pay end with the order: a payment approved later is not taken.
     let close = Sql::new(
         "UPDATE collections SET status = $1, reason = $2, decided_at = $3 WHERE order_id = $4 AND status = $5 \
@@ -102,7 +120,8 @@ async fn expire(
     for closed in conn.fetch_all::<Collection>(close).await? {
         let change = StatusChange::Collection { from: Some(CollectionStatus::Requested), to: CollectionStatus::Failed };
         let reason = Some(OrderStatus::Expired.as_str());
-        events::record(conn, Event { change, entity_id: closed.id, order_id, actor: None, reason, at }).await?;
+        events::record(conn, Event { change, entity_id: closed.id, order_id: Some(order_id), actor: None, reason, at })
+            .await?;
     }
     // PostgreSQL: a collection settled while this ran (its row lock made the UPDATE above
     // wait, then skip it). The order is paid: roll the expiry back.

@@ -5,8 +5,10 @@
 use serde::Serialize;
 
 use super::db::{now, Session, Sql, Value};
-use super::Store;
+use super::movements::{reconcile, record_prices, Scope};
+use super::{ActorId, Store};
 use crate::commands::StockItemDraft;
+use crate::domain::MovementReason;
 use crate::error::Result;
 
 /// One valid row of an import file, ready to stage.
@@ -32,12 +34,21 @@ pub struct ImportTally {
     pub rows: u64,
     /// Keys the seller does not have yet.
     pub created: u64,
-    /// Existing items whose quantity, price or currency change.
+    /// Existing items whose quantity, price, currency, empties, deposit or threshold change.
     pub updated: u64,
     /// Existing items the file repeats exactly.
     pub unchanged: u64,
     pub duplicates: Vec<DuplicateRow>,
 }
+
+/// Whether staged row `i` changes the optional cylinder columns of item `s` (an empty cell
+/// keeps the item's value).
+const CYLINDER_CHANGES: &str = "(i.empties IS NOT NULL AND i.empties <> s.empties) \
+    OR (i.deposit IS NOT NULL AND i.deposit <> s.deposit) \
+    OR (i.low_stock_threshold IS NOT NULL AND i.low_stock_threshold <> COALESCE(s.low_stock_threshold, -1))";
+
+/// Whether staged row `i` changes the required columns of item `s`.
+const BASIC_CHANGES: &str = "s.quantity <> i.quantity OR s.unit_price <> i.unit_price OR s.currency <> i.currency";
 
 /// What the store does once the rows are staged (see [`Bulk::import_stock`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,12 +83,13 @@ impl Bulk<'_> {
     pub async fn import_stock(
         &self,
         seller_id: i64,
+        actor: ActorId,
         batches: impl Iterator<Item = Vec<ImportRow>> + Send,
         decide: impl FnOnce(&ImportTally) -> ImportDecision + Send,
     ) -> Result<(ImportTally, bool)> {
         let mut conn = self.store.session().await?;
         conn.conn().run("DROP TABLE IF EXISTS import_rows").await?;
-        let outcome = self.stage_and_upsert(&mut conn, seller_id, batches, decide).await;
+        let outcome = self.stage_and_upsert(&mut conn, seller_id, actor, batches, decide).await;
         // Never hand the pooled connection back with a staging table on it.
         let cleanup = conn.conn().run("DROP TABLE IF EXISTS import_rows").await;
         let outcome = outcome?;
@@ -94,6 +106,7 @@ impl Bulk<'_> {
         &self,
         conn: &mut Session,
         seller_id: i64,
+        actor: ActorId,
         batches: impl Iterator<Item = Vec<ImportRow>> + Send,
         decide: impl FnOnce(&ImportTally) -> ImportDecision + Send,
     ) -> Result<(ImportTally, bool)> {
@@ -107,8 +120,10 @@ impl Bulk<'_> {
                 continue;
             }
             tally.rows += batch.len() as u64;
-            let mut insert =
-                Sql::new("INSERT INTO import_rows (line, brand, weight_g, location, quantity, unit_price, currency)");
+            let mut insert = Sql::new(
+                "INSERT INTO import_rows (line, brand, weight_g, location, quantity, unit_price, currency, empties, \
+                 deposit, low_stock_threshold)",
+            );
             insert.push_values(&batch, |staged| {
                 vec![
                     Value::Int(staged.line as i64),
@@ -118,6 +133,9 @@ impl Bulk<'_> {
                     staged.item.quantity.get().into(),
                     staged.item.unit_price.minor_units().into(),
                     staged.item.currency.as_str().into(),
+                    staged.item.empties.into(),
+                    staged.item.deposit.map(|d| d.minor_units()).into(),
+                    staged.item.low_stock_threshold.into(),
                 ]
             });
             staging.conn().execute(insert).await?;
@@ -157,10 +175,8 @@ impl Bulk<'_> {
             .fetch_one(
                 Sql::new(format!(
                     "SELECT CAST(COALESCE(SUM(CASE WHEN s.id IS NULL THEN 1 ELSE 0 END), 0) AS BIGINT), \
-                     CAST(COALESCE(SUM(CASE WHEN s.id IS NOT NULL AND (s.quantity <> i.quantity \
-                     OR s.unit_price <> i.unit_price OR s.currency <> i.currency) THEN 1 ELSE 0 END), 0) AS BIGINT), \
-                     CAST(COALESCE(SUM(CASE WHEN s.id IS NOT NULL AND s.quantity = i.quantity \
-                     AND s.unit_price = i.unit_price AND s.currency = i.currency THEN 1 ELSE 0 END), 0) AS BIGINT) \
+                     CAST(COALESCE(SUM(CASE WHEN s.id IS NOT NULL AND ({BASIC_CHANGES} OR {CYLINDER_CHANGES}) THEN 1 ELSE 0 END), 0) AS BIGINT), \
+                     CAST(COALESCE(SUM(CASE WHEN s.id IS NOT NULL AND NOT ({BASIC_CHANGES} OR {CYLINDER_CHANGES}) THEN 1 ELSE 0 END), 0) AS BIGINT) \
                      FROM {} LEFT JOIN stock_items s ON s.seller_id = $1 AND {}",
                     sql.scan, sql.matches
                 ))
@@ -185,6 +201,20 @@ impl Bulk<'_> {
             dialect.stock_key()
         ));
         tx.conn().execute(upsert.bind(seller_id).bind(at)).await?;
+        // The optional cylinder columns: only where the file gives a value that differs.
+        let cylinders = Sql::new(format!(
+            "UPDATE stock_items AS s SET empties = COALESCE(i.empties, s.empties), \
+             deposit = COALESCE(i.deposit, s.deposit), \
+             low_stock_threshold = COALESCE(i.low_stock_threshold, s.low_stock_threshold), updated_at = $2 \
+             FROM import_rows i WHERE s.seller_id = $1 AND {} AND ({CYLINDER_CHANGES})",
+            sql.matches
+        ));
+        tx.conn().execute(cylinders.bind(seller_id).bind(at)).await?;
+        // The seller's changed counts go to the ledger, changed prices to the history (only
+        // the rows this import stamped: an unchanged row costs nothing more).
+        reconcile(&mut tx.conn(), Scope::SellerChangedAt(seller_id, at), MovementReason::Import, Some(actor), at)
+            .await?;
+        record_prices(&mut tx.conn(), Scope::SellerChangedAt(seller_id, at), Some(actor), at).await?;
         tx.commit().await?;
         Ok((tally, true))
     }

@@ -1,6 +1,7 @@
 //! Invoices, their approval, and delivery confirmation with the payment it releases.
 
 use super::db::{now, on_unique, Sql};
+use super::deposits;
 use super::events::{self, Event};
 use super::orders::{move_order, order_status, ORDER_COLUMNS};
 use super::page::select_counted;
@@ -12,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::models::{Delivery, Invoice, Order, Paged, Payment};
 
 const INVOICE_COLUMNS: &str =
-    "id, order_id, seller_id, amount, delivery_fee, currency, status, notes, created_at, updated_at";
+    "id, order_id, seller_id, amount, delivery_fee, deposit_amount, currency, status, notes, created_at, updated_at";
 
 const PAYMENT_COLUMNS: &str = "id, order_id, invoice_id, seller_id, amount, currency, status, released_at";
 
@@ -25,7 +26,8 @@ impl Store {
                 move_order(&mut conn, draft.order_id, OrderTransition::Invoice, actor, None, at).await?;
                 let insert = Sql::new(format!(
                     "INSERT INTO invoices (order_id, seller_id, amount, delivery_fee, currency, status, notes, created_at, \
-                     updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING {INVOICE_COLUMNS}"
+                     updated_at, deposit_amount) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, \
+                     (SELECT deposit_amount FROM orders WHERE id = $1)) RETURNING {INVOICE_COLUMNS}"
                 ))
                 .bind(draft.order_id)
                 .bind(draft.seller_id)
@@ -38,7 +40,7 @@ impl Store {
                 let invoice: Invoice = conn.fetch_one(insert).await?;
                 let change = StatusChange::Invoice { from: None, to: InvoiceStatus::Pending };
                 let submitted =
-                    Event { change, entity_id: invoice.id, order_id: invoice.order_id, actor: Some(actor), reason: None, at };
+                    Event { change, entity_id: invoice.id, order_id: Some(invoice.order_id), actor: Some(actor), reason: None, at };
                 events::record(&mut conn, submitted).await?;
                 Ok(invoice)
             })
@@ -105,7 +107,7 @@ impl Store {
                 };
                 let reason = reason.as_deref();
                 let decided =
-                    Event { change, entity_id: invoice.id, order_id: invoice.order_id, actor: Some(actor), reason, at };
+                    Event { change, entity_id: invoice.id, order_id: Some(invoice.order_id), actor: Some(actor), reason, at };
                 events::record(&mut conn, decided).await?;
                 if approve {
                     let currency = invoice.currency.as_str();
@@ -173,12 +175,23 @@ impl Store {
                     "already_delivered",
                     "a payment was already released for this order",
                 )?;
+                deposits::on_delivery(&mut conn, &order, actor, at).await?;
                 let (actor, reason) = (Some(actor), None);
-                let delivered =
-                    Event { change: StatusChange::order(deliver), entity_id: order.id, order_id, actor, reason, at };
+                let delivered = Event {
+                    change: StatusChange::order(deliver),
+                    entity_id: order.id,
+                    order_id: Some(order_id),
+                    actor,
+                    reason,
+                    at,
+                };
                 events::record(&mut conn, delivered).await?;
                 let change = StatusChange::Payment { from: None, to: PaymentStatus::Released };
-                events::record(&mut conn, Event { change, entity_id: payment.id, order_id, actor, reason, at }).await?;
+                events::record(
+                    &mut conn,
+                    Event { change, entity_id: payment.id, order_id: Some(order_id), actor, reason, at },
+                )
+                .await?;
                 Ok(Delivery { order, payment })
             })
         })

@@ -8,7 +8,8 @@ use crate::commands::PageRequest;
 use crate::error::Result;
 use crate::models::{Notification, Paged};
 
-const NOTIFICATION_COLUMNS: &str = "id, event, order_id, invoice_id, payment_id, title, message, created_at, read_at";
+const NOTIFICATION_COLUMNS: &str =
+    "id, event, order_id, inventory_id, invoice_id, payment_id, title, message, created_at, read_at";
 
 impl Store {
     /// A user's notifications, newest first.

@@ -5,16 +5,19 @@ use chrono::{DateTime, Utc};
 
 use super::db::{now, on_unique, Conn, Sql};
 use super::events::{self, Event};
+use super::low_stock;
+use super::movements::{self, Movement};
 use super::page::select_counted;
 use super::row::record;
 use super::{ActorId, Store};
 use crate::commands::{FeedbackDraft, OrderDraft, OrderFilter, PageRequest};
-use crate::domain::{OrderStatus, OrderTransition, StatusChange};
+use crate::domain::{MovementReason, OrderKind, OrderStatus, OrderTransition, StatusChange};
 use crate::error::{Error, Result};
 use crate::models::{Feedback, Order, Paged, RatingSummary};
 
 pub(super) const ORDER_COLUMNS: &str = "id, buyer_id, seller_id, inventory_id, brand, weight_g, location, quantity, \
-    unit_price, total_amount, currency, status, delivery_address, note, created_at, updated_at, payment_method, payer_phone";
+    kind, unit_price, total_amount, deposit_amount, currency, status, delivery_address, note, created_at, updated_at, \
+    payment_method, payer_phone";
 
 /// Internal code: an idempotent retry lost the race to insert its order.
 const IDEMPOTENCY_RACE: &str = "idempotency_race";
@@ -156,10 +159,17 @@ pub(super) async fn move_order(
             .bind(at)
             .bind(order.inventory_id);
         conn.execute(give_back).await?;
+        let reason = MovementReason::stock_returned_by(transition.to())
+            .ok_or_else(|| Error::internal(format!("no ledger reason for an order {}", transition.to())))?;
+        let back = Movement::of_order(order.inventory_id, order.quantity, 0, reason, order.id, actor, at);
+        movements::record(conn, back).await?;
     }
     let change = StatusChange::order(transition);
-    events::record(conn, Event { change, entity_id: order.id, order_id: order.id, actor: Some(actor), reason, at })
-        .await?;
+    events::record(
+        conn,
+        Event { change, entity_id: order.id, order_id: Some(order.id), actor: Some(actor), reason, at },
+    )
+    .await?;
     Ok(order)
 }
 
@@ -178,7 +188,10 @@ async fn find_idempotent_order(conn: &mut Conn<'_>, buyer_id: i64, key: &str) ->
 /// A retry must repeat the first request; another body under the same key is a client bug
 /// worth a clear error rather than a silent wrong answer.
 fn check_same_request(existing: Order, draft: &OrderDraft) -> Result<(Order, bool)> {
-    if existing.inventory_id != draft.inventory_id || existing.quantity != draft.quantity.get() {
+    if existing.inventory_id != draft.inventory_id
+        || existing.quantity != draft.quantity.get()
+        || existing.kind != draft.kind
+    {
         return Err(Error::conflict(
             "idempotency_key_reused",
             "this Idempotency-Key was already used for a different order",
@@ -194,13 +207,26 @@ async fn insert_order(conn: &mut Conn<'_>, draft: &OrderDraft, at: DateTime<Utc>
         weight_g: i64,
         location: String,
         unit_price: i64,
+        deposit: i64,
         currency: String,
+        quantity: i64,
+        low_stock_threshold: Option<i64>,
     }
-    record!(Reserved { seller_id, brand, weight_g, location, unit_price, currency });
+    record!(Reserved {
+        seller_id,
+        brand,
+        weight_g,
+        location,
+        unit_price,
+        deposit,
+        currency,
+        quantity,
+        low_stock_threshold
+    });
     let quantity = draft.quantity.get();
     let reserve = Sql::new(
         "UPDATE stock_items SET quantity = quantity - $1, updated_at = $2 WHERE id = $3 AND quantity >= $1 \
-         RETURNING seller_id, brand, weight_g, location, unit_price, currency",
+         RETURNING seller_id, brand, weight_g, location, unit_price, deposit, currency, quantity, low_stock_threshold",
     )
     .bind(quantity)
     .bind(at)
@@ -218,13 +244,20 @@ async fn insert_order(conn: &mut Conn<'_>, draft: &OrderDraft, at: DateTime<Utc>
             ),
         });
     };
+    let (item_left, threshold) = (item.quantity, item.low_stock_threshold);
+    // A new cylinder's deposit is frozen with the price; a refill carries none.
+    let too_large = || Error::invalid("quantity", "order total is too large");
+    let deposit_amount = match draft.kind {
+        OrderKind::Refill => 0,
+        OrderKind::New => item.deposit.checked_mul(quantity).ok_or_else(too_large)?,
+    };
     let total =
-        item.unit_price.checked_mul(quantity).ok_or_else(|| Error::invalid("quantity", "order total is too large"))?;
+        item.unit_price.checked_mul(quantity).and_then(|gas| gas.checked_add(deposit_amount)).ok_or_else(too_large)?;
     let insert = Sql::new(format!(
         "INSERT INTO orders (buyer_id, seller_id, inventory_id, brand, weight_g, location, quantity, unit_price, \
-         total_amount, currency, status, delivery_address, note, idempotency_key, created_at, updated_at, \
-         payment_method, payer_phone) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16, $17) RETURNING {ORDER_COLUMNS}"
+         total_amount, currency, status, delivery_address, note, idempotency_key, created_at, updated_at, kind, \
+         deposit_amount, payment_method, payer_phone) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16, $17, $18, $19) RETURNING {ORDER_COLUMNS}"
     ))
     .bind(draft.buyer_id)
     .bind(item.seller_id)
@@ -241,12 +274,27 @@ async fn insert_order(conn: &mut Conn<'_>, draft: &OrderDraft, at: DateTime<Utc>
     .bind(draft.note.as_deref())
     .bind(draft.idempotency_key.as_deref())
     .bind(at)
+    .bind(draft.kind)
+    .bind(deposit_amount)
     .bind(draft.payment_method.as_str())
     .bind(draft.payer_phone.as_ref().map(|phone| phone.as_str()));
     let order: Order = on_unique(conn.fetch_one(insert).await, IDEMPOTENCY_RACE, "retry raced its first attempt")?;
+    let reserved =
+        Movement::of_order(order.inventory_id, -quantity, 0, MovementReason::Placed, order.id, draft.buyer_id, at);
+    movements::record(conn, reserved).await?;
     let change = StatusChange::Order { from: None, to: OrderStatus::Pending };
     let placed =
-        Event { change, entity_id: order.id, order_id: order.id, actor: Some(draft.buyer_id), reason: None, at };
+        Event { change, entity_id: order.id, order_id: Some(order.id), actor: Some(draft.buyer_id), reason: None, at };
     events::record(conn, placed).await?;
+    let take = low_stock::Take {
+        inventory_id: order.inventory_id,
+        quantity: item_left,
+        taken: quantity,
+        threshold,
+        order_id: Some(order.id),
+        actor: Some(draft.buyer_id),
+        at,
+    };
+    low_stock::record_if_crossed(conn, take).await?;
     Ok(order)
 }

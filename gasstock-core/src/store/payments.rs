@@ -57,7 +57,8 @@ async fn insert_request(
         "this order's payment is already requested or collected",
     )?;
     let change = StatusChange::Collection { from: None, to: CollectionStatus::Requested };
-    events::record(conn, Event { change, entity_id: collection.id, order_id, actor, reason: None, at }).await?;
+    events::record(conn, Event { change, entity_id: collection.id, order_id: Some(order_id), actor, reason: None, at })
+        .await?;
     Ok(collection)
 }
 
@@ -163,7 +164,11 @@ impl Store {
                 let change = StatusChange::Collection { from: Some(CollectionStatus::Requested), to };
                 let (entity_id, order_id) = (collection.id, collection.order_id);
                 let reason = reason.as_deref();
-                events::record(&mut conn, Event { change, entity_id, order_id, actor: None, reason, at }).await?;
+                events::record(
+                    &mut conn,
+                    Event { change, entity_id, order_id: Some(order_id), actor: None, reason, at },
+                )
+                .await?;
                 Ok(Some(collection))
             })
         })

@@ -13,11 +13,14 @@ use crate::domain::{CollectionStatus, OrderStatus, PaymentMethod, PayoutStatus, 
 use crate::error::{Error, Result};
 use crate::models::{Paged, Payout, PayoutReportRow};
 
-const PAYOUT_COLUMNS: &str = "id, order_id, seller_id, reference, collected, commission, amount, currency, status, \
+const PAYOUT_COLUMNS: &str =
+    "id, order_id, seller_id, reference, collected, commission, deposit_held, amount, currency, status, \
     attempts, next_attempt_at, last_error, provider_transaction_id, created_at, updated_at";
 
-/// A delivered mobile-money order owed a payout: (order, seller, collected, currency).
-pub type PayoutCandidate = (i64, i64, i64, String);
+/// A delivered mobile-money order owed a payout: (order, seller, collected, deposit held, currency).
+/// The deposit of a new-cylinder sale is owed back to the buyer when they return the
+/// cylinder, so the marketplace keeps it (a liability): it is neither paid out nor commissioned.
+pub type PayoutCandidate = (i64, i64, i64, i64, String);
 
 /// The final word on a payout.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,7 +33,7 @@ impl Store {
     /// Delivered mobile-money orders whose payment was collected and that have no payout yet.
     pub async fn payout_candidates(&self, limit: i64) -> Result<Vec<PayoutCandidate>> {
         let sql = Sql::new(
-            "SELECT o.id, o.seller_id, c.amount, c.currency FROM orders o \
+            "SELECT o.id, o.seller_id, c.amount, o.deposit_amount, c.currency FROM orders o \
              JOIN collections c ON c.order_id = o.id AND c.status = $1 \
              WHERE o.status = $2 AND o.payment_method = $3 \
              AND NOT EXISTS (SELECT 1 FROM payouts p WHERE p.order_id = o.id) ORDER BY o.id LIMIT $4",
@@ -45,15 +48,16 @@ impl Store {
     /// Queues the payout of one order with a fresh reference; `None` when another instance
     /// queued it first (one payout per order, by a unique key).
     pub async fn queue_payout(&self, candidate: PayoutCandidate, commission: i64) -> Result<Option<Payout>> {
-        let (order_id, seller_id, collected, currency) = candidate;
-        let amount = collected - commission;
-        if commission < 0 || amount < 0 {
+        let (order_id, seller_id, collected, deposit_held, currency) = candidate;
+        let amount = collected - deposit_held - commission;
+        if commission < 0 || deposit_held < 0 || amount < 0 {
             return Err(Error::internal(format!("commission {commission} of {collected} for order {order_id}")));
         }
         let at = now();
         let insert = Sql::new(format!(
             "INSERT INTO payouts (order_id, seller_id, reference, collected, commission, amount, currency, status, \
-             attempts, next_attempt_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $9, $9) \
+             attempts, next_attempt_at, created_at, updated_at, deposit_held) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $9, $9, $10) \
              RETURNING {PAYOUT_COLUMNS}"
         ))
         .bind(order_id)
@@ -64,7 +68,8 @@ impl Store {
         .bind(amount)
         .bind(currency)
         .bind(PayoutStatus::Queued)
-        .bind(at);
+        .bind(at)
+        .bind(deposit_held);
         match on_unique(self.write_one::<Payout>(insert).await, "payout_exists", "already queued") {
             Ok(payout) => Ok(Some(payout)),
             Err(Error::Conflict { code: "payout_exists", .. }) => Ok(None),
@@ -140,8 +145,11 @@ impl Store {
                     if let Some(payout) = conn.fetch_optional::<Payout>(settle).await? {
                         let change = StatusChange::Payout { from: Some(from), to };
                         let (entity_id, order_id, reason) = (payout.id, payout.order_id, error.as_deref());
-                        events::record(&mut conn, Event { change, entity_id, order_id, actor: None, reason, at })
-                            .await?;
+                        events::record(
+                            &mut conn,
+                            Event { change, entity_id, order_id: Some(order_id), actor: None, reason, at },
+                        )
+                        .await?;
                         return Ok(Some(payout));
                     }
                 }

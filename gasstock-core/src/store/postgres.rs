@@ -32,6 +32,10 @@ impl Dialect for PgDialect {
         " FOR UPDATE SKIP LOCKED"
     }
 
+    fn for_update(&self) -> &'static str {
+        " FOR UPDATE"
+    }
+
     fn stock_key(&self) -> &'static str {
         "(seller_id, lower(brand), weight_g, lower(location))"
     }
@@ -75,7 +79,7 @@ impl Dialect for PgDialect {
 static IMPORT: ImportSql = ImportSql {
     create_table: "CREATE TEMP TABLE import_rows (line BIGINT NOT NULL, brand TEXT NOT NULL, \
         weight_g BIGINT NOT NULL, location TEXT NOT NULL, quantity BIGINT NOT NULL, unit_price BIGINT NOT NULL, \
-        currency TEXT NOT NULL)",
+        currency TEXT NOT NULL, empties BIGINT, deposit BIGINT, low_stock_threshold BIGINT)",
     create_index: "CREATE INDEX import_rows_key ON import_rows \
         (lower(brand) COLLATE \"C\", weight_g, lower(location) COLLATE \"C\", line)",
     scan: "import_rows i",

@@ -5,8 +5,9 @@
 
 use super::row::record;
 use crate::models::{
-    Collection, Feedback, Invoice, Notification, Order, Payment, Payout, PayoutReportRow, StatusEvent, StockItem, User,
-    Webhook, WebhookAttempt, WebhookDelivery,
+    Collection, CylinderReturn, DepositBalance, DepositEntry, Feedback, Invoice, Notification, Order, Payment, Payout,
+    PayoutReportRow, PriceChange, StatusEvent, StockItem, StockMovement, User, Webhook, WebhookAttempt,
+    WebhookDelivery,
 };
 
 record!(User { id, email, name, role: String, phone, location, created_at });
@@ -19,7 +20,10 @@ record!(StockItem {
     weight_kg = "weight_g": i64,
     location,
     quantity,
+    empties,
     unit_price,
+    deposit,
+    low_stock_threshold,
     currency: String,
     created_at,
     updated_at,
@@ -34,8 +38,10 @@ record!(Order {
     weight_kg = "weight_g": i64,
     location,
     quantity,
+    kind: String,
     unit_price,
     total_amount,
+    deposit_amount,
     currency: String,
     status: String,
     delivery_address,
@@ -52,6 +58,7 @@ record!(Invoice {
     seller_id,
     amount,
     delivery_fee,
+    deposit_amount,
     currency: String,
     status: String,
     notes,
@@ -83,6 +90,7 @@ record!(Payout {
     reference,
     collected,
     commission,
+    deposit_held,
     amount,
     currency: String,
     status: String,
@@ -100,7 +108,18 @@ record!(Feedback { id, order_id, buyer_id, seller_id, rating, comment, created_a
 
 record!(StatusEvent { id, entity, entity_id, order_id, actor_id, from_status, to_status, reason, created_at });
 
-record!(Notification { id, event, order_id, invoice_id, payment_id, title, message, created_at, read_at });
+record!(Notification {
+    id,
+    event,
+    order_id,
+    inventory_id,
+    invoice_id,
+    payment_id,
+    title,
+    message,
+    created_at,
+    read_at
+});
 
 record!(Webhook { id, url, events, secret, created_at, allow_private_host });
 
@@ -129,3 +148,38 @@ record!(WebhookAttempt {
     duration_ms,
     created_at
 });
+
+record!(StockMovement {
+    id,
+    inventory_id,
+    full_delta,
+    empty_delta,
+    reason: String,
+    order_id,
+    return_id,
+    actor_id,
+    note,
+    created_at
+});
+
+record!(CylinderReturn {
+    id,
+    buyer_id,
+    seller_id,
+    inventory_id,
+    quantity,
+    status: String,
+    good,
+    damaged,
+    deposit_released,
+    refund_amount,
+    decided_by,
+    created_at,
+    updated_at,
+});
+
+record!(PriceChange { id, inventory_id, unit_price, deposit, currency: String, actor_id, created_at });
+
+record!(DepositBalance { buyer_id, seller_id, inventory_id, cylinders, amount, pending, updated_at });
+
+record!(DepositEntry { id, buyer_id, seller_id, inventory_id, cylinders, amount, order_id, return_id, created_at });

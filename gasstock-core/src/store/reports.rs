@@ -171,7 +171,8 @@ impl Store {
             SalesGrouping::Location => ("MIN(o.location)", "lower(o.location)", ""),
             SalesGrouping::Day => (day.as_str(), day.as_str(), ""),
         };
-        let revenue = split_sum("o.total_amount", "revenue");
+        // Deposits are owed back (a liability), not revenue.
+        let revenue = split_sum("o.total_amount - o.deposit_amount", "revenue");
         let mut sql = Sql::new(format!(
             "SELECT {key} AS group_key, o.currency AS currency, COUNT(*) AS orders, \
              CAST(SUM(o.quantity) AS BIGINT) AS quantity, {revenue} \
@@ -208,7 +209,7 @@ impl Store {
 
     /// Orders, deliveries, revenue and ratings per seller.
     pub async fn sellers_report(&self) -> Result<Vec<SellerReportRow>> {
-        let revenue = split_sum("CASE WHEN status = $1 THEN total_amount ELSE 0 END", "revenue");
+        let revenue = split_sum("CASE WHEN status = $1 THEN total_amount - deposit_amount ELSE 0 END", "revenue");
         let sql = Sql::new(format!(
             "SELECT u.id AS seller_id, u.email, u.name, \
              CAST(COALESCE(o.orders, 0) AS BIGINT) AS orders, \

@@ -5,8 +5,10 @@ use serde::Serialize;
 
 use super::db::{now, Conn, Session, Sql, Tx, Value};
 use super::import::Bulk;
+use super::movements::{reconcile, record_prices, Scope};
+use super::seed_cylinders::seed_deposits;
 use crate::dataset::{SeedGenerator, SeedPlan};
-use crate::domain::{PaymentStatus, Role};
+use crate::domain::{MovementReason, PaymentStatus, Role};
 use crate::error::Result;
 
 /// What a seed run wrote.
@@ -22,6 +24,8 @@ pub struct SeedSummary {
     pub invoices: u64,
     pub payments: u64,
     pub events: u64,
+    /// Accepted returns of empties against deposits.
+    pub returns: u64,
 }
 
 const ROWS_PER_INSERT: usize = 500;
@@ -73,9 +77,9 @@ impl Bulk<'_> {
         let items: Vec<_> = (0..plan.items).map(|i| generator.item(i)).collect();
         for batch in items.chunks(ROWS_PER_INSERT) {
             let columns = "stock_items (id, seller_id, brand, weight_g, location, quantity, unit_price, currency, \
-                           created_at, updated_at)";
+                           created_at, updated_at, empties, deposit)";
             let insert = self.insert(columns, batch, |item| {
-                let values: [Value; 10] = [
+                let values: [Value; 12] = [
                     item.id.into(),
                     item.seller_id.into(),
                     item.brand.into(),
@@ -86,6 +90,8 @@ impl Bulk<'_> {
                     CURRENCY.into(),
                     at.into(),
                     at.into(),
+                    item.empties.into(),
+                    item.deposit.into(),
                 ];
                 values.into()
             });
@@ -93,6 +99,9 @@ impl Bulk<'_> {
         }
         summary.items = items.len() as u64;
         self.sync_ids(&mut tx.conn()).await?;
+        // The generated counts open each item's ledger and price history.
+        reconcile(&mut tx.conn(), Scope::All, MovementReason::Opening, None, at).await?;
+        record_prices(&mut tx.conn(), Scope::All, None, at).await?;
         tx.commit().await?;
         progress("items", summary.items);
 
@@ -105,10 +114,11 @@ impl Bulk<'_> {
             let chunk = generator.orders(start..end, bases.0, bases.1, max_id(&mut conn, "payments").await?);
             for batch in chunk.orders.chunks(ROWS_PER_INSERT) {
                 let columns = "orders (id, buyer_id, seller_id, inventory_id, brand, weight_g, location, quantity, \
-                               unit_price, total_amount, currency, status, delivery_address, note, created_at, updated_at)";
+                               unit_price, total_amount, currency, status, delivery_address, note, created_at, updated_at, \
+                               kind, deposit_amount)";
                 let insert = self.insert(columns, batch, |order| {
                     let item = &items[order.item];
-                    let values: [Value; 16] = [
+                    let values: [Value; 18] = [
                         order.id.into(),
                         order.buyer_id.into(),
                         item.seller_id.into(),
@@ -125,6 +135,8 @@ impl Bulk<'_> {
                         Value::OptText(None),
                         order.created_at.into(),
                         order.updated_at.into(),
+                        order.kind.into(),
+                        order.deposit_amount.into(),
                     ];
                     values.into()
                 });
@@ -188,6 +200,9 @@ impl Bulk<'_> {
                 conn.execute(insert).await?;
             }
             self.sync_ids(&mut conn).await?;
+            if let (Some(first), Some(last)) = (chunk.orders.first(), chunk.orders.last()) {
+                summary.returns += seed_deposits(&mut conn, first.id, last.id, at).await?;
+            }
             tx.commit().await?;
             summary.orders += chunk.orders.len() as u64;
             summary.invoices += chunk.invoices.len() as u64;

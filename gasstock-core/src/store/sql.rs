@@ -5,8 +5,8 @@
 use chrono::{DateTime, Utc};
 
 use crate::domain::{
-    CollectionStatus, InvoiceStatus, OrderStatus, PaymentMethod, PaymentStatus, PayoutStatus, Role,
-    WebhookDeliveryStatus,
+    CollectionStatus, InvoiceStatus, MovementReason, OrderKind, OrderStatus, PaymentMethod, PaymentStatus,
+    PayoutStatus, ReturnStatus, Role, WebhookDeliveryStatus,
 };
 use crate::error::{Error, Result};
 
@@ -55,6 +55,9 @@ value_from! {
     PayoutStatus => |v| Value::Text(v.as_str().to_owned());
     WebhookDeliveryStatus => |v| Value::Text(v.as_str().to_owned());
     Role => |v| Value::Text(v.as_str().to_owned());
+    OrderKind => |v| Value::Text(v.as_str().to_owned());
+    MovementReason => |v| Value::Text(v.as_str().to_owned());
+    ReturnStatus => |v| Value::Text(v.as_str().to_owned());
 }
 
 /// A statement and its parameters. Static text takes `$1, $2, ...` with [`Sql::bind`];

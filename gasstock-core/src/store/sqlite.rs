@@ -34,6 +34,11 @@ impl Dialect for SqliteDialect {
         ""
     }
 
+    /// BEGIN IMMEDIATE holds the write lock: nobody changes a row read meanwhile.
+    fn for_update(&self) -> &'static str {
+        ""
+    }
+
     fn stock_key(&self) -> &'static str {
         "(seller_id, brand, weight_g, location)"
     }
@@ -71,16 +76,27 @@ impl Dialect for SqliteDialect {
 static IMPORT: ImportSql = ImportSql {
     create_table: "CREATE TEMP TABLE import_rows (line INTEGER NOT NULL, \
         brand TEXT NOT NULL COLLATE NOCASE, weight_g INTEGER NOT NULL, location TEXT NOT NULL COLLATE NOCASE, \
-        quantity INTEGER NOT NULL, unit_price INTEGER NOT NULL, currency TEXT NOT NULL)",
+        quantity INTEGER NOT NULL, unit_price INTEGER NOT NULL, currency TEXT NOT NULL, \
+        empties INTEGER, deposit INTEGER, low_stock_threshold INTEGER)",
     // Covering, so that the tally and the upsert read the staged rows in key order without
     // touching the table.
     create_index: "CREATE INDEX temp.import_rows_key ON import_rows \
-        (brand, weight_g, location, line, quantity, unit_price, currency)",
+        (brand, weight_g, location, line, quantity, unit_price, currency, empties, deposit, low_stock_threshold)",
     scan: "import_rows i INDEXED BY import_rows_key",
     key: "brand, weight_g, location",
     matches: "s.brand = i.brand AND s.weight_g = i.weight_g AND s.location = i.location",
     analyze: None,
 };
+
+/// Applies the migrations, then refuses a database whose foreign keys no longer hold.
+async fn migrate(migrator: &sqlx::SqlitePool) -> Result<()> {
+    sqlx::migrate!("../migrations/sqlite").run(migrator).await?;
+    let broken: Vec<sqlx::sqlite::SqliteRow> = sqlx::query("PRAGMA foreign_key_check").fetch_all(migrator).await?;
+    if !broken.is_empty() {
+        return Err(Error::internal(format!("{} rows break a foreign key after the migrations", broken.len())));
+    }
+    Ok(())
+}
 
 /// Opens (creating if missing) the database at `url` (`sqlite://path/to/file.db`), applies
 /// the migrations (sqlx's migrator, on a connection closed right after) and starts the
@@ -93,8 +109,13 @@ pub(crate) async fn open(url: &str, config: &StoreConfig) -> Result<Lite> {
         .foreign_keys(true)
         .busy_timeout(config.sqlite_busy_timeout);
     let path = options.get_filename().to_owned();
-    let migrator = SqlitePoolOptions::new().max_connections(1).connect_with(options).await?;
-    let migrated = sqlx::migrate!("../migrations/sqlite").run(&migrator).await;
+    // Foreign keys are off on the migrator's connection (sqlx runs each migration in a
+    // transaction, where the pragma cannot change): a migration that rebuilds a table others
+    // reference (SQLite's way to alter a CHECK or NOT NULL) could not drop the old one
+    // otherwise. They are checked once all migrations ran, and the store's own connections
+    // enforce them as always.
+    let migrator = SqlitePoolOptions::new().max_connections(1).connect_with(options.foreign_keys(false)).await?;
+    let migrated = migrate(&migrator).await;
     migrator.close().await;
     migrated?;
     Lite::start(&path, config)

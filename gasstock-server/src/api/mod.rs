@@ -29,6 +29,7 @@ pub mod ops;
 pub mod orders;
 pub mod payments;
 pub mod payouts;
+pub mod returns;
 pub mod stock;
 pub mod stream;
 pub mod stream_ticket;
@@ -46,6 +47,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         invoices::endpoints(),
         payments::endpoints(),
         payouts::endpoints(),
+        returns::endpoints(),
         notifications::endpoints(),
         stream::endpoints(),
         stream_ticket::endpoints(),

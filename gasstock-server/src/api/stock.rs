@@ -1,7 +1,8 @@
 //! Stock: buyers browse it, sellers keep their inventory.
 
-use gasstock_core::commands::{PageRequest, StockItemInput, StockQuery};
-use gasstock_core::models::{Paged, StockItem};
+use gasstock_core::commands::{AdjustmentInput, PageRequest, RefillInput, StockItemInput, StockQuery};
+use gasstock_core::cylinders::StockChange;
+use gasstock_core::models::{Paged, PriceChange, StockItem, StockMovement};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -9,7 +10,7 @@ use crate::auth::Session;
 use crate::endpoint::Endpoint;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{whole_in_query, Id, Json, PageQuery, Query};
-use crate::reply::{created_or_ok, ok};
+use crate::reply::{created, created_or_ok, ok};
 use crate::state::State;
 
 pub fn endpoints() -> Vec<Endpoint> {
@@ -18,6 +19,10 @@ pub fn endpoints() -> Vec<Endpoint> {
         Endpoint::new(__path_stock_item, stock_item),
         Endpoint::new(__path_seller_inventory, seller_inventory),
         Endpoint::new(__path_upsert_stock_item, upsert_stock_item),
+        Endpoint::new(__path_stock_movements, stock_movements),
+        Endpoint::new(__path_refill, refill),
+        Endpoint::new(__path_adjust_stock, adjust_stock),
+        Endpoint::new(__path_price_history, price_history),
     ]
 }
 
@@ -92,4 +97,60 @@ pub async fn seller_inventory(state: State, session: Session, Query(query): Quer
 pub async fn upsert_stock_item(state: State, session: Session, Json(body): Json<StockItemInput>) -> ApiResult {
     let (item, created_now) = state.core.upsert_stock_item(&session.actor, &body).await?;
     created_or_ok(created_now, &item)
+}
+
+/// The item's stock ledger, newest first: one line per change of its full or empty count,
+/// with the reason and the order or return behind it. Its seller and admins.
+#[utoipa::path(get, path = "/api/v1/seller/inventory/{id}/movements", tag = "seller",
+    params(("id" = i64, Path, description = "stock item id"), PageQuery), security(("bearer" = [])), responses(
+        (status = 200, body = Paged<StockMovement>),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "buyers", body = ErrorBody),
+        (status = 404, description = "no such item, or another seller's", body = ErrorBody),
+    ))]
+pub async fn stock_movements(Id(id): Id, state: State, session: Session, Query(query): Query<PageQuery>) -> ApiResult {
+    ok(&state.core.stock_movements(&session.actor, id, query.page()?).await?)
+}
+
+/// Back from the depot: `quantity` empties become full cylinders (`empties -= q`,
+/// `quantity += q`, one `refill` movement). Its seller and admins.
+#[utoipa::path(post, path = "/api/v1/seller/inventory/{id}/refill", tag = "seller", request_body = RefillInput,
+    params(("id" = i64, Path, description = "stock item id")), security(("bearer" = [])), responses(
+        (status = 200, body = StockChange),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "buyers", body = ErrorBody),
+        (status = 404, description = "no such item, or another seller's", body = ErrorBody),
+        (status = 409, description = "`insufficient_stock`: fewer empties than that", body = ErrorBody),
+        (status = 422, description = "quantity under 1 or over 10^9", body = ErrorBody),
+    ))]
+pub async fn refill(Id(id): Id, state: State, session: Session, Json(body): Json<RefillInput>) -> ApiResult {
+    ok(&state.core.refill(&session.actor, id, &body).await?)
+}
+
+/// Correct the full and empty counts (damaged, lost, found, stocktake, correction); neither
+/// may go below zero. Its seller and admins.
+#[utoipa::path(post, path = "/api/v1/seller/inventory/{id}/adjustments", tag = "seller", request_body = AdjustmentInput,
+    params(("id" = i64, Path, description = "stock item id")), security(("bearer" = [])), responses(
+        (status = 201, body = StockChange),
+        (status = 400, description = "unknown reason or field", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "buyers", body = ErrorBody),
+        (status = 404, description = "no such item, or another seller's", body = ErrorBody),
+        (status = 409, description = "`insufficient_stock`: a count would go below zero", body = ErrorBody),
+        (status = 422, description = "both deltas 0, or beyond 10^9", body = ErrorBody),
+    ))]
+pub async fn adjust_stock(Id(id): Id, state: State, session: Session, Json(body): Json<AdjustmentInput>) -> ApiResult {
+    created(&state.core.adjust_stock(&session.actor, id, &body).await?)
+}
+
+/// Every unit price and deposit the item had, oldest first; any signed-in user.
+#[utoipa::path(get, path = "/api/v1/gas/{id}/prices", tag = "buyer", params(("id" = i64, Path, description = "stock item id")),
+    security(("bearer" = [])), responses(
+        (status = 200, body = Vec<PriceChange>),
+        (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+    ))]
+pub async fn price_history(Id(id): Id, state: State, _session: Session) -> ApiResult {
+    ok(&state.core.price_history(id).await?)
 }

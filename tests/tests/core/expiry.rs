@@ -43,7 +43,7 @@ async fn pending_orders_past_their_ttl_expire_once_and_give_their_stock_back() {
         assert_eq!(history.last().unwrap().actor_id, None, "expired by the sweep, no actor");
         for who in [&c.buyer, &c.seller] {
             let feed = core.notifications(who, Default::default(), Default::default()).await.unwrap();
-            assert!(feed.items.iter().any(|n| n.event == "order.expired" && n.order_id == stale.id));
+            assert!(feed.items.iter().any(|n| n.event == "order.expired" && n.order_id == Some(stale.id)));
         }
         // An expired order is final: it cannot be approved or cancelled any more.
         assert!(core.decide_order(&c.admin, stale.id, &approve()).await.is_err());

@@ -10,13 +10,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use gasstock_core::commands::OrderInput;
-use gasstock_core::domain::{PaymentMethod, Role};
+use gasstock_core::domain::{OrderKind, PaymentMethod, Role};
 use gasstock_core::payments::{
     Collector, CollectorConfig, Expirer, ExpiryConfig, MomoConfig, MomoProvider, Payer, PayoutConfig,
 };
 use gasstock_core::{Actor, Gasstock};
 use gasstock_momo_sandbox::{Behaviour, Sandbox, SandboxConfig};
-use gasstock_tests::fixtures::{approve, invoice, order_input, stock, user};
+use gasstock_tests::fixtures::{approve, invoice, order_input, stock_input, user};
 use gasstock_tests::{Backend, TestDb};
 use proptest::prelude::*;
 
@@ -25,8 +25,10 @@ const SELLER_PARTY: &str = "250788654321";
 
 #[derive(Debug, Clone)]
 enum Op {
+    /// `new`: a new-cylinder sale, whose deposit the marketplace keeps (never paid out).
     Place {
         quantity: i64,
+        new: bool,
     },
     /// One step forward along the whole pipeline (approve, invoice, approve the invoice, deliver).
     Advance {
@@ -62,7 +64,7 @@ enum Op {
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        1 => (1..4i64).prop_map(|quantity| Op::Place { quantity }),
+        1 => (1..4i64, any::<bool>()).prop_map(|(quantity, new)| Op::Place { quantity, new }),
         8 => (0..3usize).prop_map(|order| Op::Advance { order }),
         3 => (0..5usize).prop_map(|order| Op::Approve { order }),
         3 => (0..5usize, 0..700i64).prop_map(|(order, fee)| Op::Invoice { order, fee }),
@@ -103,8 +105,9 @@ impl World {
         // Refusals (wrong state, not collected, ...) are part of the game: only the
         // invariants are checked.
         match *op {
-            Op::Place { quantity } => {
+            Op::Place { quantity, new } => {
                 let input = OrderInput {
+                    kind: Some(if new { OrderKind::New } else { OrderKind::Refill }),
                     payment_method: Some(PaymentMethod::MobileMoney),
                     payer_phone: Some("+250788123456".into()),
                     ..order_input(self.item, quantity)
@@ -194,9 +197,16 @@ impl World {
             assert_eq!(order.status.as_str(), "delivered", "payout for an undelivered order {id}");
             let taken = collected.first().expect("a payout needs a collected payment");
             assert_eq!(payout.collected, taken.amount, "order {id}");
-            assert_eq!(payout.collected, payout.amount + payout.commission, "money conserved for order {id}");
+            assert_eq!(
+                payout.collected,
+                payout.amount + payout.commission + payout.deposit_held,
+                "money conserved for order {id}"
+            );
             assert!(payout.amount >= 0 && payout.commission >= 0, "{payout:?}");
-            assert_eq!(payout.commission, gasstock_core::payments::commission(payout.collected, bps));
+            // The deposit stays with the marketplace: owed back to the buyer, not the seller's.
+            assert_eq!(payout.deposit_held, order.deposit_amount, "order {id}");
+            let earned = payout.collected - payout.deposit_held;
+            assert_eq!(payout.commission, gasstock_core::payments::commission(earned, bps));
             // Paid once: the transfers the sandbox took for this order's payouts, successful ones.
             let mut successful = 0;
             for transfer in transfers.iter().filter(|t| t.kind == "transfer" && t.external_id == payout.reference) {
@@ -225,7 +235,9 @@ async fn run_sequence(backend: Backend, bps: u32, ops: Vec<Op>) {
     let core = db.core().await;
     let seller = user(&core, Role::Seller, "seller").await;
     core.set_payout_phone(&seller, Some("+250788654321")).await.unwrap();
-    let item = stock(&core, &seller, 1_000, 1_250).await.id;
+    let mut with_deposit = stock_input("Jibu", "12kg", "Kigali", 1_000, 1_250);
+    with_deposit.deposit = Some(30_000);
+    let item = core.upsert_stock_item(&seller, &with_deposit).await.expect("stock").0.id;
     let store = core.store().clone();
     let mut world = World {
         buyer: user(&core, Role::Buyer, "buyer").await,

@@ -40,7 +40,7 @@ async fn each_step_notifies_exactly_the_users_concerned() {
 
         let seller_notes = core.notifications_after(&c.seller, 0, 1000).await.unwrap();
         let rejected = seller_notes.iter().find(|n| n.event == "invoice.rejected").unwrap();
-        assert_eq!((rejected.order_id, rejected.invoice_id), (placed.id, Some(first_bill.id)));
+        assert_eq!((rejected.order_id, rejected.invoice_id), (Some(placed.id), Some(first_bill.id)));
         assert!(rejected.message.contains("fee missing"), "{}", rejected.message);
         assert!(seller_notes.iter().any(|n| n.event == "payment.released" && n.payment_id.is_some()));
     })

@@ -33,6 +33,30 @@ async fn seeding_writes_a_consistent_data_set_and_the_app_keeps_working() {
             assert!(is_legal_order_path(&path) && path.last() == Some(&seeded.status), "{path:?}");
         }
 
+        // Cylinders: new and refill orders, deposits that add up, returns with their ledger lines.
+        assert!(summary.returns > 100, "{summary:?}");
+        let orders = core.store().list_orders(Default::default(), PageRequest::new(Some(1), Some(100)).unwrap()).await;
+        let kinds: std::collections::HashSet<_> = orders.unwrap().items.iter().map(|o| o.kind).collect();
+        assert_eq!(kinds.len(), 2, "both kinds seeded");
+        let deposits = core.deposits(&c.admin, PageRequest::default()).await.unwrap();
+        assert!(deposits.total > 0 && deposits.balances.iter().all(|b| b.amount >= 0 && b.cylinders >= 0));
+        let entries = gasstock_tests::fixtures::all_deposit_entries(&core, &c.admin).await;
+        assert!(entries.len() > 100, "more than one page: {}", entries.len());
+        assert_eq!(entries.iter().map(|e| e.amount).sum::<i64>(), deposits.total);
+        let returns = core.returns(&c.admin, PageRequest::default()).await.unwrap();
+        assert_eq!(returns.total as u64, summary.returns);
+        for item in
+            core.store().list_stock(Default::default(), PageRequest::new(None, Some(100)).unwrap()).await.unwrap().items
+        {
+            let ledger =
+                core.store().list_movements(item.id, PageRequest::new(None, Some(100)).unwrap()).await.unwrap();
+            assert!(ledger.total <= 100, "one page holds the ledger");
+            let full: i64 = ledger.items.iter().map(|m| m.full_delta).sum();
+            let empty: i64 = ledger.items.iter().map(|m| m.empty_delta).sum();
+            assert_eq!((full, empty), (item.quantity, item.empties), "ledger of seeded item {}", item.id);
+            assert_eq!(core.price_history(item.id).await.unwrap().len(), 1);
+        }
+
         // Seeded accounts can sign in, and new rows get fresh ids after the seeded ones.
         assert_eq!(
             (summary.first_seller.as_str(), summary.first_buyer.as_str()),
