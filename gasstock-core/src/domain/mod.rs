@@ -1,31 +1,35 @@
 //! Validated domain types: each one cannot hold a bad value.
 
+mod cylinder_status;
 mod duration;
 mod email;
 mod money;
 mod password;
+mod payment_status;
 mod phone;
 mod quantity;
 mod rating;
 mod role;
 mod status;
+mod string_enum;
 mod text;
 mod throttle;
 mod webhook_target;
 mod weight;
 
+pub use cylinder_status::{AdjustmentReason, OrderKind, StockAlert};
 pub use duration::{format_duration, parse_duration};
 pub use email::Email;
 pub use money::{Amount, Currency};
 pub use password::{dummy_hash, hash_password, verify_password, Password};
+pub use payment_status::{CollectionStatus, PaymentMethod, PayoutStatus};
 pub use phone::Msisdn;
 pub use quantity::{Quantity, StockLevel};
 pub use rating::Rating;
 pub use role::Role;
 pub use status::{
-    is_legal_order_path, AdjustmentReason, CollectionStatus, InvoiceStatus, MovementReason, OrderKind, OrderStatus,
-    OrderTransition, PaymentMethod, PaymentStatus, PayoutStatus, ReturnStatus, StatusChange, StockAlert,
-    WebhookDeliveryStatus,
+    is_legal_order_path, InvoiceStatus, MovementReason, OrderStatus, OrderTransition, PaymentStatus, ReturnStatus,
+    StatusChange, WebhookDeliveryStatus,
 };
 pub use text::{parse_note, Label};
 pub use throttle::{retry_after_secs, Backoff, Counter, Verdict};

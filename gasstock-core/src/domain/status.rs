@@ -1,59 +1,12 @@
 //! Statuses and the one state machine they move through (docs/api.md, "Workflow"). This is
 //! the only Rust file that spells a status: the store binds them from these enums.
 
-use std::fmt;
 use std::str::FromStr;
 
-use serde::{Deserialize, Serialize};
-
+use super::cylinder_status::{AdjustmentReason, StockAlert};
+use super::payment_status::{CollectionStatus, PayoutStatus};
+use super::string_enum::string_enum;
 use crate::error::Error;
-
-/// The error for `text`, which is none of `valid`.
-fn unknown(kind: &str, text: &str, valid: impl Iterator<Item = &'static str>) -> Error {
-    let valid: Vec<&str> = valid.collect();
-    Error::invalid("status", format!("'{text}' is not a valid {kind}: use one of {}", valid.join(", ")))
-}
-
-/// Declares a lowercase string enum stored as TEXT and shown as a JSON string.
-macro_rules! string_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
-        #[serde(rename_all = "lowercase")]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = Error;
-
-            fn from_str(s: &str) -> Result<Self, Error> {
-                let found = Self::ALL.iter().copied().find(|v| v.as_str() == s);
-                found.ok_or_else(|| unknown(stringify!($name), s, Self::ALL.iter().map(|v| v.as_str())))
-            }
-        }
-
-        impl TryFrom<String> for $name {
-            type Error = Error;
-
-            fn try_from(value: String) -> Result<Self, Error> {
-                value.parse()
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
 
 string_enum!(
     /// Where an order is in its life. `expired`: not approved within `GASSTOCK_PENDING_TTL`,
@@ -86,82 +39,6 @@ string_enum!(
 );
 
 string_enum!(
-    /// A mobile-money request-to-pay (one per attempt; a failed one may be followed by a new
-    /// one): requested, then collected or failed, never back.
-    CollectionStatus {
-        Requested => "requested",
-        Collected => "collected",
-        Failed => "failed",
-    }
-);
-
-string_enum!(
-    /// A seller's payout of a mobile-money order: queued (its reference recorded), sent (the
-    /// provider accepted the transfer), then paid or failed.
-    PayoutStatus {
-        Queued => "queued",
-        Sent => "sent",
-        Paid => "paid",
-        Failed => "failed",
-    }
-);
-
-/// How the buyer pays: cash on delivery (the default, the behaviour of the first version) or
-/// mobile money, asked for when the invoice is approved.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum PaymentMethod {
-    #[default]
-    CashOnDelivery,
-    MobileMoney,
-}
-
-impl PaymentMethod {
-    pub const ALL: &'static [PaymentMethod] = &[PaymentMethod::CashOnDelivery, PaymentMethod::MobileMoney];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PaymentMethod::CashOnDelivery => "cash_on_delivery",
-            PaymentMethod::MobileMoney => "mobile_money",
-        }
-    }
-}
-
-impl FromStr for PaymentMethod {
-    type Err = Error;
-
-    fn from_str(s: &str) -> Result<Self, Error> {
-        let found = Self::ALL.iter().copied().find(|v| v.as_str() == s);
-        found.ok_or_else(|| {
-            Error::invalid(
-                "payment_method",
-                format!("'{s}' is not a payment method: use cash_on_delivery or mobile_money"),
-            )
-        })
-    }
-}
-
-impl TryFrom<String> for PaymentMethod {
-    type Error = Error;
-
-    fn try_from(value: String) -> Result<Self, Error> {
-        value.parse()
-    }
-}
-
-impl fmt::Display for PaymentMethod {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl CollectionStatus {
-    pub fn can_become(self, to: CollectionStatus) -> bool {
-        self == CollectionStatus::Requested && to != CollectionStatus::Requested
-    }
-}
-
-string_enum!(
     /// A webhook delivery: retried while pending, then delivered or given up (dead).
     WebhookDeliveryStatus {
         Pending => "pending",
@@ -169,20 +46,6 @@ string_enum!(
         Dead => "dead",
     }
 );
-
-string_enum!(
-    /// A refill: the buyer hands over an empty and pays for the gas. New: the buyer keeps a
-    /// cylinder and pays its deposit on top.
-    OrderKind {
-        Refill => "refill",
-        New => "new",
-    }
-);
-
-impl OrderKind {
-    /// What an order without a `kind` is: today's behaviour.
-    pub const DEFAULT: OrderKind = OrderKind::Refill;
-}
 
 string_enum!(
     /// Why a stock item's full or empty count changed: one per line of the stock ledger.
@@ -197,33 +60,6 @@ string_enum!(
         Delivered => "delivered",
         Returned => "returned",
         Refill => "refill",
-        Damaged => "damaged",
-        Lost => "lost",
-        Found => "found",
-        Stocktake => "stocktake",
-        Correction => "correction",
-    }
-);
-
-string_enum!(
-    /// A stock item's level as a status event records it: `low` when an order or an
-    /// adjustment took its full count below its low-stock threshold.
-    StockAlert {
-        Low => "low",
-    }
-);
-
-impl StockAlert {
-    /// Whether taking `taken` full cylinders, leaving `quantity`, crossed `threshold` from
-    /// at or above it to below it: once per crossing, since the count before was not low.
-    pub fn crossed_low(quantity: i64, taken: i64, threshold: Option<i64>) -> bool {
-        threshold.is_some_and(|t| taken > 0 && quantity < t && quantity + taken >= t)
-    }
-}
-
-string_enum!(
-    /// The reasons a seller or an admin may give for an adjustment.
-    AdjustmentReason {
         Damaged => "damaged",
         Lost => "lost",
         Found => "found",
