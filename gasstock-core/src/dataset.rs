@@ -289,7 +289,8 @@ impl SeedGenerator {
             chunk.events.push(event(placed, id, created_at));
             let mut updated_at = created_at;
             match status {
-                OrderStatus::Pending => {}
+                // The generator draws no dispatched order (see above).
+                OrderStatus::Pending | OrderStatus::OutForDelivery | OrderStatus::Failed => {}
                 OrderStatus::Rejected | OrderStatus::Cancelled => {
                     updated_at = step(1);
                     let change = StatusChange::Order { from: Some(OrderStatus::Pending), to: status };

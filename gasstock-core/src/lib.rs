@@ -20,6 +20,7 @@
 
 pub mod commands;
 pub mod dataset;
+mod delivery;
 pub mod domain;
 mod error;
 pub mod events;

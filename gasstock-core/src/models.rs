@@ -219,3 +219,50 @@ impl<T> Paged<T> {
         }
     }
 }
+
+/// A seller's driver (issue 13): a `driver` account that belongs to one seller.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Driver {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    pub phone: Option<String>,
+    pub seller_id: i64,
+    /// A disabled driver can neither be dispatched to nor complete a delivery.
+    pub disabled: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One dispatch of an order, as its driver, its seller and admins see it. The handover code
+/// is never part of it (only its buyer sees the code).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Dispatch {
+    /// The dispatch's own id; a re-dispatch is a new one.
+    pub id: i64,
+    pub order_id: i64,
+    pub seller_id: i64,
+    pub driver_id: i64,
+    /// The order's status now (`out_for_delivery`, `delivered`, `failed`, `cancelled`).
+    pub status: OrderStatus,
+    pub brand: String,
+    #[schema(value_type = f64, example = 12)]
+    pub weight_kg: WeightKg,
+    pub quantity: i64,
+    pub delivery_address: Option<String>,
+    pub dispatched_at: DateTime<Utc>,
+    /// Wrong handover codes tried so far (5 lock the delivery until the seller re-dispatches).
+    pub wrong_codes: i64,
+    pub locked: bool,
+    pub failed_at: Option<DateTime<Utc>>,
+    pub fail_reason: Option<String>,
+}
+
+/// An order as `GET /orders/{id}` shows it: its buyer also gets the live handover code
+/// while a driver is on the way (absent for everyone else).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct OrderView {
+    #[serde(flatten)]
+    pub order: Order,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub handover_code: Option<String>,
+}

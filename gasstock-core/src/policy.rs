@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::domain::Role;
 use crate::error::{Error, Result};
-use crate::models::Order;
+use crate::models::{Dispatch, Driver, Order};
 
 /// The signed-in user an operation runs for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -40,6 +40,12 @@ pub enum Operation {
     ViewReports,
     /// Bulk stock import for a seller.
     ImportStock,
+    /// A seller's drivers: create, list, disable (issue 13).
+    ManageDrivers,
+    /// Send an invoiced order out with one of the seller's drivers.
+    DispatchOrders,
+    /// A driver's own deliveries: list, complete with the code, report failed.
+    DeliverOrders,
 }
 
 impl Operation {
@@ -49,7 +55,12 @@ impl Operation {
             Operation::PlaceOrder | Operation::CancelOrder | Operation::ListOwnOrders | Operation::LeaveFeedback => {
                 Role::Buyer
             }
-            Operation::ManageInventory | Operation::ListSellerOrders | Operation::SubmitInvoice => Role::Seller,
+            Operation::ManageInventory
+            | Operation::ListSellerOrders
+            | Operation::SubmitInvoice
+            | Operation::ManageDrivers
+            | Operation::DispatchOrders => Role::Seller,
+            Operation::DeliverOrders => Role::Driver,
             Operation::ReviewOrders
             | Operation::ReviewInvoices
             | Operation::ConfirmDelivery
@@ -84,7 +95,34 @@ pub fn can_see_order(actor: &Actor, order: &Order) -> bool {
         Role::Admin => true,
         Role::Buyer => order.buyer_id == actor.user_id,
         Role::Seller => order.seller_id == actor.user_id,
+        // A driver sees the deliveries assigned to them (`can_work_dispatch`), not orders.
+        Role::Driver => false,
     }
+}
+
+/// A seller dispatches its own order, to one of its own drivers only.
+pub fn can_dispatch(actor: &Actor, order: &Order, driver: &Driver) -> bool {
+    actor.role == Role::Seller && order.seller_id == actor.user_id && driver.seller_id == actor.user_id
+}
+
+/// A dispatch is worked (completed, failed) only by the driver it is assigned to.
+pub fn can_work_dispatch(actor: &Actor, dispatch: &Dispatch) -> bool {
+    actor.role == Role::Driver && dispatch.driver_id == actor.user_id
+}
+
+/// A failed delivery is given up (cancelled, stock back) by the order's seller or an admin.
+pub fn can_cancel_failed(actor: &Actor, order: &Order) -> bool {
+    match actor.role {
+        Role::Admin => true,
+        Role::Seller => order.seller_id == actor.user_id,
+        Role::Buyer | Role::Driver => false,
+    }
+}
+
+/// The handover code is for the order's buyer alone: the seller and the driver must get it
+/// from the buyer at the door, which is the point of it.
+pub fn sees_handover_code(actor: &Actor, order: &Order) -> bool {
+    actor.role == Role::Buyer && order.buyer_id == actor.user_id
 }
 
 /// The order if the actor may see it, else `NotFound`.
@@ -113,9 +151,12 @@ mod tests {
             Operation::ManageWebhooks,
             Operation::ViewReports,
             Operation::ImportStock,
+            Operation::ManageDrivers,
+            Operation::DispatchOrders,
+            Operation::DeliverOrders,
         ];
         for operation in all {
-            let allowed: Vec<Role> = [Role::Buyer, Role::Seller, Role::Admin]
+            let allowed: Vec<Role> = [Role::Buyer, Role::Seller, Role::Admin, Role::Driver]
                 .into_iter()
                 .filter(|role| authorize(&Actor::new(1, *role), operation).is_ok())
                 .collect();

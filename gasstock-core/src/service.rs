@@ -294,7 +294,7 @@ impl Gasstock {
     /// payment to the seller.
     pub async fn confirm_delivery(&self, actor: &Actor, order_id: i64) -> Result<Delivery> {
         authorize(actor, Operation::ConfirmDelivery)?;
-        self.store.confirm_delivery(order_id, actor.user_id).await
+        self.store.confirm_delivery(order_id, actor.user_id, OrderStatus::Invoiced).await
     }
 
     // --- feedback -------------------------------------------------------------------------

@@ -9,11 +9,13 @@ use crate::domain::{
 };
 use crate::error::{Error, Result};
 
+mod driver;
 pub mod number;
 mod report;
 pub mod schema;
 mod webhook;
 
+pub use driver::{CompleteInput, DispatchInput, DriverInput, FailInput};
 pub use report::{low_stock_threshold, parse_day, SalesGrouping, SalesQuery};
 pub use webhook::validate_subscription;
 
@@ -96,6 +98,9 @@ impl Registration {
         let role: Role = self.role.parse()?;
         if role == Role::Admin {
             return Err(Error::invalid("role", "admins are created with `gasstock users create-admin`"));
+        }
+        if role == Role::Driver {
+            return Err(Error::invalid("role", "drivers are created by their seller (POST /api/v1/seller/drivers)"));
         }
         self.validate_any_role(role)
     }

@@ -2,6 +2,7 @@
 
 mod duration;
 mod email;
+mod handover;
 mod money;
 mod password;
 mod quantity;
@@ -15,6 +16,7 @@ mod weight;
 
 pub use duration::{format_duration, parse_duration};
 pub use email::Email;
+pub use handover::{buyer_message, code_in_message, code_matches, parse_code, HandoverCode, MAX_WRONG_CODES};
 pub use money::{Amount, Currency};
 pub use password::{dummy_hash, hash_password, verify_password, Password};
 pub use quantity::{Quantity, StockLevel};

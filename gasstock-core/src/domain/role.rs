@@ -13,6 +13,8 @@ pub enum Role {
     Buyer,
     Seller,
     Admin,
+    /// Delivers a seller's orders (issue 13); belongs to one seller.
+    Driver,
 }
 
 impl Role {
@@ -21,6 +23,7 @@ impl Role {
             Role::Buyer => "buyer",
             Role::Seller => "seller",
             Role::Admin => "admin",
+            Role::Driver => "driver",
         }
     }
 }
@@ -33,7 +36,10 @@ impl FromStr for Role {
             "buyer" => Ok(Role::Buyer),
             "seller" => Ok(Role::Seller),
             "admin" => Ok(Role::Admin),
-            other => Err(Error::invalid("role", format!("'{other}' is not a role: use buyer, seller or admin"))),
+            "driver" => Ok(Role::Driver),
+            other => {
+                Err(Error::invalid("role", format!("'{other}' is not a role: use buyer, seller, admin or driver")))
+            }
         }
     }
 }

@@ -64,6 +64,10 @@ string_enum!(
         Cancelled => "cancelled",
         Invoiced => "invoiced",
         Delivered => "delivered",
+        // Dispatch (issue 13): a driver carries the order; a failed handover waits for the
+        // seller to re-dispatch or cancel.
+        OutForDelivery => "out_for_delivery",
+        Failed => "failed",
     }
 );
 
@@ -94,7 +98,13 @@ string_enum!(
 
 impl OrderStatus {
     /// The statuses in which an order holds cylinders it has not yet delivered (reserved).
-    pub const RESERVING: &'static [OrderStatus] = &[OrderStatus::Pending, OrderStatus::Approved, OrderStatus::Invoiced];
+    pub const RESERVING: &'static [OrderStatus] = &[
+        OrderStatus::Pending,
+        OrderStatus::Approved,
+        OrderStatus::Invoiced,
+        OrderStatus::OutForDelivery,
+        OrderStatus::Failed,
+    ];
 
     /// Whether an order in this status still holds its cylinders (reserved or sold).
     pub fn holds_stock(self) -> bool {
@@ -124,6 +134,16 @@ pub enum OrderTransition {
     /// The invoice was rejected: the seller may invoice again.
     ReopenForInvoice,
     Deliver,
+    /// The seller hands the invoiced order to one of its drivers.
+    Dispatch,
+    /// The driver completes the handover with the buyer's code.
+    DeliverDispatched,
+    /// The driver could not hand it over.
+    FailDelivery,
+    /// The seller sends a failed delivery out again.
+    Redispatch,
+    /// The seller or an admin gives up on a failed delivery: the stock goes back.
+    CancelFailed,
 }
 
 impl OrderTransition {
@@ -134,13 +154,32 @@ impl OrderTransition {
         OrderTransition::Invoice,
         OrderTransition::ReopenForInvoice,
         OrderTransition::Deliver,
+        OrderTransition::Dispatch,
+        OrderTransition::DeliverDispatched,
+        OrderTransition::FailDelivery,
+        OrderTransition::Redispatch,
+        OrderTransition::CancelFailed,
     ];
+
+    /// The delivery edge that starts at `from`: `invoiced` (an admin's confirmation of an
+    /// order nobody dispatched) or `out_for_delivery` (a driver's handover).
+    pub fn delivering_from(from: OrderStatus) -> Result<Self, Error> {
+        match from {
+            OrderStatus::Invoiced => Ok(OrderTransition::Deliver),
+            OrderStatus::OutForDelivery => Ok(OrderTransition::DeliverDispatched),
+            other => Err(Error::internal(format!("no delivery starts at {other}"))),
+        }
+    }
 
     pub fn from(self) -> OrderStatus {
         match self {
             OrderTransition::Approve | OrderTransition::Reject | OrderTransition::Cancel => OrderStatus::Pending,
             OrderTransition::Invoice => OrderStatus::Approved,
-            OrderTransition::ReopenForInvoice | OrderTransition::Deliver => OrderStatus::Invoiced,
+            OrderTransition::ReopenForInvoice | OrderTransition::Deliver | OrderTransition::Dispatch => {
+                OrderStatus::Invoiced
+            }
+            OrderTransition::DeliverDispatched | OrderTransition::FailDelivery => OrderStatus::OutForDelivery,
+            OrderTransition::Redispatch | OrderTransition::CancelFailed => OrderStatus::Failed,
         }
     }
 
@@ -148,9 +187,11 @@ impl OrderTransition {
         match self {
             OrderTransition::Approve | OrderTransition::ReopenForInvoice => OrderStatus::Approved,
             OrderTransition::Reject => OrderStatus::Rejected,
-            OrderTransition::Cancel => OrderStatus::Cancelled,
+            OrderTransition::Cancel | OrderTransition::CancelFailed => OrderStatus::Cancelled,
             OrderTransition::Invoice => OrderStatus::Invoiced,
-            OrderTransition::Deliver => OrderStatus::Delivered,
+            OrderTransition::Deliver | OrderTransition::DeliverDispatched => OrderStatus::Delivered,
+            OrderTransition::Dispatch | OrderTransition::Redispatch => OrderStatus::OutForDelivery,
+            OrderTransition::FailDelivery => OrderStatus::Failed,
         }
     }
 
@@ -167,7 +208,10 @@ impl OrderTransition {
             OrderTransition::Cancel => "cancelled",
             OrderTransition::Invoice => "invoiced",
             OrderTransition::ReopenForInvoice => "reopened",
-            OrderTransition::Deliver => "delivered",
+            OrderTransition::Deliver | OrderTransition::DeliverDispatched => "delivered",
+            OrderTransition::Dispatch | OrderTransition::Redispatch => "dispatched",
+            OrderTransition::FailDelivery => "marked failed",
+            OrderTransition::CancelFailed => "cancelled",
         };
         Error::conflict_with(
             "invalid_state",
@@ -269,6 +313,11 @@ mod tests {
             (Approved, Invoiced),
             (Invoiced, Approved),
             (Invoiced, Delivered),
+            (Invoiced, OutForDelivery),
+            (OutForDelivery, Delivered),
+            (OutForDelivery, Failed),
+            (Failed, OutForDelivery),
+            (Failed, Cancelled),
         ];
         for from in OrderStatus::ALL {
             for to in OrderStatus::ALL {
@@ -287,13 +336,16 @@ mod tests {
     #[test]
     fn only_reject_and_cancel_return_stock() {
         let returning: Vec<_> = OrderTransition::ALL.iter().filter(|t| t.returns_stock()).collect();
-        assert_eq!(returning, [&OrderTransition::Reject, &OrderTransition::Cancel]);
+        assert_eq!(returning, [&OrderTransition::Reject, &OrderTransition::Cancel, &OrderTransition::CancelFailed]);
     }
 
     #[test]
     fn paths() {
         use OrderStatus::*;
         assert!(is_legal_order_path(&[Pending, Approved, Invoiced, Approved, Invoiced, Delivered]));
+        assert!(is_legal_order_path(&[Pending, Approved, Invoiced, OutForDelivery, Failed, OutForDelivery, Delivered]));
+        assert!(is_legal_order_path(&[Pending, Approved, Invoiced, OutForDelivery, Failed, Cancelled]));
+        assert!(!is_legal_order_path(&[Pending, Approved, OutForDelivery]));
         assert!(!is_legal_order_path(&[Pending, Invoiced]));
         assert!(!is_legal_order_path(&[Approved]));
         assert!(!is_legal_order_path(&[Pending, Cancelled, Approved]));

@@ -19,6 +19,8 @@ mod accounts;
 mod config;
 mod db;
 mod dialect;
+mod dispatch;
+mod drivers;
 mod events;
 mod import;
 mod invoices;
@@ -39,6 +41,7 @@ mod webhook_delivery;
 mod webhooks;
 
 pub use config::StoreConfig;
+pub use dispatch::{DispatchScope, HandoverCheck};
 pub use import::{Bulk, DuplicateRow, ImportDecision, ImportRow, ImportTally};
 pub use lite::GroupCommitStats;
 pub use reports::{SalesRow, SellerReportRow, StockReportRow};

@@ -5,8 +5,8 @@
 
 use super::row::record;
 use crate::models::{
-    Feedback, Invoice, Notification, Order, Payment, StatusEvent, StockItem, User, Webhook, WebhookAttempt,
-    WebhookDelivery,
+    Dispatch, Driver, Feedback, Invoice, Notification, Order, Payment, StatusEvent, StockItem, User, Webhook,
+    WebhookAttempt, WebhookDelivery,
 };
 
 record!(User { id, email, name, role: String, phone, location, created_at });
@@ -91,4 +91,23 @@ record!(WebhookAttempt {
     error,
     duration_ms,
     created_at
+});
+
+record!(Driver { id, email, name, phone, seller_id, disabled, created_at });
+
+record!(Dispatch {
+    id,
+    order_id,
+    seller_id,
+    driver_id,
+    status: String,
+    brand,
+    weight_kg = "weight_g": i64,
+    quantity,
+    delivery_address,
+    dispatched_at,
+    wrong_codes,
+    locked,
+    failed_at,
+    fail_reason,
 });

@@ -22,6 +22,7 @@
 //! (`GASSTOCK_UPDATE_SNAPSHOT=1 cargo test -p gasstock-server --test openapi_snapshot`).
 
 pub mod accounts;
+pub mod drivers;
 pub mod invoices;
 pub mod notifications;
 pub mod ops;
@@ -38,6 +39,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         stock::endpoints(),
         orders::endpoints(),
         invoices::endpoints(),
+        drivers::endpoints(),
         notifications::endpoints(),
     ]
     .into_iter()
