@@ -450,7 +450,10 @@ mod tests {
             let invoice = chunk.invoices.iter().find(|i| i.id == payment.invoice_id).unwrap();
             assert_eq!((invoice.status, invoice.amount), (InvoiceStatus::Approved, payment.amount));
         }
-        for status in OrderStatus::ALL {
+        // The generated market has no drivers, so no dispatched order (issue 13).
+        let undispatched =
+            OrderStatus::ALL.iter().filter(|s| !matches!(s, OrderStatus::OutForDelivery | OrderStatus::Failed));
+        for status in undispatched {
             assert!(chunk.orders.iter().any(|o| o.status == *status), "{status} present");
         }
         assert_eq!(chunk.orders[0].id, 1001);

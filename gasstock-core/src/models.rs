@@ -226,6 +226,8 @@ pub struct Driver {
     pub id: i64,
     pub email: String,
     pub name: String,
+    /// Always `driver`.
+    pub role: Role,
     pub phone: Option<String>,
     pub seller_id: i64,
     /// A disabled driver can neither be dispatched to nor complete a delivery.

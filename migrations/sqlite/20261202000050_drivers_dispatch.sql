@@ -1,13 +1,13 @@
--- no-transaction
 -- Drivers and dispatch (issue 13). SQLite cannot change a CHECK constraint in place, so
 -- `users` (role gains 'driver') and `orders` (status gains 'out_for_delivery' and 'failed')
--- are rebuilt by SQLite's documented procedure (https://www.sqlite.org/lang_altertable.html,
--- "Making Other Kinds Of Table Schema Changes"): foreign keys off outside the transaction,
--- new table, copy every row with its id, drop, rename, indexes back, foreign_key_check, on.
--- Every row and id carries forward, and so does each AUTOINCREMENT sequence.
-PRAGMA foreign_keys = OFF;
+-- are rebuilt by SQLite's procedure (https://www.sqlite.org/lang_altertable.html, "Making
+-- Other Kinds Of Table Schema Changes"): new table, copy every row with its id, drop the old
+-- one, rename the new one, indexes back. The store runs its migrations with foreign keys
+-- off (store/sqlite.rs), as the procedure requires: the other tables' REFERENCES name
+-- `users` and `orders` and keep pointing at the rebuilt tables. (With foreign keys on,
+-- the DROP fails and the whole migration rolls back: it cannot half-apply.) Every row and
+-- id carries forward, and so does each AUTOINCREMENT sequence.
 
-BEGIN;
 
 CREATE TABLE users_new (
     id            INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -21,6 +21,7 @@ CREATE TABLE users_new (
 );
 INSERT INTO users_new (id, email, name, role, phone, location, password_hash, created_at)
     SELECT id, email, name, role, phone, location, password_hash, created_at FROM users;
+DELETE FROM sqlite_sequence WHERE name = 'users_new';
 INSERT INTO sqlite_sequence (name, seq) SELECT 'users_new', seq FROM sqlite_sequence WHERE name = 'users';
 DROP TABLE users;
 ALTER TABLE users_new RENAME TO users;
@@ -49,6 +50,7 @@ INSERT INTO orders_new (id, buyer_id, seller_id, inventory_id, brand, weight_g, 
         total_amount, currency, status, delivery_address, note, idempotency_key, created_at, updated_at)
     SELECT id, buyer_id, seller_id, inventory_id, brand, weight_g, location, quantity, unit_price,
         total_amount, currency, status, delivery_address, note, idempotency_key, created_at, updated_at FROM orders;
+DELETE FROM sqlite_sequence WHERE name = 'orders_new';
 INSERT INTO sqlite_sequence (name, seq) SELECT 'orders_new', seq FROM sqlite_sequence WHERE name = 'orders';
 DROP TABLE orders;
 ALTER TABLE orders_new RENAME TO orders;
@@ -57,6 +59,7 @@ CREATE INDEX orders_buyer ON orders (buyer_id, id);
 CREATE INDEX orders_seller ON orders (seller_id, status, id);
 CREATE INDEX orders_status ON orders (status, id);
 CREATE INDEX orders_inventory ON orders (inventory_id);
+
 
 -- A driver belongs to one seller; a disabled driver cannot be dispatched to nor deliver.
 CREATE TABLE drivers (
@@ -83,9 +86,3 @@ CREATE TABLE dispatches (
 );
 CREATE INDEX dispatches_order ON dispatches (order_id, id);
 CREATE INDEX dispatches_driver ON dispatches (driver_id, id);
-
-PRAGMA foreign_key_check;
-
-COMMIT;
-
-PRAGMA foreign_keys = ON;

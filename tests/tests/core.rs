@@ -3,6 +3,8 @@
 
 #[path = "core/accounts.rs"]
 mod accounts;
+#[path = "core/delivery.rs"]
+mod delivery;
 #[path = "core/group_commit.rs"]
 mod group_commit;
 #[path = "core/invariants.rs"]

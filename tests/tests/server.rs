@@ -3,6 +3,8 @@
 
 #[path = "server/authz.rs"]
 mod authz;
+#[path = "server/delivery.rs"]
+mod delivery;
 #[path = "server/http_layer.rs"]
 mod http_layer;
 #[path = "server/input.rs"]

@@ -39,11 +39,18 @@ pub enum DispatchScope {
 /// A dispatch's columns. Its status is the order's while it is the order's latest dispatch;
 /// an earlier one ended failed (a re-dispatch follows only a failure).
 fn dispatch_select(sql: &mut Sql) {
+    dispatch_columns(sql);
+    sql.push(DISPATCH_FROM);
+}
+
+const DISPATCH_FROM: &str = " FROM dispatches ds JOIN orders o ON o.id = ds.order_id";
+
+fn dispatch_columns(sql: &mut Sql) {
     sql.push("SELECT ds.id, ds.order_id, ds.seller_id, ds.driver_id, CASE WHEN ds.id = (SELECT MAX(x.id) FROM dispatches x WHERE x.order_id = ds.order_id) THEN o.status ELSE ")
         .push_bind(OrderStatus::Failed)
         .push(" END AS status, o.brand, o.weight_g, o.quantity, o.delivery_address, ds.dispatched_at, ds.wrong_codes, (ds.wrong_codes >= ")
         .push_bind(MAX_WRONG_CODES)
-        .push(") AS locked, ds.failed_at, ds.fail_reason FROM dispatches ds JOIN orders o ON o.id = ds.order_id");
+        .push(") AS locked, ds.failed_at, ds.fail_reason");
 }
 
 impl Store {
@@ -230,10 +237,8 @@ impl Store {
             if count_only {
                 sql.push("SELECT COUNT(*) FROM dispatches ds");
             } else {
-                dispatch_select(sql);
-                sql.push(", (SELECT COUNT(*) FROM dispatches c WHERE ");
-                push_scope(sql, scope, "c");
-                sql.push(") AS total");
+                dispatch_columns(sql);
+                sql.push(", COUNT(*) OVER () AS total").push(DISPATCH_FROM);
             }
             sql.push(" WHERE ");
             push_scope(sql, scope, "ds");

@@ -7,7 +7,7 @@ use crate::commands::PageRequest;
 use crate::error::Result;
 use crate::models::{Driver, Paged};
 
-pub(super) const DRIVER_COLUMNS: &str = "u.id, u.email, u.name, u.phone, d.seller_id, d.disabled, u.created_at";
+pub(super) const DRIVER_COLUMNS: &str = "u.id, u.email, u.name, u.role, u.phone, d.seller_id, d.disabled, u.created_at";
 const DRIVER_FROM: &str = "drivers d JOIN users u ON u.id = d.user_id";
 
 impl Store {

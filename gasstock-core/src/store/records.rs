@@ -93,7 +93,7 @@ record!(WebhookAttempt {
     created_at
 });
 
-record!(Driver { id, email, name, phone, seller_id, disabled, created_at });
+record!(Driver { id, email, name, role: String, phone, seller_id, disabled, created_at });
 
 record!(Dispatch {
     id,

@@ -93,7 +93,10 @@ pub(crate) async fn open(url: &str, config: &StoreConfig) -> Result<Lite> {
         .foreign_keys(true)
         .busy_timeout(config.sqlite_busy_timeout);
     let path = options.get_filename().to_owned();
-    let migrator = SqlitePoolOptions::new().max_connections(1).connect_with(options).await?;
+    // Migrations run with foreign keys off, as SQLite's procedure for rebuilding a table
+    // requires (sqlx runs each in a transaction, where the pragma cannot change); the
+    // store's own connections enforce them (lite/mod.rs).
+    let migrator = SqlitePoolOptions::new().max_connections(1).connect_with(options.foreign_keys(false)).await?;
     let migrated = sqlx::migrate!("../migrations/sqlite").run(&migrator).await;
     migrator.close().await;
     migrated?;
