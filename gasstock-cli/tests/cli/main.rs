@@ -12,6 +12,7 @@
 mod harness;
 
 mod admin;
+mod drivers;
 mod import;
 mod reports;
 mod seed;
