@@ -4,7 +4,7 @@
 use std::io::BufRead;
 
 use clap::Args;
-use gasstock_core::commands::DriverInput;
+use gasstock_core::commands::driver::DriverInput;
 use gasstock_core::models::Driver;
 
 use crate::context::Context;

@@ -4,7 +4,8 @@
 //! `out_for_delivery`, so whatever a delivery does (payment, and more as it grows) happens on
 //! both paths alike.
 
-use crate::commands::{CompleteInput, DispatchInput, DriverInput, FailInput, PageRequest};
+use crate::commands::driver::{CompleteInput, DispatchInput, DriverInput, FailInput};
+use crate::commands::PageRequest;
 use crate::domain::{hash_password, HandoverCode, OrderStatus, OrderTransition, MAX_WRONG_CODES};
 use crate::error::{Error, Result};
 use crate::models::{Delivery, Dispatch, Driver, Order, OrderView, Paged};

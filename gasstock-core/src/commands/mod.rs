@@ -9,13 +9,12 @@ use crate::domain::{
 };
 use crate::error::{Error, Result};
 
-mod driver;
+pub mod driver;
 pub mod number;
 mod report;
 pub mod schema;
 mod webhook;
 
-pub use driver::{CompleteInput, DispatchInput, DriverInput, FailInput};
 pub use report::{low_stock_threshold, parse_day, SalesGrouping, SalesQuery};
 pub use webhook::validate_subscription;
 
@@ -95,12 +94,9 @@ pub struct ValidRegistration {
 impl Registration {
     /// Validates for self-service sign-up, which never makes an admin.
     pub fn validate(self) -> Result<ValidRegistration> {
-        let role: Role = self.role.parse()?;
+        let role: Role = self.role.parse::<Role>()?.not_driver()?;
         if role == Role::Admin {
             return Err(Error::invalid("role", "admins are created with `gasstock users create-admin`"));
-        }
-        if role == Role::Driver {
-            return Err(Error::invalid("role", "drivers are created by their seller (POST /api/v1/seller/drivers)"));
         }
         self.validate_any_role(role)
     }

@@ -28,6 +28,16 @@ impl Role {
     }
 }
 
+impl Role {
+    /// The role for self-service sign-up, which never makes a driver: their seller does.
+    pub fn not_driver(self) -> Result<Role, Error> {
+        if self == Role::Driver {
+            return Err(Error::invalid("role", "drivers are created by their seller (POST /api/v1/seller/drivers)"));
+        }
+        Ok(self)
+    }
+}
+
 impl FromStr for Role {
     type Err = Error;
 

@@ -1,7 +1,7 @@
 //! Drivers and dispatch (issue 13): a seller's drivers, dispatching an invoiced order, the
 //! driver's deliveries and their handover by the buyer's code.
 
-use gasstock_core::commands::{CompleteInput, DispatchInput, DriverInput, FailInput};
+use gasstock_core::commands::driver::{CompleteInput, DispatchInput, DriverInput, FailInput};
 use gasstock_core::models::{Delivery, Dispatch, Driver, Order, Paged};
 
 use crate::auth::Session;

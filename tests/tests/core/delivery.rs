@@ -3,7 +3,8 @@
 
 use std::sync::Arc;
 
-use gasstock_core::commands::{CompleteInput, DispatchInput, PageRequest};
+use gasstock_core::commands::driver::{CompleteInput, DispatchInput};
+use gasstock_core::commands::PageRequest;
 use gasstock_core::domain::{OrderStatus, Role, MAX_WRONG_CODES};
 use gasstock_core::store::NewUserRecord;
 use gasstock_core::{Actor, Error, Gasstock};

@@ -378,7 +378,7 @@ impl Deliveries {
 
 impl World {
     async fn apply_delivery(&mut self, op: DeliveryOp) {
-        use gasstock_core::commands::{CompleteInput, DispatchInput, FailInput};
+        use gasstock_core::commands::driver::{CompleteInput, DispatchInput, FailInput};
         use gasstock_core::domain::MAX_WRONG_CODES;
         let core = self.core.clone();
         match op {
