@@ -39,8 +39,13 @@ pub async fn walk_one_order(url: &str) -> gasstock_core::Result<Delivery> {
         currency: None,
     };
     let (item, _) = core.upsert_stock_item(&seller, &stock).await?;
-    let order_input =
-        OrderInput { inventory_id: item.id, quantity: 2, delivery_address: Some("KN 5 Rd".into()), note: None };
+    let order_input = OrderInput {
+        inventory_id: item.id,
+        quantity: 2,
+        delivery_address: Some("KN 5 Rd".into()),
+        note: None,
+        delivery_district: None,
+    };
     let (order, _) = core.place_order(&buyer, &order_input, Some("demo-order-1")).await?;
     println!(
         "order {} placed: {} x {} = {} {}",

@@ -34,6 +34,7 @@ mod service;
 pub mod store;
 pub mod throttle;
 pub mod webhooks;
+mod zones;
 
 pub use error::{Error, Result};
 pub use policy::Actor;

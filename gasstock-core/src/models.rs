@@ -58,6 +58,8 @@ pub struct Order {
     pub status: OrderStatus,
     pub delivery_address: Option<String>,
     pub note: Option<String>,
+    /// The district it is delivered to, when the buyer named one (issue 13).
+    pub delivery_district: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -267,4 +269,11 @@ pub struct OrderView {
     pub order: Order,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub handover_code: Option<String>,
+}
+
+/// A district a seller delivers to, and the fee there (minor units of the seller's currency).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Zone {
+    pub district: String,
+    pub fee: i64,
 }

@@ -46,6 +46,8 @@ pub enum Operation {
     DispatchOrders,
     /// A driver's own deliveries: list, complete with the code, report failed.
     DeliverOrders,
+    /// The districts a seller delivers to, and the fees.
+    ManageZones,
 }
 
 impl Operation {
@@ -59,7 +61,8 @@ impl Operation {
             | Operation::ListSellerOrders
             | Operation::SubmitInvoice
             | Operation::ManageDrivers
-            | Operation::DispatchOrders => Role::Seller,
+            | Operation::DispatchOrders
+            | Operation::ManageZones => Role::Seller,
             Operation::DeliverOrders => Role::Driver,
             Operation::ReviewOrders
             | Operation::ReviewInvoices
@@ -154,6 +157,7 @@ mod tests {
             Operation::ManageDrivers,
             Operation::DispatchOrders,
             Operation::DeliverOrders,
+            Operation::ManageZones,
         ];
         for operation in all {
             let allowed: Vec<Role> = [Role::Buyer, Role::Seller, Role::Admin, Role::Driver]

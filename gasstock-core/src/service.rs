@@ -264,6 +264,7 @@ impl Gasstock {
         authorize(actor, Operation::SubmitInvoice)?;
         let order = self.order(actor, input.order_id).await?;
         let (delivery_fee, notes) = input.checked_fields()?;
+        let delivery_fee = self.zone_fee_or(&order, input.delivery_fee, delivery_fee).await?;
         // The frozen price as stored: an order placed before prices were bounded is still invoiced.
         let amount = Amount::stored(order.unit_price, "unit_price")?.times(order.quantity)?.plus(delivery_fee)?;
         let draft = InvoiceDraft {

@@ -1,5 +1,6 @@
 -- Drivers and dispatch (issue 13): the role 'driver', the order statuses 'out_for_delivery'
 -- and 'failed', the drivers of each seller and the dispatches of each order.
+-- Merging: a status or role another migration added must be in these lists too.
 ALTER TABLE users DROP CONSTRAINT users_role_check;
 ALTER TABLE users ADD CONSTRAINT users_role_check CHECK (role IN ('buyer', 'seller', 'admin', 'driver'));
 ALTER TABLE orders DROP CONSTRAINT orders_status_check;

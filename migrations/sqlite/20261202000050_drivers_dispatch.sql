@@ -7,6 +7,11 @@
 -- `users` and `orders` and keep pointing at the rebuilt tables. (With foreign keys on,
 -- the DROP fails and the whole migration rolls back: it cannot half-apply.) Every row and
 -- id carries forward, and so does each AUTOINCREMENT sequence.
+--
+-- The copies are `SELECT *` on purpose: the new tables list the columns of the old ones in
+-- their order, and should an earlier migration (another branch's) have added a column to
+-- `users` or `orders`, the copy fails loudly (a column count mismatch) instead of dropping
+-- it; add that column (and any new status or role) to the CREATE TABLE here.
 
 
 CREATE TABLE users_new (
@@ -19,8 +24,7 @@ CREATE TABLE users_new (
     password_hash TEXT    NOT NULL,
     created_at    TEXT    NOT NULL
 );
-INSERT INTO users_new (id, email, name, role, phone, location, password_hash, created_at)
-    SELECT id, email, name, role, phone, location, password_hash, created_at FROM users;
+INSERT INTO users_new SELECT * FROM users;
 DELETE FROM sqlite_sequence WHERE name = 'users_new';
 INSERT INTO sqlite_sequence (name, seq) SELECT 'users_new', seq FROM sqlite_sequence WHERE name = 'users';
 DROP TABLE users;
@@ -46,10 +50,7 @@ CREATE TABLE orders_new (
     created_at       TEXT    NOT NULL,
     updated_at       TEXT    NOT NULL
 );
-INSERT INTO orders_new (id, buyer_id, seller_id, inventory_id, brand, weight_g, location, quantity, unit_price,
-        total_amount, currency, status, delivery_address, note, idempotency_key, created_at, updated_at)
-    SELECT id, buyer_id, seller_id, inventory_id, brand, weight_g, location, quantity, unit_price,
-        total_amount, currency, status, delivery_address, note, idempotency_key, created_at, updated_at FROM orders;
+INSERT INTO orders_new SELECT * FROM orders;
 DELETE FROM sqlite_sequence WHERE name = 'orders_new';
 INSERT INTO sqlite_sequence (name, seq) SELECT 'orders_new', seq FROM sqlite_sequence WHERE name = 'orders';
 DROP TABLE orders;

@@ -161,7 +161,13 @@ pub mod fixtures {
     }
 
     pub fn order_input(inventory_id: i64, quantity: i64) -> OrderInput {
-        OrderInput { inventory_id, quantity, delivery_address: Some("KN 5 Rd".into()), note: None }
+        OrderInput {
+            inventory_id,
+            quantity,
+            delivery_address: Some("KN 5 Rd".into()),
+            note: None,
+            delivery_district: None,
+        }
     }
 
     pub async fn order(core: &Gasstock, buyer: &Actor, inventory_id: i64, quantity: i64) -> Order {

@@ -31,3 +31,5 @@ mod throttle;
 mod tokens;
 #[path = "server/webhooks.rs"]
 mod webhooks;
+#[path = "server/zones.rs"]
+mod zones;

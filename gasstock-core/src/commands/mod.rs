@@ -14,6 +14,7 @@ pub mod number;
 mod report;
 pub mod schema;
 mod webhook;
+pub mod zones;
 
 pub use report::{low_stock_threshold, parse_day, SalesGrouping, SalesQuery};
 pub use webhook::validate_subscription;
@@ -63,21 +64,12 @@ pub struct Registration {
     #[schema(schema_with = schema::label::<100>)]
     pub name: String,
     /// `buyer` or `seller`; admins are created from the CLI.
-    #[schema(schema_with = self_service_role)]
+    #[schema(schema_with = schema::self_service_role)]
     pub role: String,
     #[schema(schema_with = schema::optional_label::<32>)]
     pub phone: Option<String>,
     #[schema(schema_with = schema::optional_label::<100>)]
     pub location: Option<String>,
-}
-
-/// The roles `POST /register` takes.
-fn self_service_role() -> utoipa::openapi::Object {
-    utoipa::openapi::ObjectBuilder::new()
-        .schema_type(utoipa::openapi::schema::Type::String)
-        .enum_values(Some([Role::Buyer.as_str(), Role::Seller.as_str()]))
-        .description(Some("`buyer` or `seller`; admins are created from the CLI."))
-        .build()
 }
 
 /// A registration that passed every check; the password is not hashed yet.
@@ -216,6 +208,8 @@ pub struct OrderInput {
     pub delivery_address: Option<String>,
     #[schema(schema_with = schema::note::<2000>)]
     pub note: Option<String>,
+    /// One of the 30 districts (any case); the seller must deliver there (`PUT /seller/zones`).
+    pub delivery_district: Option<String>,
 }
 
 /// A validated order, ready for the store to reserve stock and insert.
@@ -226,6 +220,8 @@ pub struct OrderDraft {
     pub quantity: Quantity,
     pub delivery_address: Option<String>,
     pub note: Option<String>,
+    /// The district's official name.
+    pub delivery_district: Option<String>,
     /// A retry with the same key returns the first order and reserves nothing more.
     pub idempotency_key: Option<String>,
 }
@@ -246,6 +242,7 @@ impl OrderInput {
             quantity: Quantity::new(self.quantity)?,
             delivery_address: parse_note(self.delivery_address.as_deref(), "delivery_address", 500)?,
             note: parse_note(self.note.as_deref(), "note", NOTE_MAX)?,
+            delivery_district: zones::order_district(self.delivery_district.as_deref())?,
             idempotency_key,
         })
     }
@@ -452,7 +449,8 @@ mod tests {
 
     #[test]
     fn idempotency_keys_are_bounded() {
-        let order = OrderInput { inventory_id: 1, quantity: 1, delivery_address: None, note: None };
+        let order =
+            OrderInput { inventory_id: 1, quantity: 1, delivery_address: None, note: None, delivery_district: None };
         assert!(order.validate(1, Some("")).is_err());
         assert!(order.validate(1, Some(&"k".repeat(256))).is_err());
         assert_eq!(order.validate(1, Some("retry-1")).unwrap().idempotency_key.as_deref(), Some("retry-1"));

@@ -103,6 +103,16 @@ pub fn currency() -> Object {
     string(format!("^[{WS}]*(?:[A-Za-z]{{3}})?[{WS}]*$"), true, "ISO 4217, any case; default `RWF`.")
 }
 
+/// The roles `POST /register` takes.
+pub fn self_service_role() -> Object {
+    use crate::domain::Role;
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some([Role::Buyer.as_str(), Role::Seller.as_str()]))
+        .description(Some("`buyer` or `seller`; admins are created from the CLI."))
+        .build()
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;

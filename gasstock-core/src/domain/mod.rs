@@ -1,5 +1,6 @@
 //! Validated domain types: each one cannot hold a bad value.
 
+mod district;
 mod duration;
 mod email;
 mod handover;
@@ -14,6 +15,7 @@ mod throttle;
 mod webhook_target;
 mod weight;
 
+pub use district::{distance_km, parse_district, District, DISTRICTS};
 pub use duration::{format_duration, parse_duration};
 pub use email::Email;
 pub use handover::{buyer_message, code_in_message, code_matches, parse_code, HandoverCode, MAX_WRONG_CODES};

@@ -39,6 +39,7 @@ mod stock;
 mod throttle;
 mod webhook_delivery;
 mod webhooks;
+mod zones;
 
 pub use config::StoreConfig;
 pub use dispatch::{DispatchScope, HandoverCheck};

@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::models::{Feedback, Order, Paged, RatingSummary};
 
 pub(super) const ORDER_COLUMNS: &str = "id, buyer_id, seller_id, inventory_id, brand, weight_g, location, quantity, \
-    unit_price, total_amount, currency, status, delivery_address, note, created_at, updated_at";
+    unit_price, total_amount, currency, status, delivery_address, note, delivery_district, created_at, updated_at";
 
 /// Internal code: an idempotent retry lost the race to insert its order.
 const IDEMPOTENCY_RACE: &str = "idempotency_race";
@@ -218,12 +218,16 @@ async fn insert_order(conn: &mut Conn<'_>, draft: &OrderDraft, at: DateTime<Utc>
             ),
         });
     };
+    if let Some(district) = &draft.delivery_district {
+        super::zones::check_served(conn, item.seller_id, district).await?;
+    }
     let total =
         item.unit_price.checked_mul(quantity).ok_or_else(|| Error::invalid("quantity", "order total is too large"))?;
     let insert = Sql::new(format!(
         "INSERT INTO orders (buyer_id, seller_id, inventory_id, brand, weight_g, location, quantity, unit_price, \
-         total_amount, currency, status, delivery_address, note, idempotency_key, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) RETURNING {ORDER_COLUMNS}"
+         total_amount, currency, status, delivery_address, note, idempotency_key, created_at, updated_at, \
+         delivery_district) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16) \
+         RETURNING {ORDER_COLUMNS}"
     ))
     .bind(draft.buyer_id)
     .bind(item.seller_id)
@@ -239,7 +243,8 @@ async fn insert_order(conn: &mut Conn<'_>, draft: &OrderDraft, at: DateTime<Utc>
     .bind(draft.delivery_address.as_deref())
     .bind(draft.note.as_deref())
     .bind(draft.idempotency_key.as_deref())
-    .bind(at);
+    .bind(at)
+    .bind(draft.delivery_district.as_deref());
     let order: Order = on_unique(conn.fetch_one(insert).await, IDEMPOTENCY_RACE, "retry raced its first attempt")?;
     let change = StatusChange::Order { from: None, to: OrderStatus::Pending };
     let placed =

@@ -6,7 +6,7 @@
 use super::row::record;
 use crate::models::{
     Dispatch, Driver, Feedback, Invoice, Notification, Order, Payment, StatusEvent, StockItem, User, Webhook,
-    WebhookAttempt, WebhookDelivery,
+    WebhookAttempt, WebhookDelivery, Zone,
 };
 
 record!(User { id, email, name, role: String, phone, location, created_at });
@@ -40,6 +40,7 @@ record!(Order {
     status: String,
     delivery_address,
     note,
+    delivery_district,
     created_at,
     updated_at,
 });
@@ -111,3 +112,5 @@ record!(Dispatch {
     failed_at,
     fail_reason,
 });
+
+record!(Zone { district, fee });

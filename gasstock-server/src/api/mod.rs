@@ -28,6 +28,7 @@ pub mod notifications;
 pub mod ops;
 pub mod orders;
 pub mod stock;
+pub mod zones;
 
 use crate::endpoint::Endpoint;
 
@@ -40,6 +41,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         orders::endpoints(),
         invoices::endpoints(),
         drivers::endpoints(),
+        zones::endpoints(),
         notifications::endpoints(),
     ]
     .into_iter()
