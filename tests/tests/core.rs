@@ -25,6 +25,8 @@ mod stock;
 mod text_fields;
 #[path = "core/webhooks.rs"]
 mod webhooks;
+#[path = "core/zones.rs"]
+mod zones;
 
 /// The embedding example runs here, so it cannot rot.
 #[allow(dead_code)]
