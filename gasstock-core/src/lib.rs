@@ -30,6 +30,7 @@ pub mod notifications;
 pub mod policy;
 pub mod reports;
 pub mod seed;
+mod sellers;
 mod service;
 pub mod store;
 pub mod throttle;

@@ -277,3 +277,31 @@ pub struct Zone {
     pub district: String,
     pub fee: i64,
 }
+
+/// A stock item as `GET /gas` shows it (issue 13): with its seller's rating and, when the
+/// buyer browses `near` a district, how far it is.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct BrowseItem {
+    #[serde(flatten)]
+    pub item: StockItem,
+    /// The seller's average rating, one decimal; `null` before the first review.
+    pub seller_rating: Option<f64>,
+    /// How many reviews the seller has.
+    pub seller_reviews: i64,
+    /// Great-circle km between the `near` district and the item's location (one decimal);
+    /// `null` without `near`, or when the item's location is not a district.
+    pub distance_km: Option<f64>,
+}
+
+/// A seller's public profile.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct SellerProfile {
+    pub id: i64,
+    pub name: String,
+    pub location: Option<String>,
+    /// Average rating, one decimal; `null` before the first review.
+    pub rating: Option<f64>,
+    pub reviews: i64,
+    /// The districts the seller delivers to.
+    pub districts: Vec<String>,
+}

@@ -19,6 +19,8 @@ mod money_bounds;
 mod notifications;
 #[path = "server/openapi.rs"]
 mod openapi;
+#[path = "server/sellers.rs"]
+mod sellers;
 #[path = "server/sse_client.rs"]
 mod sse_client;
 #[path = "server/story.rs"]

@@ -9,6 +9,7 @@ use crate::domain::{
 };
 use crate::error::{Error, Result};
 
+pub mod browse;
 pub mod driver;
 pub mod number;
 mod report;

@@ -33,6 +33,7 @@ mod records;
 mod reports;
 pub(crate) mod row;
 mod seed;
+mod sellers;
 mod sql;
 mod sqlite;
 mod stock;

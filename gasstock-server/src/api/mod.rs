@@ -27,6 +27,7 @@ pub mod invoices;
 pub mod notifications;
 pub mod ops;
 pub mod orders;
+pub mod sellers;
 pub mod stock;
 pub mod zones;
 
@@ -42,6 +43,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         invoices::endpoints(),
         drivers::endpoints(),
         zones::endpoints(),
+        sellers::endpoints(),
         notifications::endpoints(),
     ]
     .into_iter()
