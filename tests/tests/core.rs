@@ -19,6 +19,8 @@ mod races;
 mod roles;
 #[path = "core/seed.rs"]
 mod seed;
+#[path = "core/sellers.rs"]
+mod sellers;
 #[path = "core/stock.rs"]
 mod stock;
 #[path = "core/text_fields.rs"]
