@@ -1,11 +1,14 @@
 //! `gasstock users create-driver`: a driver account for a seller (issue 13), created by an
-//! admin from the command line; sellers create theirs with `POST /api/v1/seller/drivers`.
+//! admin from the command line (sellers create theirs with `POST /api/v1/seller/drivers`);
+//! `gasstock report deliveries`.
 
 use std::io::BufRead;
 
 use clap::Args;
 use gasstock_core::commands::driver::DriverInput;
+use gasstock_core::domain::format_duration;
 use gasstock_core::models::Driver;
+use gasstock_core::Actor;
 
 use crate::context::Context;
 use crate::error::CliError;
@@ -61,4 +64,34 @@ fn drivers_listing(drivers: &[Driver]) -> Listing {
         ]);
     }
     listing
+}
+
+/// `report deliveries`: one line per seller and driver.
+pub async fn deliveries_report(ctx: &Context, actor: &Actor) -> Result<(), CliError> {
+    let rows = ctx.core.deliveries_report(actor).await?;
+    let mut listing = Listing::new(&[
+        "seller_id",
+        "seller",
+        "driver_id",
+        "driver",
+        "dispatched",
+        "delivered",
+        "failed",
+        "median_time_to_deliver",
+    ]);
+    for row in &rows {
+        let median =
+            row.median_delivery_secs.map(|secs| format_duration(std::time::Duration::from_secs(secs.max(0) as u64)));
+        listing.row(vec![
+            row.seller_id.to_string(),
+            row.seller_name.clone(),
+            row.driver_id.to_string(),
+            row.driver_name.clone(),
+            row.dispatched.to_string(),
+            row.delivered.to_string(),
+            row.failed.to_string(),
+            opt(median.as_ref()),
+        ]);
+    }
+    emit(ctx.format, &rows, &listing)
 }

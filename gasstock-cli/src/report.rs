@@ -15,6 +15,8 @@ pub enum ReportCommand {
     Stock(StockArgs),
     /// Orders, deliveries, revenue and average rating per seller.
     Sellers,
+    /// Per seller and driver: dispatched, delivered, failed, median time to deliver.
+    Deliveries,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -142,5 +144,6 @@ pub async fn run(ctx: &Context, command: ReportCommand) -> Result<(), CliError> 
             }
             emit(ctx.format, &rows, &listing)
         }
+        ReportCommand::Deliveries => crate::drivers::deliveries_report(ctx, &actor).await,
     }
 }

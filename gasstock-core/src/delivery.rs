@@ -144,6 +144,13 @@ impl Gasstock {
         Ok(OrderView { order, handover_code })
     }
 
+    /// `report deliveries`: per seller and driver, dispatched, delivered, failed and the
+    /// median time to deliver. Admins.
+    pub async fn deliveries_report(&self, actor: &Actor) -> Result<Vec<crate::store::DeliveryReportRow>> {
+        authorize(actor, Operation::ViewReports)?;
+        self.store().deliveries_report().await
+    }
+
     /// The calling driver's record: enabled, or `Forbidden`.
     async fn working_driver(&self, actor: &Actor) -> Result<Driver> {
         authorize(actor, Operation::DeliverOrders)?;

@@ -57,3 +57,56 @@ async fn an_admin_creates_a_driver_for_a_seller() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn report_deliveries_counts_per_seller_and_driver() {
+    use gasstock_core::commands::driver::{CompleteInput, DispatchInput, DriverInput, FailInput};
+    use gasstock_tests::fixtures::{approve, invoice, order, stock};
+    for_each_backend(|db| async move {
+        let core = db.core().await;
+        let c = cast(&core).await;
+        let new_driver = |email: &'static str| DriverInput {
+            email: email.into(),
+            password: "driver pass 1".into(),
+            name: email.split('@').next().unwrap().into(),
+            phone: None,
+        };
+        let jean = core.create_driver(&c.seller, &new_driver("jean@example.rw")).await.unwrap();
+        let eric = core.create_driver(&c.seller, &new_driver("eric@example.rw")).await.unwrap();
+        let jean_actor = gasstock_core::Actor::new(jean.id, gasstock_core::domain::Role::Driver);
+        let item = stock(&core, &c.seller, 10, 1000).await;
+        let mut dispatched = Vec::new();
+        for _ in 0..3 {
+            let placed = order(&core, &c.buyer, item.id, 1).await;
+            core.decide_order(&c.admin, placed.id, &approve()).await.unwrap();
+            let bill = core.submit_invoice(&c.seller, &invoice(placed.id, None)).await.unwrap();
+            core.decide_invoice(&c.admin, bill.id, &approve()).await.unwrap();
+            core.dispatch(&c.seller, placed.id, &DispatchInput { driver_id: jean.id }).await.unwrap();
+            dispatched.push(placed.id);
+        }
+        for id in &dispatched[..2] {
+            let code = core.order_view(&c.buyer, *id).await.unwrap().handover_code.unwrap();
+            core.complete_delivery(&jean_actor, *id, &CompleteInput { code }).await.unwrap();
+        }
+        let reason = FailInput { reason: "nobody home".into() };
+        core.fail_delivery(&jean_actor, dispatched[2], &reason).await.unwrap();
+        core.dispatch(&c.seller, dispatched[2], &DispatchInput { driver_id: eric.id }).await.unwrap();
+
+        let report = gasstock(&db, Some(ADMIN), &["report", "deliveries", "--format", "json"], None).json();
+        let rows = report.as_array().unwrap();
+        assert_eq!(rows.len(), 2, "{report}");
+        let row = |driver: i64| rows.iter().find(|r| r["driver_id"] == driver).unwrap();
+        let counts = |r: &serde_json::Value| {
+            (r["dispatched"].as_i64(), r["delivered"].as_i64(), r["failed"].as_i64(), r["seller_id"].as_i64())
+        };
+        assert_eq!(counts(row(jean.id)), (Some(3), Some(2), Some(1), Some(c.seller.user_id)));
+        assert!(row(jean.id)["median_delivery_secs"].as_i64().is_some_and(|s| s >= 0));
+        assert_eq!(counts(row(eric.id)), (Some(1), Some(0), Some(0), Some(c.seller.user_id)));
+        assert_eq!(row(eric.id)["median_delivery_secs"], serde_json::Value::Null, "nothing delivered yet");
+        let table = gasstock(&db, Some(ADMIN), &["report", "deliveries"], None);
+        table.expect_code(0);
+        assert!(table.stdout.contains("median_time_to_deliver") && table.stdout.contains("jean"), "{}", table.stdout);
+        gasstock(&db, Some(SELLER), &["report", "deliveries"], None).expect_code(1);
+    })
+    .await;
+}

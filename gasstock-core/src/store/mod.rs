@@ -18,6 +18,7 @@ use crate::error::{Error, Result};
 mod accounts;
 mod config;
 mod db;
+mod delivery_report;
 mod dialect;
 mod dispatch;
 mod drivers;
@@ -43,6 +44,7 @@ mod webhooks;
 mod zones;
 
 pub use config::StoreConfig;
+pub use delivery_report::DeliveryReportRow;
 pub use dispatch::{DispatchScope, HandoverCheck};
 pub use import::{Bulk, DuplicateRow, ImportDecision, ImportRow, ImportTally};
 pub use lite::GroupCommitStats;
