@@ -55,8 +55,7 @@ async fn browse_near_a_district_sorts_by_distance_price_and_rating() {
 
         // near=Huye: nearest first by the distances computed here, the non-district last.
         let page = app.get("/api/v1/gas?near=Huye", &buyer).await.expect(200, "near").clone();
-        let mut expected =
-            vec![(huye, km("Huye", "Huye")), (rubavu, km("Huye", "Rubavu")), (gasabo, km("Huye", "Gasabo"))];
+        let mut expected = [(huye, km("Huye", "Huye")), (rubavu, km("Huye", "Rubavu")), (gasabo, km("Huye", "Gasabo"))];
         expected.sort_by(|x, y| x.1.total_cmp(&y.1));
         let mut order: Vec<i64> = expected.iter().map(|(id, _)| *id).collect();
         order.push(kigali);
