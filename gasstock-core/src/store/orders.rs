@@ -109,7 +109,16 @@ impl Store {
         .bind(i64::from(draft.rating.get()))
         .bind(draft.comment)
         .bind(now());
-        on_unique(self.write_one(insert).await, "duplicate_feedback", "this order already has feedback")
+        self.write(move |mut conn| {
+            Box::pin(async move {
+                let feedback: Feedback =
+                    on_unique(conn.fetch_one(insert).await, "duplicate_feedback", "this order already has feedback")?;
+                // The seller's exact rating totals, in the same unit (issue 13, store/sellers.rs).
+                super::sellers::count_rating(&mut conn, &feedback).await?;
+                Ok(feedback)
+            })
+        })
+        .await
     }
 
     pub async fn seller_rating(&self, seller_id: i64) -> Result<RatingSummary> {

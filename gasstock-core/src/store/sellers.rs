@@ -12,10 +12,25 @@ use crate::domain::{distance_km, DISTRICTS};
 use crate::error::Result;
 use crate::models::{BrowseItem, Feedback, Paged, SellerProfile, StockItem};
 
-/// The seller's rating columns of a stock item row, looked up by key (feedback_seller index).
-const RATING_COLUMNS: &str = "(SELECT CAST(AVG(f.rating) AS DOUBLE PRECISION) FROM feedback f \
-    WHERE f.seller_id = stock_items.seller_id) AS seller_rating, \
-    (SELECT COUNT(*) FROM feedback f WHERE f.seller_id = stock_items.seller_id) AS seller_reviews";
+/// The seller's rating columns of a stock item row: one key lookup each in `seller_ratings`,
+/// the exact totals kept with every feedback (`count_rating`), rather than averaging all of
+/// the seller's reviews for every item shown.
+const RATING_COLUMNS: &str = "(SELECT CAST(r.rating_sum AS DOUBLE PRECISION) / r.reviews FROM seller_ratings r \
+    WHERE r.seller_id = stock_items.seller_id AND r.reviews > 0) AS seller_rating, \
+    COALESCE((SELECT r.reviews FROM seller_ratings r WHERE r.seller_id = stock_items.seller_id), 0) AS seller_reviews";
+
+/// Adds one feedback to its seller's totals, in the caller's unit (the feedback's insert).
+pub(super) async fn count_rating(conn: &mut super::db::Conn<'_>, feedback: &Feedback) -> Result<()> {
+    let count = Sql::new(
+        "INSERT INTO seller_ratings (seller_id, reviews, rating_sum) VALUES ($1, 1, $2) \
+         ON CONFLICT (seller_id) DO UPDATE SET reviews = seller_ratings.reviews + 1, \
+         rating_sum = seller_ratings.rating_sum + excluded.rating_sum",
+    )
+    .bind(feedback.seller_id)
+    .bind(feedback.rating);
+    conn.execute(count).await?;
+    Ok(())
+}
 
 fn one_decimal(value: Option<f64>) -> Option<f64> {
     value.map(|v| (v * 10.0).round() / 10.0)
@@ -121,8 +136,10 @@ impl Store {
         record!(Head { id, name, location, rating, reviews });
         let head = Sql::new(
             "SELECT id, name, location, \
-             (SELECT CAST(AVG(rating) AS DOUBLE PRECISION) FROM feedback WHERE seller_id = users.id) AS rating, \
-             (SELECT COUNT(*) FROM feedback WHERE seller_id = users.id) AS reviews FROM users WHERE id = $1 AND role = $2",
+             (SELECT CAST(r.rating_sum AS DOUBLE PRECISION) / r.reviews FROM seller_ratings r \
+              WHERE r.seller_id = users.id AND r.reviews > 0) AS rating, \
+             COALESCE((SELECT r.reviews FROM seller_ratings r WHERE r.seller_id = users.id), 0) AS reviews \
+             FROM users WHERE id = $1 AND role = $2",
         )
         .bind(id)
         .bind(crate::domain::Role::Seller);

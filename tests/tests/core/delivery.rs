@@ -81,8 +81,8 @@ async fn concurrent_wrong_codes_are_each_counted_and_lock_at_five() {
     .await;
 }
 
-/// Migration 20261202000050 on a database of the schema before it (SQLite rebuilds `users`
-/// and `orders`): users, orders and their ids carry forward, the sequences go on after them,
+/// Migrations 20261202000050.. on a database of the schema before them (SQLite rebuilds
+/// `users` and `orders`; `seller_ratings` is filled from the feedback given before): users, orders and their ids carry forward, the sequences go on after them,
 /// and an order placed before it is dispatched and delivered after it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn existing_users_and_orders_carry_forward_through_the_drivers_migration() {
@@ -108,6 +108,8 @@ async fn existing_users_and_orders_carry_forward_through_the_drivers_migration()
              VALUES ('order', 1, 1, 2, NULL, 'pending', $1)",
             "INSERT INTO status_events (entity, entity_id, order_id, actor_id, from_status, to_status, created_at) \
              VALUES ('order', 1, 1, NULL, 'pending', 'approved', $1)",
+            // Feedback from before seller_ratings (migration 20261202000052): it is counted.
+            "INSERT INTO feedback (order_id, buyer_id, seller_id, rating, comment, created_at) VALUES (1, 2, 1, 4, NULL, $1)",
         ];
         match db.backend {
             gasstock_tests::Backend::Sqlite => {
@@ -133,6 +135,8 @@ async fn existing_users_and_orders_carry_forward_through_the_drivers_migration()
         let buyer = core.user(2).await.unwrap().expect("the buyer carried forward");
         assert_eq!((seller.email.as_str(), seller.role, buyer.role), ("s@x.rw", Role::Seller, Role::Buyer));
         let (seller, buyer) = (Actor::new(1, Role::Seller), Actor::new(2, Role::Buyer));
+        let profile = core.seller_profile(1).await.unwrap();
+        assert_eq!((profile.rating, profile.reviews), (Some(4.0), 1), "the old review is counted");
         let old = core.order(&buyer, 1).await.unwrap();
         assert_eq!((old.status, old.quantity, old.delivery_address.as_deref()), (OrderStatus::Approved, 2, Some("KN 5 Rd")));
         let driver = driver_of(&core, &seller, "driver").await;

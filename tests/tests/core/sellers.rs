@@ -36,6 +36,12 @@ async fn browse_near_rounds_ratings_and_distances_to_one_decimal() {
         assert_eq!(found.distance_km, Some((expected * 10.0).round() / 10.0));
         let profile = core.seller_profile(seller.user_id).await.unwrap();
         assert_eq!((profile.rating, profile.reviews), (Some(3.3), 3));
+        // The kept totals agree with averaging the feedback itself.
+        let averaged = core.seller_rating(seller.user_id).await.unwrap();
+        assert_eq!(
+            (averaged.average.map(|a| (a * 10.0).round() / 10.0), averaged.count),
+            (profile.rating, profile.reviews)
+        );
         assert!(matches!(core.seller_profile(buyer.user_id).await, Err(Error::NotFound { .. })));
         let far = BrowseQuery { max_km: Some(expected - 1.0), ..query };
         assert_eq!(core.browse(&far, PageRequest::default()).await.unwrap().total, 0);
