@@ -71,10 +71,10 @@ impl Gasstock {
             .store()
             .get_driver(input.driver_id)
             .await?
-            .ok_or_else(|| Error::invalid("driver_id", format!("no driver {}", input.driver_id)))?;
+            .ok_or_else(|| Error::not_found("driver", input.driver_id))?;
         if !can_dispatch(actor, &order, &driver) {
-            // Another seller's driver: named as absent, as if it did not exist.
-            return Err(Error::invalid("driver_id", format!("no driver {}", input.driver_id)));
+            // Another seller's driver: as if it did not exist.
+            return Err(Error::not_found("driver", input.driver_id));
         }
         if driver.disabled {
             return Err(Error::conflict("driver_disabled", "the driver is disabled"));

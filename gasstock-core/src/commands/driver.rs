@@ -5,14 +5,15 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::{number, schema, Registration, ValidRegistration, NOTE_MAX};
-use crate::domain::{parse_code, parse_note, Role};
-use crate::error::{Error, Result};
+use crate::domain::{parse_code, Label, Role};
+use crate::error::Result;
 
 /// `POST /seller/drivers`: a driver account for the calling seller.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DriverInput {
-    #[schema(example = "driver@example.com")]
+    /// ASCII, one `@`, a dotted domain (as for `POST /register`).
+    #[schema(schema_with = schema::email)]
     pub email: String,
     #[schema(min_length = 8, max_length = 256)]
     pub password: String,
@@ -66,13 +67,13 @@ impl CompleteInput {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FailInput {
-    /// Why: required, up to 2,000 characters.
-    #[schema(min_length = 1, max_length = 2000)]
+    /// Why: required, one line (no control characters), up to 2,000 characters once trimmed.
+    #[schema(schema_with = schema::label::<2000>)]
     pub reason: String,
 }
 
 impl FailInput {
     pub fn reason(&self) -> Result<String> {
-        parse_note(Some(&self.reason), "reason", NOTE_MAX)?.ok_or_else(|| Error::invalid("reason", "say why"))
+        Ok(Label::parse(&self.reason, "reason", NOTE_MAX)?.into_string())
     }
 }

@@ -210,6 +210,7 @@ pub struct OrderInput {
     #[schema(schema_with = schema::note::<2000>)]
     pub note: Option<String>,
     /// One of the 30 districts (any case); the seller must deliver there (`PUT /seller/zones`).
+    #[schema(schema_with = schema::optional_district)]
     pub delivery_district: Option<String>,
 }
 

@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 #[serde(deny_unknown_fields)]
 pub struct ZoneInput {
     /// One of the 30 districts of Rwanda (any case; stored in its official spelling).
-    #[schema(example = "Huye")]
+    #[schema(schema_with = super::schema::district)]
     pub district: String,
     /// The delivery fee there, minor units, 0 to 10^9 (`Amount::MAX`).
     #[serde(deserialize_with = "number::whole")]

@@ -87,9 +87,8 @@ pub async fn enable_driver(Id(id): Id, state: State, session: Session) -> ApiRes
         (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody),
-        (status = 404, description = "no such order among the seller's", body = ErrorBody),
+        (status = 404, description = "no such order, or no such driver, among the seller's", body = ErrorBody),
         (status = 409, description = "the order cannot be dispatched now (status, invoice not approved, already out, driver disabled)", body = ErrorBody),
-        (status = 422, description = "no such driver among the seller's", body = ErrorBody),
     ))]
 pub async fn dispatch_order(Id(id): Id, state: State, session: Session, Json(body): Json<DispatchInput>) -> ApiResult {
     ok(&state.core.dispatch(&session.actor, id, &body).await?)

@@ -37,8 +37,10 @@ pub struct GasQuery {
     pub location: Option<String>,
     /// A district of Rwanda (any case): results carry `distance_km` from it and come nearest
     /// first, then cheapest. An unknown district is a 422 listing the valid ones.
+    #[param(schema_with = gasstock_core::commands::schema::optional_district)]
     pub near: Option<String>,
     /// `price`, `distance` (needs `near`; the default with it) or `rating`.
+    #[param(schema_with = gasstock_core::commands::schema::browse_sort)]
     pub sort: Option<String>,
     /// With `near`: only items at most this many km away (0 to 1000).
     #[param(minimum = 0, maximum = 1000)]

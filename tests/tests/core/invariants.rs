@@ -392,7 +392,7 @@ impl World {
                 let expected = if self.items[model.item].seller != seller {
                     Outcome::NotFound
                 } else if driver_seller != seller {
-                    Outcome::Invalid
+                    Outcome::NotFound
                 } else if (model.status == OrderStatus::Invoiced && matches!(model.invoice, Some((_, true, _))))
                     || model.status == OrderStatus::Failed
                     || (model.status == OrderStatus::OutForDelivery && locked)

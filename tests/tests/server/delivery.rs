@@ -147,7 +147,7 @@ async fn drivers_see_and_work_only_their_own_deliveries() {
 
         // A seller dispatches only its own orders, only to its own drivers.
         dispatch(&app, &seller_b, order, driver_b).await.expect_error(404, "not_found", "another seller's order");
-        dispatch(&app, &m.seller, order, driver_b).await.expect_error(422, "invalid", "another seller's driver");
+        dispatch(&app, &m.seller, order, driver_b).await.expect_error(404, "not_found", "another seller's driver");
         dispatch(&app, &m.buyer, order, driver_a).await.expect_error(403, "forbidden", "a buyer dispatches");
         dispatch(&app, &token_a, order, driver_a).await.expect_error(403, "forbidden", "a driver dispatches");
         dispatch(&app, &m.seller, order, driver_a).await.expect(200, "dispatch");
