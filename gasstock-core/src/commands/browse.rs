@@ -13,7 +13,8 @@ pub enum BrowseSort {
     Id,
     /// Cheapest first.
     Price,
-    /// Nearest to `near` first (items whose location is no district last), then cheapest.
+    /// Nearest to `near` first (items whose location is no district last), then cheapest;
+    /// without `near`, the same as `Id`.
     Distance,
     /// Best-rated seller first (unrated last), then most reviewed.
     Rating,
@@ -58,24 +59,18 @@ impl BrowseQuery {
             Some(name) => Some(parse_district(name, "near")?),
         };
         let sort = match self.sort.as_deref().map(str::trim) {
-            None | Some("") => {
-                if near.is_some() {
-                    BrowseSort::Distance
-                } else {
-                    BrowseSort::Id
-                }
-            }
+            None | Some("") => BrowseSort::Distance,
             Some(text) => text.parse()?,
         };
-        if near.is_none() && (sort == BrowseSort::Distance || self.max_km.is_some()) {
-            return Err(Error::invalid("near", "sort=distance and max_km need near=<district>"));
-        }
+        // Without `near` there is no distance: sorting by it is the default order, and
+        // `max_km` limits nothing (a query valid by the schema is answered, not refused).
+        let sort = if near.is_none() && sort == BrowseSort::Distance { BrowseSort::Id } else { sort };
         if let Some(max) = self.max_km {
             if !max.is_finite() || !(0.0..=1000.0).contains(&max) {
                 return Err(Error::invalid("max_km", "a distance from 0 to 1000 km"));
             }
         }
-        Ok(BrowseOrder { near, sort, max_km: self.max_km })
+        Ok(BrowseOrder { near, sort, max_km: near.and(self.max_km) })
     }
 }
 
@@ -88,13 +83,13 @@ mod tests {
     }
 
     #[test]
-    fn near_defaults_to_distance_and_distance_needs_near() {
+    fn near_defaults_to_distance_and_without_near_there_is_no_distance() {
         assert_eq!(query(None, None, None).order().unwrap().sort, BrowseSort::Id);
         let near = query(Some("huye"), None, Some(50.0)).order().unwrap();
         assert_eq!((near.near.unwrap().name, near.sort), ("Huye", BrowseSort::Distance));
         assert_eq!(query(Some("Huye"), Some("PRICE"), None).order().unwrap().sort, BrowseSort::Price);
-        assert!(query(None, Some("distance"), None).order().is_err());
-        assert!(query(None, None, Some(10.0)).order().is_err());
+        assert_eq!(query(None, Some("distance"), None).order().unwrap().sort, BrowseSort::Id, "no near, no distance");
+        assert_eq!(query(None, None, Some(10.0)).order().unwrap().max_km, None, "max_km needs near");
         assert!(query(Some("Huye"), None, Some(-1.0)).order().is_err());
         assert!(query(Some("Huye"), Some("cheapest"), None).order().is_err());
         assert!(query(Some("Butare"), None, None).order().is_err());

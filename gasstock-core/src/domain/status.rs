@@ -19,7 +19,8 @@ macro_rules! string_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
-        pub enum $name { $(#[serde(rename = $text)] $variant),+ }
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
 
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
@@ -363,6 +364,13 @@ mod tests {
         assert_eq!(StatusChange::parse(change.entity(), change.from_text(), change.to_text()).unwrap(), change);
         assert!(StatusChange::invoice(InvoiceStatus::Approved, InvoiceStatus::Rejected).is_err());
         assert!(StatusChange::parse("order", None, "shipped").is_err());
+    }
+
+    #[test]
+    fn json_is_the_stored_text() {
+        for status in OrderStatus::ALL {
+            assert_eq!(serde_json::to_value(status).unwrap(), status.as_str());
+        }
     }
 
     #[test]

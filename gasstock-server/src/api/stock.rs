@@ -39,10 +39,10 @@ pub struct GasQuery {
     /// first, then cheapest. An unknown district is a 422 listing the valid ones.
     #[param(schema_with = gasstock_core::commands::schema::optional_district)]
     pub near: Option<String>,
-    /// `price`, `distance` (needs `near`; the default with it) or `rating`.
+    /// `price`, `distance` (the default with `near`; without it, the default order) or `rating`.
     #[param(schema_with = gasstock_core::commands::schema::browse_sort)]
     pub sort: Option<String>,
-    /// With `near`: only items at most this many km away (0 to 1000).
+    /// With `near`: only items at most this many km away (0 to 1000); ignored without it.
     #[param(minimum = 0, maximum = 1000)]
     pub max_km: Option<f64>,
     /// From 1 (default 1).
