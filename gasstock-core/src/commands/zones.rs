@@ -27,7 +27,8 @@ pub fn validate_zones(zones: &[ZoneInput]) -> Result<Vec<(&'static str, Amount)>
     for zone in zones {
         let district = parse_district(&zone.district, "district")?.name;
         if valid.iter().any(|(seen, _)| *seen == district) {
-            return Err(Error::invalid("district", format!("{district} is listed twice")));
+            // A conflict within the request, not a bad value: each entry alone is valid.
+            return Err(Error::conflict("duplicate_district", format!("{district} is listed twice")));
         }
         valid.push((district, Amount::new(zone.fee, "fee")?));
     }

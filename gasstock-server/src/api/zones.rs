@@ -23,7 +23,8 @@ pub fn endpoints() -> Vec<Endpoint> {
         (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody),
-        (status = 422, description = "an unknown district (the message lists the valid ones), one listed twice, or a fee out of bounds", body = ErrorBody),
+        (status = 409, description = "a district listed twice", body = ErrorBody),
+        (status = 422, description = "an unknown district (the message lists the valid ones) or a fee out of bounds", body = ErrorBody),
     ))]
 pub async fn put_zones(state: State, session: Session, Json(body): Json<Vec<ZoneInput>>) -> ApiResult {
     ok(&state.core.set_zones(&session.actor, &body).await?)

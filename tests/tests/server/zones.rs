@@ -36,9 +36,11 @@ async fn zones_refuse_other_districts_and_set_the_default_fee() {
             unknown.text
         );
         let twice = json!([{"district": "Huye", "fee": 1}, {"district": "HUYE", "fee": 2}]);
-        app.call("PUT", "/api/v1/seller/zones", Some(&m.seller), Some(twice))
-            .await
-            .expect_error(422, "invalid", "twice");
+        app.call("PUT", "/api/v1/seller/zones", Some(&m.seller), Some(twice)).await.expect_error(
+            409,
+            "duplicate_district",
+            "twice",
+        );
         let negative = json!([{"district": "Huye", "fee": -1}]);
         app.call("PUT", "/api/v1/seller/zones", Some(&m.seller), Some(negative))
             .await
