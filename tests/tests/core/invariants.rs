@@ -389,9 +389,8 @@ impl World {
                 let result = core.dispatch(&self.sellers[seller], self.orders[o].id, &input).await;
                 let model = &self.orders[o];
                 let locked = self.delivery.live.get(&o).is_some_and(|(_, wrong)| *wrong >= MAX_WRONG_CODES);
-                let expected = if self.items[model.item].seller != seller {
-                    Outcome::NotFound
-                } else if driver_seller != seller {
+                // Another seller's order, or another seller's driver: as if it did not exist.
+                let expected = if self.items[model.item].seller != seller || driver_seller != seller {
                     Outcome::NotFound
                 } else if (model.status == OrderStatus::Invoiced && matches!(model.invoice, Some((_, true, _))))
                     || model.status == OrderStatus::Failed
