@@ -50,6 +50,7 @@ pub async fn walk_one_order(url: &str) -> gasstock_core::Result<Delivery> {
         payment_method: None,
         payer_phone: None,
         kind: None,
+        delivery_district: None,
     };
     let (order, _) = core.place_order(&buyer, &order_input, Some("demo-order-1")).await?;
     println!(

@@ -78,6 +78,15 @@ curl -fsS -o /dev/null -H "Authorization: Bearer $SELLER" -H 'Content-Type: appl
     "$BASE/api/v1/seller/inventory"
 curl -fsS -o /dev/null -H "Authorization: Bearer $BUYER" -H 'Content-Type: application/json' \
     -d '{"inventory_id": 1, "quantity": 1}' "$BASE/api/v1/orders"
+# The seller delivers to every district (gasstock-core/src/domain/district.rs), so that an order
+# naming any valid `delivery_district` is served (the buyers' run comes before the sellers',
+# whose fuzzing of PUT /seller/zones may change them).
+DISTRICTS="Gasabo Kicukiro Nyarugenge Bugesera Gatsibo Kayonza Kirehe Ngoma Nyagatare Rwamagana Burera Gakenke
+Gicumbi Musanze Rulindo Gisagara Huye Kamonyi Muhanga Nyamagabe Nyanza Nyaruguru Ruhango Karongi Ngororero Nyabihu
+Nyamasheke Rubavu Rusizi Rutsiro"
+ZONES=$(for d in $DISTRICTS; do printf '{"district": "%s", "fee": 500}\n' "$d"; done | paste -sd, -)
+curl -fsS -o /dev/null -X PUT -H "Authorization: Bearer $SELLER" -H 'Content-Type: application/json' \
+    -d "[$ZONES]" "$BASE/api/v1/seller/zones"
 
 failed=0
 for role in anonymous buyer seller admin; do

@@ -6,6 +6,7 @@ mod completions;
 mod context;
 mod decision;
 mod delivery;
+mod drivers;
 mod error;
 mod invoices;
 mod ledger;

@@ -19,6 +19,8 @@ pub enum ReportCommand {
     Payouts,
     /// Cylinder deposits held (owed back to buyers) per seller and buyer, with the total.
     Deposits,
+    /// Per seller and driver: dispatched, delivered, failed, median time to deliver.
+    Deliveries,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -148,5 +150,6 @@ pub async fn run(ctx: &Context, command: ReportCommand) -> Result<(), CliError> 
             emit(ctx.format, &rows, &listing)
         }
         ReportCommand::Deposits => crate::ledger::deposits_report(ctx, &actor).await,
+        ReportCommand::Deliveries => crate::drivers::deliveries_report(ctx, &actor).await,
     }
 }

@@ -1,4 +1,4 @@
-//! `gasstock users create-admin | list`.
+//! `gasstock users create-admin | create-driver | list`.
 
 use std::io::BufRead;
 
@@ -15,6 +15,8 @@ use crate::paging::all_pages;
 pub enum UsersCommand {
     /// Create an admin account; the password is read from stdin, never from the command line.
     CreateAdmin(CreateAdminArgs),
+    /// Create a driver account for a seller; the password is read from stdin.
+    CreateDriver(crate::drivers::CreateDriverArgs),
     /// List accounts, oldest first.
     List(ListArgs),
 }
@@ -34,13 +36,14 @@ pub struct CreateAdminArgs {
 #[derive(Debug, Args)]
 pub struct ListArgs {
     /// Only this role.
-    #[arg(long, value_parser = ["buyer", "seller", "admin"])]
+    #[arg(long, value_parser = ["buyer", "seller", "admin", "driver"])]
     pub role: Option<String>,
 }
 
 pub async fn run(ctx: &Context, command: UsersCommand) -> Result<(), CliError> {
     match command {
         UsersCommand::CreateAdmin(args) => create_admin(ctx, args).await,
+        UsersCommand::CreateDriver(args) => crate::drivers::create_driver(ctx, args).await,
         UsersCommand::List(args) => list(ctx, args).await,
     }
 }

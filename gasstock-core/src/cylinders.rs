@@ -84,13 +84,13 @@ impl Gasstock {
 
     /// Returns the caller may see, newest first.
     pub async fn returns(&self, actor: &Actor, page: PageRequest) -> Result<Paged<CylinderReturn>> {
-        self.store().list_returns(deposit_scope(actor), page).await
+        self.store().list_returns(deposit_scope(actor)?, page).await
     }
 
     /// A buyer's balances with every seller, a seller's deposits held, or (admin) all, with
     /// one page of their entries.
     pub async fn deposits(&self, actor: &Actor, page: PageRequest) -> Result<Deposits> {
-        let (balances, entries) = self.store().deposit_balances(deposit_scope(actor), page).await?;
+        let (balances, entries) = self.store().deposit_balances(deposit_scope(actor)?, page).await?;
         let sum = |f: fn(&DepositBalance) -> i64| -> Result<i64> {
             balances
                 .iter()
@@ -107,10 +107,13 @@ impl Gasstock {
     }
 }
 
-fn deposit_scope(actor: &Actor) -> DepositScope {
+/// Whose returns and deposits the actor sees. A driver carries cylinders but holds no
+/// deposit and settles no return: refused.
+fn deposit_scope(actor: &Actor) -> Result<DepositScope> {
     match actor.role {
-        Role::Buyer => DepositScope::Buyer(actor.user_id),
-        Role::Seller => DepositScope::Seller(actor.user_id),
-        Role::Admin => DepositScope::All,
+        Role::Buyer => Ok(DepositScope::Buyer(actor.user_id)),
+        Role::Seller => Ok(DepositScope::Seller(actor.user_id)),
+        Role::Admin => Ok(DepositScope::All),
+        Role::Driver => Err(Error::forbidden("drivers hold no deposits")),
     }
 }

@@ -300,7 +300,8 @@ impl SeedGenerator {
             chunk.events.push(event(placed, id, created_at));
             let mut updated_at = created_at;
             match status {
-                OrderStatus::Pending => {}
+                // The generator draws no dispatched order (see above).
+                OrderStatus::Pending | OrderStatus::OutForDelivery | OrderStatus::Failed => {}
                 OrderStatus::Rejected | OrderStatus::Cancelled | OrderStatus::Expired => {
                     updated_at = step(1);
                     let change = StatusChange::Order { from: Some(OrderStatus::Pending), to: status };
@@ -466,8 +467,12 @@ mod tests {
             let invoice = chunk.invoices.iter().find(|i| i.id == payment.invoice_id).unwrap();
             assert_eq!((invoice.status, invoice.amount), (InvoiceStatus::Approved, payment.amount));
         }
-        // Every status but `expired`, which only the expiry sweep makes (the seed writes history).
-        for status in OrderStatus::ALL.iter().filter(|s| **s != OrderStatus::Expired) {
+        // Not `expired`, which only the expiry sweep makes (the seed writes history), and no
+        // dispatched order: the generated market has no drivers (issue 13).
+        let drawn = OrderStatus::ALL
+            .iter()
+            .filter(|s| !matches!(s, OrderStatus::Expired | OrderStatus::OutForDelivery | OrderStatus::Failed));
+        for status in drawn {
             assert!(chunk.orders.iter().any(|o| o.status == *status), "{status} present");
         }
         assert_eq!(chunk.orders[0].id, 1001);

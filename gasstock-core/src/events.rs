@@ -42,6 +42,8 @@ pub const EVENT_TYPES: &[&str] = &[
     "order.invoiced",
     "order.delivered",
     "order.expired",
+    "order.out_for_delivery",
+    "order.failed",
     "invoice.submitted",
     "invoice.approved",
     "invoice.rejected",
@@ -107,6 +109,33 @@ pub fn notice(change: StatusChange, entity_id: i64, order_id: Option<i64>, reaso
             BUYER_AND_SELLER,
             format!("Order #{order_id} expired"),
             format!("Order #{order_id} expired (not approved or not paid in time); its stock was released."),
+        ),
+        // Dispatch (issue 13). The buyer's notice of a dispatch carries the handover code and
+        // the driver's names the address: the store writes both itself (store/dispatch.rs),
+        // so the code is never in this shared notice nor in a webhook payload.
+        Order { from: Some(O::Invoiced | O::Failed), to: O::OutForDelivery } => (
+            "order.out_for_delivery",
+            SELLER,
+            format!("Order #{order_id} dispatched"),
+            format!("Order #{order_id} is out for delivery."),
+        ),
+        Order { from: Some(O::OutForDelivery), to: O::Delivered } => (
+            "order.delivered",
+            BUYER_AND_SELLER,
+            format!("Order #{order_id} delivered"),
+            format!("Order #{order_id} was handed over to the buyer."),
+        ),
+        Order { from: Some(O::OutForDelivery), to: O::Failed } => (
+            "order.failed",
+            BUYER_AND_SELLER,
+            format!("Delivery of order #{order_id} failed"),
+            format!("The driver could not deliver order #{order_id}.{because}"),
+        ),
+        Order { from: Some(O::Failed), to: O::Cancelled } => (
+            "order.cancelled",
+            BUYER_AND_SELLER,
+            format!("Order #{order_id} cancelled"),
+            format!("Order #{order_id} was cancelled after a failed delivery; its stock was released.{because}"),
         ),
         Invoice { from: None, to: I::Pending } => (
             "invoice.submitted",

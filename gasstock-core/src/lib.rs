@@ -21,6 +21,7 @@
 pub mod commands;
 pub mod cylinders;
 pub mod dataset;
+mod delivery;
 pub mod domain;
 mod error;
 pub mod events;
@@ -32,10 +33,12 @@ pub mod payments;
 pub mod policy;
 pub mod reports;
 pub mod seed;
+mod sellers;
 mod service;
 pub mod store;
 pub mod throttle;
 pub mod webhooks;
+mod zones;
 
 pub use error::{Error, Result};
 pub use policy::Actor;

@@ -6,11 +6,13 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::domain::{
-    Currency, InvoiceStatus, MovementReason, OrderKind, OrderStatus, PaymentMethod, PaymentStatus, ReturnStatus, Role,
-    WebhookDeliveryStatus, WeightKg,
+    Currency, InvoiceStatus, OrderKind, OrderStatus, PaymentMethod, PaymentStatus, Role, WebhookDeliveryStatus,
+    WeightKg,
 };
 
+mod cylinders;
 mod payments;
+pub use cylinders::{CylinderReturn, DepositBalance, DepositEntry, PriceChange, StockMovement};
 pub use payments::{Collection, Payout, PayoutReportRow};
 
 /// A registered account. The password hash is never part of it.
@@ -75,6 +77,8 @@ pub struct Order {
     pub status: OrderStatus,
     pub delivery_address: Option<String>,
     pub note: Option<String>,
+    /// The district it is delivered to, when the buyer named one (issue 13).
+    pub delivery_district: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// `cash_on_delivery` (orders placed before mobile money existed are too) or `mobile_money`.
@@ -244,86 +248,6 @@ pub struct WebhookAttempt {
     pub created_at: DateTime<Utc>,
 }
 
-/// One line of the stock ledger: a change of an item's full or empty count and why.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct StockMovement {
-    pub id: i64,
-    pub inventory_id: i64,
-    pub full_delta: i64,
-    pub empty_delta: i64,
-    pub reason: MovementReason,
-    pub order_id: Option<i64>,
-    pub return_id: Option<i64>,
-    /// Who made the change; `None` for the system (the migration's opening line).
-    pub actor_id: Option<i64>,
-    pub note: Option<String>,
-    pub created_at: DateTime<Utc>,
-}
-
-/// A buyer's return of empty cylinders they hold deposits for.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct CylinderReturn {
-    pub id: i64,
-    pub buyer_id: i64,
-    pub seller_id: i64,
-    pub inventory_id: i64,
-    pub quantity: i64,
-    pub status: ReturnStatus,
-    /// Cylinders accepted in good condition (set when settled).
-    pub good: Option<i64>,
-    /// Damaged cylinders, whose deposits are forfeited (set when settled).
-    pub damaged: Option<i64>,
-    /// How much the buyer's deposit balance went down when it was accepted.
-    pub deposit_released: i64,
-    /// What is owed back to the buyer: the deposits of the good cylinders.
-    pub refund_amount: i64,
-    pub decided_by: Option<i64>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-/// The deposits one buyer holds with one seller for one stock item.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct DepositBalance {
-    pub buyer_id: i64,
-    pub seller_id: i64,
-    pub inventory_id: i64,
-    /// Cylinders the buyer holds deposits for.
-    pub cylinders: i64,
-    /// What the seller owes back for them, minor units.
-    pub amount: i64,
-    /// Cylinders in returns not settled yet.
-    pub pending: i64,
-    pub updated_at: DateTime<Utc>,
-}
-
-/// One change of a deposit balance: + for a delivered new-cylinder order, - for a settled return.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct DepositEntry {
-    pub id: i64,
-    pub buyer_id: i64,
-    pub seller_id: i64,
-    pub inventory_id: i64,
-    pub cylinders: i64,
-    pub amount: i64,
-    pub order_id: Option<i64>,
-    pub return_id: Option<i64>,
-    pub created_at: DateTime<Utc>,
-}
-
-/// One price an item had: its unit price and deposit from `created_at` on.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct PriceChange {
-    pub id: i64,
-    pub inventory_id: i64,
-    pub unit_price: i64,
-    pub deposit: i64,
-    #[schema(value_type = String, example = "RWF")]
-    pub currency: Currency,
-    pub actor_id: Option<i64>,
-    pub created_at: DateTime<Utc>,
-}
-
 /// A page of a list, with the total number of matching items.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Paged<T> {
@@ -342,4 +266,88 @@ impl<T> Paged<T> {
             total: self.total,
         }
     }
+}
+
+/// A seller's driver (issue 13): a `driver` account that belongs to one seller.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Driver {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    /// Always `driver`.
+    pub role: Role,
+    pub phone: Option<String>,
+    pub seller_id: i64,
+    /// A disabled driver can neither be dispatched to nor complete a delivery.
+    pub disabled: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One dispatch of an order, as its driver, its seller and admins see it. The handover code
+/// is never part of it (only its buyer sees the code).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Dispatch {
+    /// The dispatch's own id; a re-dispatch is a new one.
+    pub id: i64,
+    pub order_id: i64,
+    pub seller_id: i64,
+    pub driver_id: i64,
+    /// The order's status now (`out_for_delivery`, `delivered`, `failed`, `cancelled`).
+    pub status: OrderStatus,
+    pub brand: String,
+    #[schema(value_type = f64, example = 12)]
+    pub weight_kg: WeightKg,
+    pub quantity: i64,
+    pub delivery_address: Option<String>,
+    pub dispatched_at: DateTime<Utc>,
+    /// Wrong handover codes tried so far (5 lock the delivery until the seller re-dispatches).
+    pub wrong_codes: i64,
+    pub locked: bool,
+    pub failed_at: Option<DateTime<Utc>>,
+    pub fail_reason: Option<String>,
+}
+
+/// An order as `GET /orders/{id}` shows it: its buyer also gets the live handover code
+/// while a driver is on the way (absent for everyone else).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct OrderView {
+    #[serde(flatten)]
+    pub order: Order,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub handover_code: Option<String>,
+}
+
+/// A district a seller delivers to, and the fee there (minor units of the seller's currency).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Zone {
+    pub district: String,
+    pub fee: i64,
+}
+
+/// A stock item as `GET /gas` shows it (issue 13): with its seller's rating and, when the
+/// buyer browses `near` a district, how far it is.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct BrowseItem {
+    #[serde(flatten)]
+    pub item: StockItem,
+    /// The seller's average rating, one decimal; `null` before the first review.
+    pub seller_rating: Option<f64>,
+    /// How many reviews the seller has.
+    pub seller_reviews: i64,
+    /// Great-circle km between the `near` district and the item's location (one decimal);
+    /// `null` without `near`, or when the item's location is not a district.
+    pub distance_km: Option<f64>,
+}
+
+/// A seller's public profile.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct SellerProfile {
+    pub id: i64,
+    pub name: String,
+    pub location: Option<String>,
+    /// Average rating, one decimal; `null` before the first review.
+    pub rating: Option<f64>,
+    pub reviews: i64,
+    /// The districts the seller delivers to.
+    pub districts: Vec<String>,
 }

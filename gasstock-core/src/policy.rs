@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::domain::Role;
 use crate::error::{Error, Result};
-use crate::models::{CylinderReturn, Order, StockItem};
+use crate::models::{CylinderReturn, Dispatch, Driver, Order, StockItem};
 
 /// The signed-in user an operation runs for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -42,6 +42,14 @@ pub enum Operation {
     ImportStock,
     /// Handing back empties the buyer holds deposits for.
     ReturnCylinders,
+    /// A seller's drivers: create, list, disable (issue 13).
+    ManageDrivers,
+    /// Send an invoiced order out with one of the seller's drivers.
+    DispatchOrders,
+    /// A driver's own deliveries: list, complete with the code, report failed.
+    DeliverOrders,
+    /// The districts a seller delivers to, and the fees.
+    ManageZones,
 }
 
 impl Operation {
@@ -53,7 +61,13 @@ impl Operation {
             | Operation::ListOwnOrders
             | Operation::LeaveFeedback
             | Operation::ReturnCylinders => Role::Buyer,
-            Operation::ManageInventory | Operation::ListSellerOrders | Operation::SubmitInvoice => Role::Seller,
+            Operation::ManageInventory
+            | Operation::ListSellerOrders
+            | Operation::SubmitInvoice
+            | Operation::ManageDrivers
+            | Operation::DispatchOrders
+            | Operation::ManageZones => Role::Seller,
+            Operation::DeliverOrders => Role::Driver,
             Operation::ReviewOrders
             | Operation::ReviewInvoices
             | Operation::ConfirmDelivery
@@ -88,7 +102,34 @@ pub fn can_see_order(actor: &Actor, order: &Order) -> bool {
         Role::Admin => true,
         Role::Buyer => order.buyer_id == actor.user_id,
         Role::Seller => order.seller_id == actor.user_id,
+        // A driver sees the deliveries assigned to them (`can_work_dispatch`), not orders.
+        Role::Driver => false,
     }
+}
+
+/// A seller dispatches its own order, to one of its own drivers only.
+pub fn can_dispatch(actor: &Actor, order: &Order, driver: &Driver) -> bool {
+    actor.role == Role::Seller && order.seller_id == actor.user_id && driver.seller_id == actor.user_id
+}
+
+/// A dispatch is worked (completed, failed) only by the driver it is assigned to.
+pub fn can_work_dispatch(actor: &Actor, dispatch: &Dispatch) -> bool {
+    actor.role == Role::Driver && dispatch.driver_id == actor.user_id
+}
+
+/// A failed delivery is given up (cancelled, stock back) by the order's seller or an admin.
+pub fn can_cancel_failed(actor: &Actor, order: &Order) -> bool {
+    match actor.role {
+        Role::Admin => true,
+        Role::Seller => order.seller_id == actor.user_id,
+        Role::Buyer | Role::Driver => false,
+    }
+}
+
+/// The handover code is for the order's buyer alone: the seller and the driver must get it
+/// from the buyer at the door, which is the point of it.
+pub fn sees_handover_code(actor: &Actor, order: &Order) -> bool {
+    actor.role == Role::Buyer && order.buyer_id == actor.user_id
 }
 
 /// The order if the actor may see it, else `NotFound`.
@@ -100,7 +141,7 @@ pub fn visible_order(actor: &Actor, order: Option<Order>, id: i64) -> Result<Ord
 /// A buyer is told it may not; another seller cannot learn the item's ledger exists.
 pub fn managed_stock_item(actor: &Actor, item: Option<StockItem>, id: i64) -> Result<StockItem> {
     match actor.role {
-        Role::Buyer => Err(Error::forbidden("only a seller or an admin can do this")),
+        Role::Buyer | Role::Driver => Err(Error::forbidden("only a seller or an admin can do this")),
         Role::Admin => item.ok_or_else(|| Error::not_found("stock item", id)),
         Role::Seller => {
             item.filter(|item| item.seller_id == actor.user_id).ok_or_else(|| Error::not_found("stock item", id))
@@ -114,6 +155,7 @@ pub fn visible_return(actor: &Actor, found: Option<CylinderReturn>, id: i64) -> 
         Role::Admin => true,
         Role::Buyer => r.buyer_id == actor.user_id,
         Role::Seller => r.seller_id == actor.user_id,
+        Role::Driver => false,
     };
     found.filter(visible).ok_or_else(|| Error::not_found("return", id))
 }
@@ -149,9 +191,13 @@ mod tests {
             Operation::ViewReports,
             Operation::ImportStock,
             Operation::ReturnCylinders,
+            Operation::ManageDrivers,
+            Operation::DispatchOrders,
+            Operation::DeliverOrders,
+            Operation::ManageZones,
         ];
         for operation in all {
-            let allowed: Vec<Role> = [Role::Buyer, Role::Seller, Role::Admin]
+            let allowed: Vec<Role> = [Role::Buyer, Role::Seller, Role::Admin, Role::Driver]
                 .into_iter()
                 .filter(|role| authorize(&Actor::new(1, *role), operation).is_ok())
                 .collect();

@@ -277,6 +277,7 @@ impl Gasstock {
         authorize(actor, Operation::SubmitInvoice)?;
         let order = self.order(actor, input.order_id).await?;
         let (delivery_fee, notes) = input.checked_fields()?;
+        let delivery_fee = self.zone_fee_or(&order, input.delivery_fee, delivery_fee).await?;
         // The frozen price as stored: an order placed before prices were bounded is still invoiced.
         let gas = Amount::stored(order.unit_price, "unit_price")?.times(order.quantity)?;
         let amount = gas.plus(Amount::stored(order.deposit_amount, "deposit_amount")?)?.plus(delivery_fee)?;
@@ -312,7 +313,7 @@ impl Gasstock {
     /// payment to the seller.
     pub async fn confirm_delivery(&self, actor: &Actor, order_id: i64) -> Result<Delivery> {
         authorize(actor, Operation::ConfirmDelivery)?;
-        let delivery = self.store.confirm_delivery(order_id, actor.user_id).await?;
+        let delivery = self.store.confirm_delivery(order_id, actor.user_id, OrderStatus::Invoiced).await?;
         self.wake_payments(); // a mobile-money order's payout is now owed
         Ok(delivery)
     }

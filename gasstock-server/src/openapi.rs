@@ -29,6 +29,7 @@ use crate::endpoint::Endpoint;
         (name = "seller", description = "Stock, orders on it, invoices"),
         (name = "admin", description = "Approvals and delivery"),
         (name = "payments", description = "Mobile-money provider callbacks"),
+        (name = "driver", description = "A driver's deliveries: list, complete with the buyer's handover code, report failed"),
         (name = "notifications", description = "The signed-in user's notifications: feed, read marks, live stream (SSE)"),
         (name = "operations", description = "Health checks"),
     )

@@ -172,6 +172,7 @@ pub mod fixtures {
             kind: None,
             payment_method: None,
             payer_phone: None,
+            delivery_district: None,
         }
     }
 

@@ -7,6 +7,8 @@ mod accounts;
 mod cylinder_invariants;
 #[path = "core/cylinders.rs"]
 mod cylinders;
+#[path = "core/delivery.rs"]
+mod delivery;
 #[path = "core/expiry.rs"]
 mod expiry;
 #[path = "core/group_commit.rs"]
@@ -35,6 +37,8 @@ mod races;
 mod roles;
 #[path = "core/seed.rs"]
 mod seed;
+#[path = "core/sellers.rs"]
+mod sellers;
 #[path = "core/stock.rs"]
 mod stock;
 #[path = "core/text_fields.rs"]
@@ -43,6 +47,8 @@ mod text_fields;
 mod upsert_ledger;
 #[path = "core/webhooks.rs"]
 mod webhooks;
+#[path = "core/zones.rs"]
+mod zones;
 
 /// The embedding example runs here, so it cannot rot.
 #[allow(dead_code)]

@@ -7,6 +7,8 @@ mod authz;
 mod cors;
 #[path = "server/cylinders.rs"]
 mod cylinders;
+#[path = "server/delivery.rs"]
+mod delivery;
 #[path = "server/expiry.rs"]
 mod expiry;
 #[path = "server/http_layer.rs"]
@@ -31,6 +33,8 @@ mod money_bounds;
 mod notifications;
 #[path = "server/openapi.rs"]
 mod openapi;
+#[path = "server/sellers.rs"]
+mod sellers;
 #[path = "server/shutdown.rs"]
 mod shutdown;
 #[path = "server/sse_client.rs"]
@@ -47,3 +51,5 @@ mod throttle;
 mod tokens;
 #[path = "server/webhooks.rs"]
 mod webhooks;
+#[path = "server/zones.rs"]
+mod zones;

@@ -23,6 +23,7 @@ async fn the_ledger_adjustments_and_deposits_from_the_command_line() {
             kind: Some(OrderKind::New),
             payment_method: None,
             payer_phone: None,
+            delivery_district: None,
         };
         let placed = core.place_order(&c.buyer, &new, None).await.unwrap().0;
         core.decide_order(&c.admin, placed.id, &approve()).await.unwrap();

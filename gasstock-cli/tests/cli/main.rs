@@ -13,6 +13,7 @@ mod harness;
 
 mod admin;
 mod cylinders;
+mod drivers;
 pub mod import;
 mod momo_sandbox;
 mod payouts;

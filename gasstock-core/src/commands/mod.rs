@@ -9,13 +9,16 @@ use crate::domain::{
 };
 use crate::error::{Error, Result};
 
+pub mod browse;
 mod cylinders;
+pub mod driver;
 pub mod number;
 mod registration;
 mod report;
 pub mod schema;
 mod stock;
 mod webhook;
+pub mod zones;
 
 pub use cylinders::{
     count_field, AdjustmentDraft, AdjustmentInput, RefillInput, ReturnDecision, ReturnDraft, ReturnInput,
@@ -123,6 +126,9 @@ pub struct OrderInput {
     /// (the buyer keeps the cylinders and also pays the item's deposit for each).
     #[serde(default)]
     pub kind: Option<OrderKind>,
+    /// One of the 30 districts (any case); the seller must deliver there (`PUT /seller/zones`).
+    #[schema(schema_with = schema::optional_district)]
+    pub delivery_district: Option<String>,
 }
 
 /// A validated order, ready for the store to reserve stock and insert.
@@ -134,6 +140,8 @@ pub struct OrderDraft {
     pub kind: OrderKind,
     pub delivery_address: Option<String>,
     pub note: Option<String>,
+    /// The district's official name.
+    pub delivery_district: Option<String>,
     /// A retry with the same key returns the first order and reserves nothing more.
     pub idempotency_key: Option<String>,
     pub payment_method: PaymentMethod,
@@ -157,6 +165,7 @@ impl OrderInput {
             kind: self.kind.unwrap_or(OrderKind::DEFAULT),
             delivery_address: parse_note(self.delivery_address.as_deref(), "delivery_address", 500)?,
             note: parse_note(self.note.as_deref(), "note", NOTE_MAX)?,
+            delivery_district: zones::order_district(self.delivery_district.as_deref())?,
             idempotency_key,
             payment_method: self.payment_method.unwrap_or_default(),
             payer_phone: payer_phone(self.payment_method.unwrap_or_default(), self.payer_phone.as_deref())?,
@@ -394,6 +403,7 @@ mod tests {
             kind: None,
             payment_method: None,
             payer_phone: None,
+            delivery_district: None,
         };
         assert!(order.validate(1, Some("")).is_err());
         assert!(order.validate(1, Some(&"k".repeat(256))).is_err());

@@ -51,7 +51,7 @@ pub struct ValidRegistration {
 impl Registration {
     /// Validates for self-service sign-up, which never makes an admin.
     pub fn validate(self) -> Result<ValidRegistration> {
-        let role: Role = self.role.parse()?;
+        let role: Role = self.role.parse::<Role>()?.not_driver()?;
         if role == Role::Admin {
             return Err(Error::invalid("role", "admins are created with `gasstock users create-admin`"));
         }

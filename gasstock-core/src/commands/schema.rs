@@ -103,6 +103,48 @@ pub fn currency() -> Object {
     string(format!("^[{WS}]*(?:[A-Za-z]{{3}})?[{WS}]*$"), true, "ISO 4217, any case; default `RWF`.")
 }
 
+/// Names in any ASCII case, each letter as a two-letter class (JSON Schema has no
+/// case-insensitive flag), between optional white space: what `parse_district` and the
+/// browse sort take.
+fn any_case(names: &[&str], optional: bool) -> String {
+    let names: Vec<String> = names
+        .iter()
+        .map(|name| name.chars().map(|c| format!("[{}{}]", c.to_ascii_uppercase(), c.to_ascii_lowercase())).collect())
+        .collect();
+    let content = format!("(?:{})", names.join("|"));
+    let content = if optional { format!("(?:{content})?") } else { content };
+    format!("^[{WS}]*{content}[{WS}]*$")
+}
+
+fn district_names() -> Vec<&'static str> {
+    crate::domain::DISTRICTS.iter().map(|d| d.name).collect()
+}
+
+/// One of the 30 districts of Rwanda, any case.
+pub fn district() -> Object {
+    string(any_case(&district_names(), false), false, "One of the 30 districts of Rwanda, in any case, e.g. Huye.")
+}
+
+/// An optional district (blank is none).
+pub fn optional_district() -> Object {
+    string(any_case(&district_names(), true), true, "One of the 30 districts of Rwanda, in any case; blank is none.")
+}
+
+/// `GET /gas?sort=`: `price`, `distance` or `rating`, any case; blank is the default.
+pub fn browse_sort() -> Object {
+    string(any_case(&["price", "distance", "rating"], true), true, "price, distance (needs near) or rating; any case.")
+}
+
+/// The roles `POST /register` takes.
+pub fn self_service_role() -> Object {
+    use crate::domain::Role;
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some([Role::Buyer.as_str(), Role::Seller.as_str()]))
+        .description(Some("`buyer` or `seller`; admins are created from the CLI."))
+        .build()
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;

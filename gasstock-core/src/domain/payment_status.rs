@@ -1,34 +1,12 @@
-//! How an order is paid and where its mobile-money payment and the seller's payout are
-//! (issue 12). None of these values is an order's status.
+//! How an order is paid (issue 12): cash on delivery or mobile money. The collection's and
+//! the payout's statuses are in `status.rs` (`failed` is also an order status).
 
 use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use super::string_enum::string_enum;
 use crate::error::Error;
-
-string_enum!(
-    /// A mobile-money request-to-pay (one per attempt; a failed one may be followed by a new
-    /// one): requested, then collected or failed, never back.
-    CollectionStatus {
-        Requested => "requested",
-        Collected => "collected",
-        Failed => "failed",
-    }
-);
-
-string_enum!(
-    /// A seller's payout of a mobile-money order: queued (its reference recorded), sent (the
-    /// provider accepted the transfer), then paid or failed.
-    PayoutStatus {
-        Queued => "queued",
-        Sent => "sent",
-        Paid => "paid",
-        Failed => "failed",
-    }
-);
 
 /// How the buyer pays: cash on delivery (the default, the behaviour of the first version) or
 /// mobile money, asked for when the invoice is approved.
@@ -76,11 +54,5 @@ impl TryFrom<String> for PaymentMethod {
 impl fmt::Display for PaymentMethod {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
-    }
-}
-
-impl CollectionStatus {
-    pub fn can_become(self, to: CollectionStatus) -> bool {
-        self == CollectionStatus::Requested && to != CollectionStatus::Requested
     }
 }

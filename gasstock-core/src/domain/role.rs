@@ -13,6 +13,8 @@ pub enum Role {
     Buyer,
     Seller,
     Admin,
+    /// Delivers a seller's orders (issue 13); belongs to one seller.
+    Driver,
 }
 
 impl Role {
@@ -21,7 +23,18 @@ impl Role {
             Role::Buyer => "buyer",
             Role::Seller => "seller",
             Role::Admin => "admin",
+            Role::Driver => "driver",
         }
+    }
+}
+
+impl Role {
+    /// The role for self-service sign-up, which never makes a driver: their seller does.
+    pub fn not_driver(self) -> Result<Role, Error> {
+        if self == Role::Driver {
+            return Err(Error::invalid("role", "drivers are created by their seller (POST /api/v1/seller/drivers)"));
+        }
+        Ok(self)
     }
 }
 
@@ -33,7 +46,10 @@ impl FromStr for Role {
             "buyer" => Ok(Role::Buyer),
             "seller" => Ok(Role::Seller),
             "admin" => Ok(Role::Admin),
-            other => Err(Error::invalid("role", format!("'{other}' is not a role: use buyer, seller or admin"))),
+            "driver" => Ok(Role::Driver),
+            other => {
+                Err(Error::invalid("role", format!("'{other}' is not a role: use buyer, seller, admin or driver")))
+            }
         }
     }
 }

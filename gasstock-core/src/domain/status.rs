@@ -1,10 +1,7 @@
 //! Statuses and the one state machine they move through (docs/api.md, "Workflow"). This is
 //! the only Rust file that spells a status: the store binds them from these enums.
 
-use std::str::FromStr;
-
-use super::cylinder_status::{AdjustmentReason, StockAlert};
-use super::payment_status::{CollectionStatus, PayoutStatus};
+use super::cylinder_status::AdjustmentReason;
 use super::string_enum::string_enum;
 use crate::error::Error;
 
@@ -19,6 +16,10 @@ string_enum!(
         Invoiced => "invoiced",
         Delivered => "delivered",
         Expired => "expired",
+        // Dispatch (issue 13): a driver carries the order; a failed handover waits for the
+        // seller to re-dispatch or cancel.
+        OutForDelivery => "out_for_delivery",
+        Failed => "failed",
     }
 );
 
@@ -37,6 +38,33 @@ string_enum!(
         Released => "released",
     }
 );
+
+string_enum!(
+    /// A mobile-money request-to-pay (one per attempt; a failed one may be followed by a new
+    /// one): requested, then collected or failed, never back.
+    CollectionStatus {
+        Requested => "requested",
+        Collected => "collected",
+        Failed => "failed",
+    }
+);
+
+string_enum!(
+    /// A seller's payout of a mobile-money order: queued (its reference recorded), sent (the
+    /// provider accepted the transfer), then paid or failed.
+    PayoutStatus {
+        Queued => "queued",
+        Sent => "sent",
+        Paid => "paid",
+        Failed => "failed",
+    }
+);
+
+impl CollectionStatus {
+    pub fn can_become(self, to: CollectionStatus) -> bool {
+        self == CollectionStatus::Requested && to != CollectionStatus::Requested
+    }
+}
 
 string_enum!(
     /// A webhook delivery: retried while pending, then delivered or given up (dead).
@@ -103,7 +131,13 @@ impl MovementReason {
 
 impl OrderStatus {
     /// The statuses in which an order holds cylinders it has not yet delivered (reserved).
-    pub const RESERVING: &'static [OrderStatus] = &[OrderStatus::Pending, OrderStatus::Approved, OrderStatus::Invoiced];
+    pub const RESERVING: &'static [OrderStatus] = &[
+        OrderStatus::Pending,
+        OrderStatus::Approved,
+        OrderStatus::Invoiced,
+        OrderStatus::OutForDelivery,
+        OrderStatus::Failed,
+    ];
 
     /// Whether an order in this status still holds its cylinders (reserved or sold).
     pub fn holds_stock(self) -> bool {
@@ -137,6 +171,16 @@ pub enum OrderTransition {
     Expire,
     /// An invoiced mobile-money order was not paid within `GASSTOCK_PAYMENT_TTL`.
     ExpireUnpaid,
+    /// The seller hands the invoiced order to one of its drivers.
+    Dispatch,
+    /// The driver completes the handover with the buyer's code.
+    DeliverDispatched,
+    /// The driver could not hand it over.
+    FailDelivery,
+    /// The seller sends a failed delivery out again.
+    Redispatch,
+    /// The seller or an admin gives up on a failed delivery: the stock goes back.
+    CancelFailed,
 }
 
 impl OrderTransition {
@@ -149,7 +193,22 @@ impl OrderTransition {
         OrderTransition::Deliver,
         OrderTransition::Expire,
         OrderTransition::ExpireUnpaid,
+        OrderTransition::Dispatch,
+        OrderTransition::DeliverDispatched,
+        OrderTransition::FailDelivery,
+        OrderTransition::Redispatch,
+        OrderTransition::CancelFailed,
     ];
+
+    /// The delivery edge that starts at `from`: `invoiced` (an admin's confirmation of an
+    /// order nobody dispatched) or `out_for_delivery` (a driver's handover).
+    pub fn delivering_from(from: OrderStatus) -> Result<Self, Error> {
+        match from {
+            OrderStatus::Invoiced => Ok(OrderTransition::Deliver),
+            OrderStatus::OutForDelivery => Ok(OrderTransition::DeliverDispatched),
+            other => Err(Error::internal(format!("no delivery starts at {other}"))),
+        }
+    }
 
     pub fn from(self) -> OrderStatus {
         match self {
@@ -157,9 +216,12 @@ impl OrderTransition {
                 OrderStatus::Pending
             }
             OrderTransition::Invoice => OrderStatus::Approved,
-            OrderTransition::ReopenForInvoice | OrderTransition::Deliver | OrderTransition::ExpireUnpaid => {
-                OrderStatus::Invoiced
-            }
+            OrderTransition::ReopenForInvoice
+            | OrderTransition::Deliver
+            | OrderTransition::ExpireUnpaid
+            | OrderTransition::Dispatch => OrderStatus::Invoiced,
+            OrderTransition::DeliverDispatched | OrderTransition::FailDelivery => OrderStatus::OutForDelivery,
+            OrderTransition::Redispatch | OrderTransition::CancelFailed => OrderStatus::Failed,
         }
     }
 
@@ -167,10 +229,12 @@ impl OrderTransition {
         match self {
             OrderTransition::Approve | OrderTransition::ReopenForInvoice => OrderStatus::Approved,
             OrderTransition::Reject => OrderStatus::Rejected,
-            OrderTransition::Cancel => OrderStatus::Cancelled,
+            OrderTransition::Cancel | OrderTransition::CancelFailed => OrderStatus::Cancelled,
             OrderTransition::Invoice => OrderStatus::Invoiced,
-            OrderTransition::Deliver => OrderStatus::Delivered,
+            OrderTransition::Deliver | OrderTransition::DeliverDispatched => OrderStatus::Delivered,
             OrderTransition::Expire | OrderTransition::ExpireUnpaid => OrderStatus::Expired,
+            OrderTransition::Dispatch | OrderTransition::Redispatch => OrderStatus::OutForDelivery,
+            OrderTransition::FailDelivery => OrderStatus::Failed,
         }
     }
 
@@ -187,121 +251,17 @@ impl OrderTransition {
             OrderTransition::Cancel => "cancelled",
             OrderTransition::Invoice => "invoiced",
             OrderTransition::ReopenForInvoice => "reopened",
-            OrderTransition::Deliver => "delivered",
+            OrderTransition::Deliver | OrderTransition::DeliverDispatched => "delivered",
             OrderTransition::Expire | OrderTransition::ExpireUnpaid => "expired",
+            OrderTransition::Dispatch | OrderTransition::Redispatch => "dispatched",
+            OrderTransition::FailDelivery => "marked failed",
+            OrderTransition::CancelFailed => "cancelled",
         };
         Error::conflict_with(
             "invalid_state",
             format!("order is {actual}: only a {} order can be {action}", self.from()),
             serde_json::json!({ "status": actual.as_str(), "required": self.from().as_str() }),
         )
-    }
-}
-
-/// One status change of one entity: what a status event records and what notifications
-/// and webhook payloads are computed from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StatusChange {
-    /// `from` is `None` when the order was placed.
-    Order {
-        from: Option<OrderStatus>,
-        to: OrderStatus,
-    },
-    Invoice {
-        from: Option<InvoiceStatus>,
-        to: InvoiceStatus,
-    },
-    Payment {
-        from: Option<PaymentStatus>,
-        to: PaymentStatus,
-    },
-    /// A payout to the seller, also under entity `payment`: its changes start from `queued` or
-    /// `sent`, which tells them from a collection's (which start from `requested`).
-    Payout {
-        from: Option<PayoutStatus>,
-        to: PayoutStatus,
-    },
-    /// A mobile-money request-to-pay. Recorded under entity `payment` (the stored entities
-    /// are fixed by a CHECK constraint; the statuses tell the two apart), with the
-    /// collection's id as the entity id; its events are `payment.requested|collected|failed`.
-    Collection {
-        from: Option<CollectionStatus>,
-        to: CollectionStatus,
-    },
-    /// A stock item's level (its id is the event's entity id); it has no `from`.
-    Stock {
-        to: StockAlert,
-    },
-}
-
-impl StatusChange {
-    /// The order's move along `transition`.
-    pub fn order(transition: OrderTransition) -> Self {
-        StatusChange::Order { from: Some(transition.from()), to: transition.to() }
-    }
-
-    /// The invoice's move from `from` to `to`, if the invoice state machine allows it.
-    pub fn invoice(from: InvoiceStatus, to: InvoiceStatus) -> Result<Self, Error> {
-        if from.can_become(to) {
-            Ok(StatusChange::Invoice { from: Some(from), to })
-        } else {
-            Err(Error::internal(format!("invoice cannot move from {from} to {to}")))
-        }
-    }
-
-    /// The stored name of the entity: `order`, `invoice`, `payment` or `stock`.
-    pub fn entity(self) -> &'static str {
-        match self {
-            StatusChange::Order { .. } => "order",
-            StatusChange::Invoice { .. } => "invoice",
-            StatusChange::Payment { .. } => "payment",
-            StatusChange::Collection { .. } | StatusChange::Payout { .. } => "payment",
-            StatusChange::Stock { .. } => "stock",
-        }
-    }
-
-    pub fn from_text(self) -> Option<&'static str> {
-        match self {
-            StatusChange::Order { from, .. } => from.map(OrderStatus::as_str),
-            StatusChange::Invoice { from, .. } => from.map(InvoiceStatus::as_str),
-            StatusChange::Payment { from, .. } => from.map(PaymentStatus::as_str),
-            StatusChange::Collection { from, .. } => from.map(CollectionStatus::as_str),
-            StatusChange::Payout { from, .. } => from.map(PayoutStatus::as_str),
-            StatusChange::Stock { .. } => None,
-        }
-    }
-
-    pub fn to_text(self) -> &'static str {
-        match self {
-            StatusChange::Order { to, .. } => to.as_str(),
-            StatusChange::Invoice { to, .. } => to.as_str(),
-            StatusChange::Payment { to, .. } => to.as_str(),
-            StatusChange::Collection { to, .. } => to.as_str(),
-            StatusChange::Payout { to, .. } => to.as_str(),
-            StatusChange::Stock { to } => to.as_str(),
-        }
-    }
-
-    /// Reads back a stored change (entity, from, to).
-    pub fn parse(entity: &str, from: Option<&str>, to: &str) -> Result<Self, Error> {
-        fn both<S: FromStr<Err = Error>>(from: Option<&str>, to: &str) -> Result<(Option<S>, S), Error> {
-            Ok((from.map(str::parse).transpose()?, to.parse()?))
-        }
-        Ok(match entity {
-            "order" => both(from, to).map(|(from, to)| StatusChange::Order { from, to })?,
-            "invoice" => both(from, to).map(|(from, to)| StatusChange::Invoice { from, to })?,
-            "payment" if from.is_some_and(|f| f.parse::<PayoutStatus>().is_ok()) || to == "queued" => {
-                both(from, to).map(|(from, to)| StatusChange::Payout { from, to })?
-            }
-            "payment" if to.parse::<CollectionStatus>().is_ok() => {
-                both(from, to).map(|(from, to)| StatusChange::Collection { from, to })?
-            }
-            "payment" => both(from, to).map(|(from, to)| StatusChange::Payment { from, to })?,
-            "stock" => StatusChange::Stock { to: to.parse()? },
-            other => {
-                return Err(Error::invalid("entity", format!("'{other}' is not order, invoice, payment or stock")))
-            }
-        })
     }
 }
 
@@ -313,6 +273,7 @@ pub fn is_legal_order_path(path: &[OrderStatus]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::StatusChange;
 
     #[test]
     fn edges_are_exactly_the_documented_ones() {
@@ -326,6 +287,11 @@ mod tests {
             (Invoiced, Delivered),
             (Pending, Expired),
             (Invoiced, Expired),
+            (Invoiced, OutForDelivery),
+            (OutForDelivery, Delivered),
+            (OutForDelivery, Failed),
+            (Failed, OutForDelivery),
+            (Failed, Cancelled),
         ];
         for from in OrderStatus::ALL {
             for to in OrderStatus::ALL {
@@ -349,6 +315,7 @@ mod tests {
             &OrderTransition::Cancel,
             &OrderTransition::Expire,
             &OrderTransition::ExpireUnpaid,
+            &OrderTransition::CancelFailed,
         ];
         assert_eq!(returning, expected);
     }
@@ -357,6 +324,9 @@ mod tests {
     fn paths() {
         use OrderStatus::*;
         assert!(is_legal_order_path(&[Pending, Approved, Invoiced, Approved, Invoiced, Delivered]));
+        assert!(is_legal_order_path(&[Pending, Approved, Invoiced, OutForDelivery, Failed, OutForDelivery, Delivered]));
+        assert!(is_legal_order_path(&[Pending, Approved, Invoiced, OutForDelivery, Failed, Cancelled]));
+        assert!(!is_legal_order_path(&[Pending, Approved, OutForDelivery]));
         assert!(!is_legal_order_path(&[Pending, Invoiced]));
         assert!(!is_legal_order_path(&[Approved]));
         assert!(!is_legal_order_path(&[Pending, Cancelled, Approved]));
@@ -389,6 +359,13 @@ mod tests {
         assert_eq!(StatusChange::parse("payment", Some("requested"), "failed").unwrap(), failed);
         let released = StatusChange::Payment { from: None, to: PaymentStatus::Released };
         assert_eq!(StatusChange::parse("payment", None, "released").unwrap(), released);
+    }
+
+    #[test]
+    fn json_is_the_stored_text() {
+        for status in OrderStatus::ALL {
+            assert_eq!(serde_json::to_value(status).unwrap(), status.as_str());
+        }
     }
 
     #[test]

@@ -86,6 +86,12 @@ pub(super) async fn record(conn: &mut Conn<'_>, event: Event<'_>) -> Result<()> 
     Ok(())
 }
 
+/// The id of the order's latest status event, in the caller's transaction (for notices a
+/// workflow writes itself, such as a dispatch's; see store/dispatch.rs).
+pub(super) async fn last_event_id(conn: &mut Conn<'_>, order_id: i64) -> Result<i64> {
+    conn.fetch_scalar(Sql::new("SELECT MAX(id) FROM status_events WHERE order_id = $1").bind(order_id)).await
+}
+
 impl Store {
     /// The status events of an order, its invoices and its payment, oldest first. A
     /// `stock.low` the order caused is the seller's business, not the order's history (which

@@ -122,11 +122,12 @@ impl Store {
         .await
     }
 
-    /// Marks the invoiced order delivered (its invoice must be approved) and releases the
-    /// one payment for it.
-    pub async fn confirm_delivery(&self, order_id: i64, actor: ActorId) -> Result<Delivery> {
+    /// Marks the order delivered (its invoice must be approved) and releases the one payment
+    /// for it. `from` is where the order must be: `invoiced` for an admin's confirmation,
+    /// `out_for_delivery` for a driver's handover (issue 13): both paths are this operation.
+    pub async fn confirm_delivery(&self, order_id: i64, actor: ActorId, from: OrderStatus) -> Result<Delivery> {
         let at = now();
-        let deliver = OrderTransition::Deliver;
+        let deliver = OrderTransition::delivering_from(from)?;
         self.write(move |mut conn| {
             Box::pin(async move {
                 let update = Sql::new(format!(
@@ -145,7 +146,7 @@ impl Store {
                         Some(OrderStatus::Delivered) => {
                             Error::conflict("already_delivered", "delivery was already confirmed")
                         }
-                        Some(OrderStatus::Invoiced) => {
+                        Some(status) if status == from => {
                             Error::conflict("invoice_not_approved", "the order's invoice is not approved yet")
                         }
                         Some(status) => deliver.conflict(status),

@@ -16,8 +16,8 @@ use crate::error::{Error, Result};
 use crate::models::{Feedback, Order, Paged, RatingSummary};
 
 pub(super) const ORDER_COLUMNS: &str = "id, buyer_id, seller_id, inventory_id, brand, weight_g, location, quantity, \
-    kind, unit_price, total_amount, deposit_amount, currency, status, delivery_address, note, created_at, updated_at, \
-    payment_method, payer_phone";
+    kind, unit_price, total_amount, deposit_amount, currency, status, delivery_address, note, delivery_district, \
+    created_at, updated_at, payment_method, payer_phone";
 
 /// Internal code: an idempotent retry lost the race to insert its order.
 const IDEMPOTENCY_RACE: &str = "idempotency_race";
@@ -112,7 +112,16 @@ impl Store {
         .bind(i64::from(draft.rating.get()))
         .bind(draft.comment)
         .bind(now());
-        on_unique(self.write_one(insert).await, "duplicate_feedback", "this order already has feedback")
+        self.write(move |mut conn| {
+            Box::pin(async move {
+                let feedback: Feedback =
+                    on_unique(conn.fetch_one(insert).await, "duplicate_feedback", "this order already has feedback")?;
+                // The seller's exact rating totals, in the same unit (issue 13, store/sellers.rs).
+                super::sellers::count_rating(&mut conn, &feedback).await?;
+                Ok(feedback)
+            })
+        })
+        .await
     }
 
     pub async fn seller_rating(&self, seller_id: i64) -> Result<RatingSummary> {
@@ -244,6 +253,9 @@ async fn insert_order(conn: &mut Conn<'_>, draft: &OrderDraft, at: DateTime<Utc>
             ),
         });
     };
+    if let Some(district) = &draft.delivery_district {
+        super::zones::check_served(conn, item.seller_id, district).await?;
+    }
     let (item_left, threshold) = (item.quantity, item.low_stock_threshold);
     // A new cylinder's deposit is frozen with the price; a refill carries none.
     let too_large = || Error::invalid("quantity", "order total is too large");
@@ -256,8 +268,9 @@ async fn insert_order(conn: &mut Conn<'_>, draft: &OrderDraft, at: DateTime<Utc>
     let insert = Sql::new(format!(
         "INSERT INTO orders (buyer_id, seller_id, inventory_id, brand, weight_g, location, quantity, unit_price, \
          total_amount, currency, status, delivery_address, note, idempotency_key, created_at, updated_at, kind, \
-         deposit_amount, payment_method, payer_phone) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16, $17, $18, $19) RETURNING {ORDER_COLUMNS}"
+         deposit_amount, payment_method, payer_phone, delivery_district) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16, $17, $18, $19, $20) \
+         RETURNING {ORDER_COLUMNS}"
     ))
     .bind(draft.buyer_id)
     .bind(item.seller_id)
@@ -277,7 +290,8 @@ async fn insert_order(conn: &mut Conn<'_>, draft: &OrderDraft, at: DateTime<Utc>
     .bind(draft.kind)
     .bind(deposit_amount)
     .bind(draft.payment_method.as_str())
-    .bind(draft.payer_phone.as_ref().map(|phone| phone.as_str()));
+    .bind(draft.payer_phone.as_ref().map(|phone| phone.as_str()))
+    .bind(draft.delivery_district.as_deref());
     let order: Order = on_unique(conn.fetch_one(insert).await, IDEMPOTENCY_RACE, "retry raced its first attempt")?;
     let reserved =
         Movement::of_order(order.inventory_id, -quantity, 0, MovementReason::Placed, order.id, draft.buyer_id, at);

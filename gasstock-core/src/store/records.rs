@@ -5,9 +5,9 @@
 
 use super::row::record;
 use crate::models::{
-    Collection, CylinderReturn, DepositBalance, DepositEntry, Feedback, Invoice, Notification, Order, Payment, Payout,
-    PayoutReportRow, PriceChange, StatusEvent, StockItem, StockMovement, User, Webhook, WebhookAttempt,
-    WebhookDelivery,
+    Collection, CylinderReturn, DepositBalance, DepositEntry, Dispatch, Driver, Feedback, Invoice, Notification, Order,
+    Payment, Payout, PayoutReportRow, PriceChange, StatusEvent, StockItem, StockMovement, User, Webhook,
+    WebhookAttempt, WebhookDelivery, Zone,
 };
 
 record!(User { id, email, name, role: String, phone, location, created_at });
@@ -46,6 +46,7 @@ record!(Order {
     status: String,
     delivery_address,
     note,
+    delivery_district,
     created_at,
     updated_at,
     payment_method: String,
@@ -183,3 +184,24 @@ record!(PriceChange { id, inventory_id, unit_price, deposit, currency: String, a
 record!(DepositBalance { buyer_id, seller_id, inventory_id, cylinders, amount, pending, updated_at });
 
 record!(DepositEntry { id, buyer_id, seller_id, inventory_id, cylinders, amount, order_id, return_id, created_at });
+
+record!(Driver { id, email, name, role: String, phone, seller_id, disabled, created_at });
+
+record!(Dispatch {
+    id,
+    order_id,
+    seller_id,
+    driver_id,
+    status: String,
+    brand,
+    weight_kg = "weight_g": i64,
+    quantity,
+    delivery_address,
+    dispatched_at,
+    wrong_codes,
+    locked,
+    failed_at,
+    fail_reason,
+});
+
+record!(Zone { district, fee });

@@ -23,6 +23,7 @@
 
 pub mod accounts;
 pub mod demo;
+pub mod drivers;
 pub mod invoices;
 pub mod notifications;
 pub mod ops;
@@ -30,9 +31,11 @@ pub mod orders;
 pub mod payments;
 pub mod payouts;
 pub mod returns;
+pub mod sellers;
 pub mod stock;
 pub mod stream;
 pub mod stream_ticket;
+pub mod zones;
 
 use crate::endpoint::Endpoint;
 
@@ -48,6 +51,9 @@ pub fn endpoints() -> Vec<Endpoint> {
         payments::endpoints(),
         payouts::endpoints(),
         returns::endpoints(),
+        drivers::endpoints(),
+        zones::endpoints(),
+        sellers::endpoints(),
         notifications::endpoints(),
         stream::endpoints(),
         stream_ticket::endpoints(),

@@ -3,7 +3,7 @@
 
 use gasstock_core::commands::{Decision, FeedbackInput, OrderInput, PageRequest};
 use gasstock_core::domain::OrderStatus;
-use gasstock_core::models::{Feedback, Order, Paged, StatusEvent};
+use gasstock_core::models::{Feedback, Order, OrderView, Paged, StatusEvent};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use warp::filters::BoxedFilter;
@@ -99,15 +99,16 @@ pub async fn my_orders(state: State, session: Session, Query(query): Query<PageQ
     ok(&state.core.my_orders(&session.actor, query.page()?).await?)
 }
 
-/// One order: for its buyer, its seller and admins (404 for everyone else).
+/// One order: for its buyer, its seller and admins (404 for everyone else). While a driver
+/// is on the way, its buyer alone also gets `handover_code`.
 #[utoipa::path(get, path = "/api/v1/orders/{id}", tag = "buyer", params(("id" = i64, Path, description = "order id")),
     security(("bearer" = [])), responses(
-        (status = 200, body = Order),
+        (status = 200, body = OrderView),
         (status = 401, body = ErrorBody),
         (status = 404, body = ErrorBody),
     ))]
 pub async fn get_order(Id(id): Id, state: State, session: Session) -> ApiResult {
-    ok(&state.core.order(&session.actor, id).await?)
+    ok(&state.core.order_view(&session.actor, id).await?)
 }
 
 /// Every status change of an order (who, when, from, to, reason), oldest first: for its buyer,

@@ -1,8 +1,9 @@
 //! Stock: buyers browse it, sellers keep their inventory.
 
+use gasstock_core::commands::browse::BrowseQuery;
 use gasstock_core::commands::{AdjustmentInput, PageRequest, RefillInput, StockItemInput, StockQuery};
 use gasstock_core::cylinders::StockChange;
-use gasstock_core::models::{Paged, PriceChange, StockItem, StockMovement};
+use gasstock_core::models::{BrowseItem, Paged, PriceChange, StockItem, StockMovement};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -39,6 +40,16 @@ pub struct GasQuery {
     pub weight: Option<String>,
     #[param(schema_with = gasstock_core::commands::schema::optional_label::<100>)]
     pub location: Option<String>,
+    /// A district of Rwanda (any case): results carry `distance_km` from it and come nearest
+    /// first, then cheapest. An unknown district is a 422 listing the valid ones.
+    #[param(schema_with = gasstock_core::commands::schema::optional_district)]
+    pub near: Option<String>,
+    /// `price`, `distance` (the default with `near`; without it, the default order) or `rating`.
+    #[param(schema_with = gasstock_core::commands::schema::browse_sort)]
+    pub sort: Option<String>,
+    /// With `near`: only items at most this many km away (0 to 1000); ignored without it.
+    #[param(minimum = 0, maximum = 1000)]
+    pub max_km: Option<f64>,
     /// From 1 (default 1).
     #[serde(default, deserialize_with = "whole_in_query")]
     #[param(minimum = 1, maximum = 10_000_000)]
@@ -51,15 +62,16 @@ pub struct GasQuery {
 
 /// Browse stock items that are in stock, any signed-in user.
 #[utoipa::path(get, path = "/api/v1/gas", tag = "buyer", params(GasQuery), security(("bearer" = [])), responses(
-    (status = 200, body = Paged<StockItem>),
+    (status = 200, body = Paged<BrowseItem>),
     (status = 400, description = "unknown or malformed query parameter", body = ErrorBody),
     (status = 401, body = ErrorBody),
-    (status = 422, description = "bad weight, page or per_page", body = ErrorBody),
+    (status = 422, description = "bad weight, page, per_page, near (the message lists the districts), sort or max_km", body = ErrorBody),
 ))]
 pub async fn browse_stock(state: State, _session: Session, Query(query): Query<GasQuery>) -> ApiResult {
     let page = PageRequest::new(query.page, query.per_page)?;
-    let filter = StockQuery { brand: query.brand, weight: query.weight, location: query.location };
-    ok(&state.core.browse_stock(&filter, page).await?)
+    let stock = StockQuery { brand: query.brand, weight: query.weight, location: query.location };
+    let browse = BrowseQuery { stock, near: query.near, sort: query.sort, max_km: query.max_km };
+    ok(&state.core.browse(&browse, page).await?)
 }
 
 /// One stock item, any signed-in user; also when its quantity is 0.

@@ -132,6 +132,7 @@ impl World {
                     kind: Some(kind),
                     payment_method: None,
                     payer_phone: None,
+                    delivery_district: None,
                 };
                 let result = core.place_order(&self.buyers[buyer], &input, None).await;
                 ok_or_conflict(&result, self.items[i].quantity >= quantity, op);

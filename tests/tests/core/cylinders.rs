@@ -39,6 +39,7 @@ pub async fn order_of(core: &Gasstock, buyer: &Actor, inventory_id: i64, quantit
         kind: Some(kind),
         payment_method: None,
         payer_phone: None,
+        delivery_district: None,
     };
     core.place_order(buyer, &input, None).await.expect("order").0
 }

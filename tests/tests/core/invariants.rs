@@ -13,14 +13,45 @@ use proptest::prelude::*;
 
 #[derive(Debug, Clone)]
 enum Op {
-    Restock { seller: usize, slot: usize, quantity: i64, price: i64 },
-    Place { buyer: usize, item: usize, quantity: i64, key: Option<u8> },
-    Cancel { buyer: usize, order: usize },
-    Decide { order: usize, approve: bool },
-    Invoice { seller: usize, order: usize, fee: i64 },
-    DecideInvoice { order: usize, approve: bool },
-    Confirm { order: usize },
-    Feedback { buyer: usize, order: usize, rating: i64 },
+    Restock {
+        seller: usize,
+        slot: usize,
+        quantity: i64,
+        price: i64,
+    },
+    Place {
+        buyer: usize,
+        item: usize,
+        quantity: i64,
+        key: Option<u8>,
+    },
+    Cancel {
+        buyer: usize,
+        order: usize,
+    },
+    Decide {
+        order: usize,
+        approve: bool,
+    },
+    Invoice {
+        seller: usize,
+        order: usize,
+        fee: i64,
+    },
+    DecideInvoice {
+        order: usize,
+        approve: bool,
+    },
+    Confirm {
+        order: usize,
+    },
+    Feedback {
+        buyer: usize,
+        order: usize,
+        rating: i64,
+    },
+    /// Dispatch (issue 13): see `delivery_op` and `World::apply_delivery`.
+    Delivery(DeliveryOp),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -33,6 +64,7 @@ fn op() -> impl Strategy<Value = Op> {
         3 => (0..8usize, any::<bool>()).prop_map(|(order, approve)| Op::DecideInvoice { order, approve }),
         3 => (0..8usize).prop_map(|order| Op::Confirm { order }),
         1 => (0..2usize, 0..8usize, 0..7i64).prop_map(|(buyer, order, rating)| Op::Feedback { buyer, order, rating }),
+        6 => delivery_op().prop_map(Op::Delivery),
     ]
 }
 
@@ -84,6 +116,7 @@ struct World {
     admin: Actor,
     items: Vec<ItemModel>,
     orders: Vec<OrderModel>,
+    delivery: Deliveries,
 }
 
 impl World {
@@ -230,6 +263,7 @@ impl World {
                     self.orders[o].feedback = true;
                 }
             }
+            Op::Delivery(delivery) => self.apply_delivery(delivery).await,
         }
     }
 
@@ -288,10 +322,153 @@ async fn run_sequence(backend: Backend, ops: Vec<Op>) {
     let sellers = vec![user(&core, Role::Seller, "s0").await, user(&core, Role::Seller, "s1").await];
     let buyers = vec![user(&core, Role::Buyer, "b0").await, user(&core, Role::Buyer, "b1").await];
     let admin = user(&core, Role::Admin, "admin").await;
-    let mut world = World { core, sellers, buyers, admin, items: Vec::new(), orders: Vec::new() };
+    let delivery = Deliveries::new(&core, &sellers).await;
+    let mut world = World { core, sellers, buyers, admin, items: Vec::new(), orders: Vec::new(), delivery };
     for op in &ops {
         world.apply(op).await;
         world.check(&db).await;
+    }
+}
+
+// --- dispatch (issue 13): drivers, handover codes, failed deliveries -------------------------
+
+#[derive(Debug, Clone, Copy)]
+enum DeliveryOp {
+    Dispatch { seller: usize, order: usize, driver: usize },
+    Handover { order: usize, driver: usize, right: bool },
+    Fail { order: usize, driver: usize },
+    CancelFailed { seller: usize, order: usize },
+}
+
+fn delivery_op() -> impl Strategy<Value = DeliveryOp> {
+    prop_oneof![
+        3 => (0..2usize, 0..8usize, 0..3usize).prop_map(|(seller, order, driver)| DeliveryOp::Dispatch { seller, order, driver }),
+        4 => (0..8usize, 0..3usize, any::<bool>()).prop_map(|(order, driver, right)| DeliveryOp::Handover { order, driver, right }),
+        1 => (0..8usize, 0..3usize).prop_map(|(order, driver)| DeliveryOp::Fail { order, driver }),
+        1 => (0..2usize, 0..8usize).prop_map(|(seller, order)| DeliveryOp::CancelFailed { seller, order }),
+    ]
+}
+
+/// Three drivers (two of seller 0, one of seller 1), and per order (by model index) the
+/// driver of its live dispatch and the wrong codes it took.
+#[derive(Debug)]
+struct Deliveries {
+    drivers: Vec<(Actor, usize)>,
+    live: HashMap<usize, (usize, i64)>,
+}
+
+impl Deliveries {
+    async fn new(core: &Gasstock, sellers: &[Actor]) -> Deliveries {
+        let mut drivers = Vec::new();
+        for (n, seller) in [0usize, 0, 1].into_iter().enumerate() {
+            let record = gasstock_core::store::NewUserRecord {
+                email: format!("d{n}@example.rw"),
+                name: format!("d{n}"),
+                role: Role::Driver,
+                phone: None,
+                location: None,
+                password_hash: gasstock_core::domain::dummy_hash().to_owned(),
+            };
+            let driver = core.store().insert_driver(record, sellers[seller].user_id).await.expect("driver");
+            drivers.push((Actor::new(driver.id, Role::Driver), seller));
+        }
+        Deliveries { drivers, live: HashMap::new() }
+    }
+}
+
+impl World {
+    async fn apply_delivery(&mut self, op: DeliveryOp) {
+        use gasstock_core::commands::driver::{CompleteInput, DispatchInput, FailInput};
+        use gasstock_core::domain::MAX_WRONG_CODES;
+        let core = self.core.clone();
+        match op {
+            DeliveryOp::Dispatch { seller, order, driver } => {
+                let Some(o) = self.pick(order) else { return };
+                let (driver_actor, driver_seller) = self.delivery.drivers[driver];
+                let input = DispatchInput { driver_id: driver_actor.user_id };
+                let result = core.dispatch(&self.sellers[seller], self.orders[o].id, &input).await;
+                let model = &self.orders[o];
+                let locked = self.delivery.live.get(&o).is_some_and(|(_, wrong)| *wrong >= MAX_WRONG_CODES);
+                // Another seller's order, or another seller's driver: as if it did not exist.
+                let expected = if self.items[model.item].seller != seller || driver_seller != seller {
+                    Outcome::NotFound
+                } else if (model.status == OrderStatus::Invoiced && matches!(model.invoice, Some((_, true, _))))
+                    || model.status == OrderStatus::Failed
+                    || (model.status == OrderStatus::OutForDelivery && locked)
+                {
+                    Outcome::Ok
+                } else {
+                    Outcome::Conflict
+                };
+                assert_eq!(outcome(&result), expected, "{op:?} -> {result:?}");
+                if result.is_ok() {
+                    self.orders[o].status = OrderStatus::OutForDelivery;
+                    self.delivery.live.insert(o, (driver, 0));
+                }
+            }
+            DeliveryOp::Handover { order, driver, right } => {
+                let Some(o) = self.pick(order) else { return };
+                let buyer = self.buyers[self.orders[o].buyer];
+                let view = core.order_view(&buyer, self.orders[o].id).await.expect("buyer's order");
+                let live_code = view.handover_code.clone();
+                assert_eq!(live_code.is_some(), self.orders[o].status == OrderStatus::OutForDelivery, "{view:?}");
+                let code = live_code.unwrap_or_else(|| "000000".into());
+                let code = if right { code } else { format!("{:06}", (code.parse::<u32>().unwrap() + 1) % 1_000_000) };
+                let actor = self.delivery.drivers[driver].0;
+                let result = core.complete_delivery(&actor, self.orders[o].id, &CompleteInput { code }).await;
+                let live = self.delivery.live.get(&o).copied();
+                let expected = match live {
+                    Some((assigned, _)) if assigned != driver => Outcome::NotFound,
+                    None => Outcome::NotFound,
+                    Some(_) if self.orders[o].status != OrderStatus::OutForDelivery => Outcome::Conflict,
+                    Some((_, wrong)) if wrong >= MAX_WRONG_CODES => Outcome::Conflict,
+                    Some(_) if right => Outcome::Ok,
+                    Some(_) => Outcome::Invalid,
+                };
+                assert_eq!(outcome(&result), expected, "{op:?} -> {result:?}");
+                if expected == Outcome::Ok {
+                    self.orders[o].status = OrderStatus::Delivered;
+                } else if let (Outcome::Invalid, Some((_, wrong))) = (expected, self.delivery.live.get_mut(&o)) {
+                    *wrong += 1;
+                }
+            }
+            DeliveryOp::Fail { order, driver } => {
+                let Some(o) = self.pick(order) else { return };
+                let actor = self.delivery.drivers[driver].0;
+                let input = FailInput { reason: "model".into() };
+                let result = core.fail_delivery(&actor, self.orders[o].id, &input).await;
+                let expected = match self.delivery.live.get(&o) {
+                    Some((assigned, _)) if *assigned == driver => {
+                        if self.orders[o].status == OrderStatus::OutForDelivery {
+                            Outcome::Ok
+                        } else {
+                            Outcome::Conflict
+                        }
+                    }
+                    _ => Outcome::NotFound,
+                };
+                assert_eq!(outcome(&result), expected, "{op:?} -> {result:?}");
+                if result.is_ok() {
+                    self.orders[o].status = OrderStatus::Failed;
+                }
+            }
+            DeliveryOp::CancelFailed { seller, order } => {
+                let Some(o) = self.pick(order) else { return };
+                let input = FailInput { reason: "model".into() };
+                let result = core.cancel_failed_delivery(&self.sellers[seller], self.orders[o].id, &input).await;
+                let expected = if self.items[self.orders[o].item].seller != seller {
+                    Outcome::NotFound
+                } else if self.orders[o].status == OrderStatus::Failed {
+                    Outcome::Ok
+                } else {
+                    Outcome::Conflict
+                };
+                assert_eq!(outcome(&result), expected, "{op:?} -> {result:?}");
+                if result.is_ok() {
+                    self.release(o, OrderStatus::Cancelled);
+                }
+            }
+        }
     }
 }
 
