@@ -1,7 +1,8 @@
 //! The real `gasstock-server` binary, for operations: JSON logs (the request id on every line
 //! of a request, client disconnects not at ERROR), `--healthcheck`, and a graceful stop under
 //! load (SIGTERM: no request answered 5xx or reset, streams end, exit code 0), on SQLite and
-//! PostgreSQL. (binary.rs: zero-config start, the production secret rule.)
+//! PostgreSQL; and a payout cut off by a killed server, reconciled after the restart, never
+//! sent twice. (binary.rs: zero-config start, the production secret rule.)
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -351,4 +352,101 @@ async fn a_request_that_never_finishes_does_not_hold_shutdown_past_its_timeout()
         lines.iter().find(|line| line["fields"]["message"].as_str().is_some_and(|m| m.starts_with("shutdown timeout")));
     let cut = cut.unwrap_or_else(|| panic!("{lines:?}"));
     assert_eq!((cut["level"].as_str(), cut["fields"]["open"].as_u64()), (Some("WARN"), Some(1)));
+}
+
+/// Polls `GET /orders/{order}/payment` until `done` holds (bounded by [`HANG`]).
+async fn payment_until(client: &reqwest::Client, url: &str, token: &str, order: i64, done: impl Fn(&Value) -> bool) {
+    let deadline = std::time::Instant::now() + HANG;
+    loop {
+        let payment =
+            call(client, reqwest::Method::GET, format!("{url}/api/v1/orders/{order}/payment"), Some(token), None).await;
+        if done(&payment) {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "order {order}: never reached the expected state: {payment}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Issue 12: the server is killed (SIGKILL, no shutdown) after a payout's transfer reached
+/// the provider and before its answer was recorded. Restarted, the server reads the
+/// transfer's status under the reference it recorded before sending, and records it paid:
+/// the provider (the project's sandbox, over HTTP) took exactly one transfer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payout_cut_off_by_a_killed_server_is_reconciled_after_restart_never_resent() {
+    use gasstock_momo_sandbox::{Behaviour, Sandbox, SandboxConfig};
+    const SELLER_PARTY: &str = "250788654321";
+    let dir = tempfile::tempdir().unwrap();
+    for database in databases(dir.path()).await {
+        eprintln!("-- {}", database.split('?').next().unwrap());
+        let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
+        let mut settings = sandbox.env();
+        settings.push(("GASSTOCK_PAYMENT_POLL_INTERVAL".into(), "100ms".into()));
+        let settings: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let mut server = Server::start(&database, &settings);
+        let (url, client) = (server.url.clone(), reqwest::Client::new());
+
+        let store = gasstock_core::Store::open(&database).await.unwrap();
+        let admin_user =
+            gasstock_core::Gasstock::new(store.clone()).create_admin("admin@gas.rw", None, PASSWORD).await.unwrap();
+        store.close().await;
+        let login = json!({"email": "admin@gas.rw", "password": PASSWORD});
+        let admin = call(&client, reqwest::Method::POST, format!("{url}/api/v1/login"), None, Some(login)).await;
+        let admin = admin["token"].as_str().unwrap().to_owned();
+        let seller = user(&client, &url, "seller@gas.rw", "seller").await;
+        let buyer = user(&client, &url, "buyer@gas.rw", "buyer").await;
+        let phone = json!({"payout_phone": "0788654321"});
+        call(&client, reqwest::Method::PUT, format!("{url}/api/v1/seller/payout-phone"), Some(&seller), Some(phone))
+            .await;
+        let stock = json!({"brand": "Jibu", "weight": 12, "location": "Kigali", "quantity": 10, "unit_price": 1000});
+        let item =
+            call(&client, reqwest::Method::POST, format!("{url}/api/v1/seller/inventory"), Some(&seller), Some(stock))
+                .await["id"]
+                .as_i64()
+                .unwrap();
+        let order = json!({"inventory_id": item, "quantity": 2, "payment_method": "mobile_money",
+                           "payer_phone": "0788123456"});
+        let order = call(&client, reqwest::Method::POST, format!("{url}/api/v1/orders"), Some(&buyer), Some(order))
+            .await["id"]
+            .as_i64()
+            .unwrap();
+        let yes = json!({"approve": true});
+        let approve = format!("{url}/api/v1/admin/orders/{order}/approve");
+        call(&client, reqwest::Method::PATCH, approve, Some(&admin), Some(yes.clone())).await;
+        let invoice = json!({"order_id": order, "delivery_fee": 500});
+        let invoice =
+            call(&client, reqwest::Method::POST, format!("{url}/api/v1/seller/invoice"), Some(&seller), Some(invoice))
+                .await["id"]
+                .as_i64()
+                .unwrap();
+        let approve = format!("{url}/api/v1/admin/invoices/{invoice}/approve");
+        call(&client, reqwest::Method::PATCH, approve, Some(&admin), Some(yes)).await;
+        payment_until(&client, &url, &buyer, order, |p| p["collection"]["status"] == "collected").await;
+
+        // The seller's transfer is taken at once and answered only after a minute: the server
+        // dies while it waits for that answer.
+        sandbox.script(SELLER_PARTY, Behaviour::success().hang_first(1, Duration::from_secs(60)));
+        let confirm = format!("{url}/api/v1/admin/delivery/{order}/confirm");
+        call(&client, reqwest::Method::PATCH, confirm, Some(&admin), None).await;
+        let deadline = std::time::Instant::now() + HANG;
+        while sandbox.stats().transfer_posts == 0 {
+            assert!(std::time::Instant::now() < deadline, "the payout was never sent");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        server.child.kill().unwrap(); // SIGKILL: nothing after the send is recorded
+        server.child.wait().unwrap();
+        drop(server);
+        let store = gasstock_core::Store::open(&database).await.unwrap();
+        let admin_actor = gasstock_core::Actor { user_id: admin_user.id, role: gasstock_core::domain::Role::Admin };
+        let cut_off = gasstock_core::Gasstock::new(store.clone()).order_payment(&admin_actor, order).await.unwrap();
+        store.close().await;
+        let cut_off = cut_off.payout.expect("the payout was queued before it was sent");
+        assert_ne!(cut_off.status.as_str(), "paid", "the answer never came: {cut_off:?}");
+
+        let restarted = Server::start(&database, &settings);
+        let url = restarted.url.clone();
+        payment_until(&client, &url, &admin, order, |p| p["payout"]["status"] == "paid").await;
+        let stats = sandbox.stats();
+        assert_eq!((stats.transfers, stats.transfer_posts), (1, 1), "reconciled by its reference, never sent again");
+    }
 }
