@@ -102,8 +102,10 @@ impl Gasstock {
         let code = input.code()?;
         match self.store().check_handover(order_id, live.id, code).await? {
             HandoverCheck::Right => {
-                let delivery =
-                    self.store().confirm_delivery(order_id, actor.user_id, OrderStatus::OutForDelivery).await?;
+                let delivery = self
+                    .store()
+                    .confirm_delivery(order_id, actor.user_id, OrderStatus::OutForDelivery, input.empties_received)
+                    .await?;
                 self.wake_payments(); // a mobile-money order's payout is now owed
                 Ok(delivery)
             }

@@ -313,7 +313,7 @@ impl Gasstock {
     /// payment to the seller.
     pub async fn confirm_delivery(&self, actor: &Actor, order_id: i64) -> Result<Delivery> {
         authorize(actor, Operation::ConfirmDelivery)?;
-        let delivery = self.store.confirm_delivery(order_id, actor.user_id, OrderStatus::Invoiced).await?;
+        let delivery = self.store.confirm_delivery(order_id, actor.user_id, OrderStatus::Invoiced, None).await?;
         self.wake_payments(); // a mobile-money order's payout is now owed
         Ok(delivery)
     }

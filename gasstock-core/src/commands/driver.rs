@@ -54,6 +54,11 @@ pub struct CompleteInput {
     /// The buyer's six-digit handover code.
     #[schema(example = "042137", pattern = "^[0-9]{6}$")]
     pub code: String,
+    /// Empty cylinders the buyer handed over, 0 to the order's quantity; default: all of them
+    /// for a refill, none for a new-cylinder sale (which takes none).
+    #[serde(default, deserialize_with = "number::optional_whole")]
+    #[schema(minimum = 0, maximum = 1_000_000_000)]
+    pub empties_received: Option<i64>,
 }
 
 impl CompleteInput {

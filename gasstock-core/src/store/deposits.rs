@@ -35,23 +35,37 @@ pub enum DepositScope {
 /// The cylinder side of a confirmed delivery, in its transaction: a refill's empties go to
 /// the seller (`empties += quantity`, one movement); a new sale's frozen deposit goes on the
 /// buyer's balance with the seller.
-pub(super) async fn on_delivery(conn: &mut Conn<'_>, order: &Order, actor: ActorId, at: DateTime<Utc>) -> Result<()> {
+/// `empties_received`: what the driver counted at the door (`None`: the whole exchange, as an
+/// admin's confirmation assumes). Fewer empties than cylinders on a refill are recorded as
+/// they are: the ledger shows what the seller actually got back.
+pub(super) async fn on_delivery(
+    conn: &mut Conn<'_>,
+    order: &Order,
+    empties_received: Option<i64>,
+    actor: ActorId,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    let handed = match (order.kind, empties_received) {
+        (_, Some(n)) if !(0..=order.quantity).contains(&n) => {
+            let message = format!("must be from 0 to the order's quantity ({})", order.quantity);
+            return Err(Error::invalid("empties_received", message));
+        }
+        (OrderKind::New, Some(n)) if n > 0 => {
+            return Err(Error::invalid("empties_received", "a new-cylinder sale takes no empties"));
+        }
+        (OrderKind::Refill, None) => order.quantity,
+        (_, received) => received.unwrap_or(0),
+    };
     match order.kind {
+        OrderKind::Refill if handed == 0 => Ok(()),
         OrderKind::Refill => {
             let update = Sql::new("UPDATE stock_items SET empties = empties + $1, updated_at = $2 WHERE id = $3")
-                .bind(order.quantity)
+                .bind(handed)
                 .bind(at)
                 .bind(order.inventory_id);
             conn.execute(update).await?;
-            let handed_over = Movement::of_order(
-                order.inventory_id,
-                0,
-                order.quantity,
-                MovementReason::Delivered,
-                order.id,
-                actor,
-                at,
-            );
+            let handed_over =
+                Movement::of_order(order.inventory_id, 0, handed, MovementReason::Delivered, order.id, actor, at);
             movements::record(conn, handed_over).await
         }
         OrderKind::New => {

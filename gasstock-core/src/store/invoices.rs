@@ -125,7 +125,13 @@ impl Store {
     /// Marks the order delivered (its invoice must be approved) and releases the one payment
     /// for it. `from` is where the order must be: `invoiced` for an admin's confirmation,
     /// `out_for_delivery` for a driver's handover (issue 13): both paths are this operation.
-    pub async fn confirm_delivery(&self, order_id: i64, actor: ActorId, from: OrderStatus) -> Result<Delivery> {
+    pub async fn confirm_delivery(
+        &self,
+        order_id: i64,
+        actor: ActorId,
+        from: OrderStatus,
+        empties_received: Option<i64>,
+    ) -> Result<Delivery> {
         let at = now();
         let deliver = OrderTransition::delivering_from(from)?;
         self.write(move |mut conn| {
@@ -176,7 +182,7 @@ impl Store {
                     "already_delivered",
                     "a payment was already released for this order",
                 )?;
-                deposits::on_delivery(&mut conn, &order, actor, at).await?;
+                deposits::on_delivery(&mut conn, &order, empties_received, actor, at).await?;
                 let (actor, reason) = (Some(actor), None);
                 let delivered = Event {
                     change: StatusChange::order(deliver),

@@ -302,3 +302,43 @@ async fn a_failed_delivery_is_redispatched_or_cancelled_with_its_stock_back() {
         assert_eq!(app.quantity(&m.seller, m.item).await, before);
     }
 }
+
+/// The driver counts the empties the buyer hands over: the seller's empties and the ledger
+/// take that count (a refill handing over fewer is recorded as it was); more than the order's
+/// quantity is a 422 that delivers nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_driver_records_the_empties_handed_over() {
+    for backend in Backend::available() {
+        eprintln!("-- backend: {backend:?}");
+        let app = App::start(backend).await;
+        let m = app.market().await;
+        let (driver_id, driver_token) = driver(&app, &m.seller, "counter@gas.rw").await;
+        let before = app.get(&format!("/api/v1/gas/{}", m.item), &m.buyer).await.expect(200, "item")["empties"]
+            .as_i64()
+            .unwrap();
+        let order = invoiced(&app, &m.buyer, &m.seller, &m.admin, m.item).await;
+        dispatch(&app, &m.seller, order, driver_id).await.expect(200, "dispatch");
+        let code = code_of(&app, &m.buyer, order).await;
+        let path = format!("/api/v1/driver/deliveries/{order}/complete");
+
+        let too_many = app.post(&path, &driver_token, json!({"code": code, "empties_received": 3})).await;
+        too_many.expect_error(422, "invalid", "more empties than cylinders");
+        assert_eq!(too_many.body["error"]["details"]["field"], "empties_received", "{}", too_many.text);
+        let view = app.get(&format!("/api/v1/orders/{order}"), &m.buyer).await;
+        assert_eq!(view.expect(200, "order")["status"], "out_for_delivery", "nothing delivered");
+
+        let done = app.post(&path, &driver_token, json!({"code": code, "empties_received": 1})).await;
+        assert_eq!(done.expect(200, "complete")["order"]["status"], "delivered");
+        let after = app.get(&format!("/api/v1/gas/{}", m.item), &m.buyer).await.expect(200, "item")["empties"]
+            .as_i64()
+            .unwrap();
+        assert_eq!(after, before + 1, "one of the two empties came back");
+        let ledger = app.get(&format!("/api/v1/seller/inventory/{}/movements?per_page=1", m.item), &m.seller).await;
+        let line = ledger.expect(200, "ledger")["items"][0].clone();
+        assert_eq!(
+            (line["reason"].as_str(), line["empty_delta"].as_i64(), line["order_id"].as_i64()),
+            (Some("delivered"), Some(1), Some(order)),
+            "{line}"
+        );
+    }
+}
