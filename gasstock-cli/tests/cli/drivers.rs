@@ -86,7 +86,7 @@ async fn report_deliveries_counts_per_seller_and_driver() {
         }
         for id in &dispatched[..2] {
             let code = core.order_view(&c.buyer, *id).await.unwrap().handover_code.unwrap();
-            core.complete_delivery(&jean_actor, *id, &CompleteInput { code }).await.unwrap();
+            core.complete_delivery(&jean_actor, *id, &CompleteInput { code, empties_received: None }).await.unwrap();
         }
         let reason = FailInput { reason: "nobody home".into() };
         core.fail_delivery(&jean_actor, dispatched[2], &reason).await.unwrap();

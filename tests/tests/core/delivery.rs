@@ -56,7 +56,7 @@ async fn concurrent_wrong_codes_are_each_counted_and_lock_at_five() {
                 let (core, start, wrong) = (core.clone(), start.clone(), wrong.clone());
                 tokio::spawn(async move {
                     start.wait().await;
-                    core.complete_delivery(&driver, id, &CompleteInput { code: wrong }).await
+                    core.complete_delivery(&driver, id, &CompleteInput { code: wrong, empties_received: None }).await
                 })
             })
             .collect();
@@ -70,7 +70,7 @@ async fn concurrent_wrong_codes_are_each_counted_and_lock_at_five() {
             }
         }
         assert_eq!((counted, locked), (MAX_WRONG_CODES, 12 - MAX_WRONG_CODES));
-        let right = core.complete_delivery(&driver, id, &CompleteInput { code }).await;
+        let right = core.complete_delivery(&driver, id, &CompleteInput { code, empties_received: None }).await;
         assert!(matches!(right, Err(Error::Conflict { code: "delivery_locked", .. })), "{right:?}");
         let live = core.store().current_dispatch(id).await.unwrap().unwrap();
         assert_eq!((live.wrong_codes, live.locked), (MAX_WRONG_CODES, true));
@@ -146,7 +146,7 @@ async fn existing_users_and_orders_carry_forward_through_the_drivers_migration()
         core.decide_invoice(&admin, bill.id, &approve()).await.unwrap();
         core.dispatch(&seller, 1, &DispatchInput { driver_id: driver.user_id }).await.unwrap();
         let code = core.order_view(&buyer, 1).await.unwrap().handover_code.unwrap();
-        let delivered = core.complete_delivery(&driver, 1, &CompleteInput { code }).await.unwrap();
+        let delivered = core.complete_delivery(&driver, 1, &CompleteInput { code, empties_received: None }).await.unwrap();
         assert_eq!((delivered.order.status, delivered.payment.amount), (OrderStatus::Delivered, 2000));
         let path = order_path(core.store(), 1).await;
         use OrderStatus::*;

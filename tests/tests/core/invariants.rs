@@ -415,7 +415,9 @@ impl World {
                 let code = live_code.unwrap_or_else(|| "000000".into());
                 let code = if right { code } else { format!("{:06}", (code.parse::<u32>().unwrap() + 1) % 1_000_000) };
                 let actor = self.delivery.drivers[driver].0;
-                let result = core.complete_delivery(&actor, self.orders[o].id, &CompleteInput { code }).await;
+                let result = core
+                    .complete_delivery(&actor, self.orders[o].id, &CompleteInput { code, empties_received: None })
+                    .await;
                 let live = self.delivery.live.get(&o).copied();
                 let expected = match live {
                     Some((assigned, _)) if assigned != driver => Outcome::NotFound,
