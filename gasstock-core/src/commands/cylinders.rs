@@ -81,9 +81,7 @@ impl AdjustmentInput {
     pub fn validate(&self, inventory_id: i64) -> Result<AdjustmentDraft> {
         let full_delta = delta_field(self.full_delta, "full_delta")?;
         let empty_delta = delta_field(self.empty_delta, "empty_delta")?;
-        if full_delta == 0 && empty_delta == 0 {
-            return Err(Error::invalid("full_delta", "an adjustment changes full_delta or empty_delta"));
-        }
+        // Both 0 is allowed: a stocktake that found the books right is worth its ledger line.
         Ok(AdjustmentDraft {
             inventory_id,
             full_delta,
@@ -174,7 +172,7 @@ mod tests {
             reason: AdjustmentReason::Stocktake,
             note: None,
         };
-        assert!(adjust(0, 0).validate(1).is_err());
+        assert_eq!(adjust(0, 0).validate(1).unwrap().full_delta, 0, "a count that found nothing to change");
         assert!(adjust(Quantity::MAX + 1, 0).validate(1).is_err());
         assert_eq!(adjust(-3, 2).validate(1).unwrap().reason, MovementReason::Stocktake);
         let refill = RefillInput { quantity: 4, note: None }.validate(9).unwrap();

@@ -114,11 +114,12 @@ pub struct OrderInput {
     pub delivery_address: Option<String>,
     #[schema(schema_with = schema::note::<2000>)]
     pub note: Option<String>,
-    /// `cash_on_delivery` (the default) or `mobile_money`.
+    /// `cash_on_delivery` (the default without `payer_phone`) or `mobile_money` (the default
+    /// with one).
     #[serde(default)]
     pub payment_method: Option<PaymentMethod>,
-    /// The MSISDN asked to pay (`+2507XXXXXXXX`, or `07XXXXXXXX`); required for mobile money
-    /// and refused otherwise.
+    /// The MSISDN asked to pay (`+2507XXXXXXXX`, or `07XXXXXXXX`); required for mobile money,
+    /// not kept for cash on delivery.
     #[serde(default)]
     #[schema(example = "+250788123456")]
     pub payer_phone: Option<String>,
@@ -167,13 +168,25 @@ impl OrderInput {
             note: parse_note(self.note.as_deref(), "note", NOTE_MAX)?,
             delivery_district: zones::order_district(self.delivery_district.as_deref())?,
             idempotency_key,
-            payment_method: self.payment_method.unwrap_or_default(),
-            payer_phone: payer_phone(self.payment_method.unwrap_or_default(), self.payer_phone.as_deref())?,
+            payment_method: self.method(),
+            payer_phone: payer_phone(self.method(), self.payer_phone.as_deref())?,
         })
     }
 }
 
-/// Mobile money needs the number to ask; cash on delivery has none to keep.
+impl OrderInput {
+    /// A number to pay from with no method named means mobile money; neither means cash.
+    fn method(&self) -> PaymentMethod {
+        match (self.payment_method, &self.payer_phone) {
+            (Some(method), _) => method,
+            (None, Some(_)) => PaymentMethod::MobileMoney,
+            (None, None) => PaymentMethod::default(),
+        }
+    }
+}
+
+/// Mobile money needs the number to ask; cash on delivery has no use for one and does not
+/// keep it (a client that always sends the buyer's number is not refused for it).
 fn payer_phone(method: PaymentMethod, phone: Option<&str>) -> Result<Option<Msisdn>> {
     match (method, phone) {
         (PaymentMethod::MobileMoney, Some(phone)) => Ok(Some(phone.parse::<Msisdn>().map_err(|err| match err {
@@ -183,10 +196,7 @@ fn payer_phone(method: PaymentMethod, phone: Option<&str>) -> Result<Option<Msis
         (PaymentMethod::MobileMoney, None) => {
             Err(Error::invalid("payer_phone", "is required with payment_method mobile_money"))
         }
-        (PaymentMethod::CashOnDelivery, Some(_)) => {
-            Err(Error::invalid("payer_phone", "is only for payment_method mobile_money"))
-        }
-        (PaymentMethod::CashOnDelivery, None) => Ok(None),
+        (PaymentMethod::CashOnDelivery, _) => Ok(None),
     }
 }
 

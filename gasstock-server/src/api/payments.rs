@@ -75,8 +75,10 @@ pub struct CallbackReceipt {
 pub async fn momo_callback(
     state: State,
     Query(query): Query<CallbackQuery>,
-    Json(body): Json<serde_json::Value>,
+    Json(body): Json<serde_json::Map<String, serde_json::Value>>,
 ) -> ApiResult {
+    // A JSON object, as MoMo sends; anything else is refused (400) before it is looked at.
+    let body = serde_json::Value::Object(body);
     if let (Some(collector), Some(reference)) =
         (&state.collector, Gasstock::reference_from_callback(&body, query.reference.as_deref()))
     {
@@ -95,6 +97,10 @@ pub async fn momo_callback(
         (status = 200, body = CallbackReceipt),
         (status = 400, body = ErrorBody),
     ))]
-pub async fn momo_callback_put(state: State, query: Query<CallbackQuery>, body: Json<serde_json::Value>) -> ApiResult {
+pub async fn momo_callback_put(
+    state: State,
+    query: Query<CallbackQuery>,
+    body: Json<serde_json::Map<String, serde_json::Value>>,
+) -> ApiResult {
     momo_callback(state, query, body).await
 }

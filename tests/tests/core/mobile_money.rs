@@ -174,7 +174,7 @@ async fn a_failed_collection_is_retried_by_the_buyer_under_a_new_reference() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn mobile_money_orders_need_a_valid_payer_phone_and_cash_ones_refuse_one() {
+async fn mobile_money_orders_need_a_valid_payer_phone_and_cash_ones_keep_none() {
     for_each_backend(|db| async move {
         let core = db.core().await;
         let c = cast(&core).await;
@@ -183,7 +183,7 @@ async fn mobile_money_orders_need_a_valid_payer_phone_and_cash_ones_refuse_one()
             (Some(PaymentMethod::MobileMoney), None),
             (Some(PaymentMethod::MobileMoney), Some("12345")),
             (Some(PaymentMethod::MobileMoney), Some("+250688123456")),
-            (None, Some(PHONE)),
+            (None, Some("12345")),
         ];
         for (payment_method, phone) in cases {
             let input = OrderInput {
@@ -197,6 +197,19 @@ async fn mobile_money_orders_need_a_valid_payer_phone_and_cash_ones_refuse_one()
             }
         }
         assert_eq!(core.stock_item(item.id).await.unwrap().quantity, 5, "nothing reserved");
+
+        // A number with no method means mobile money; cash on delivery does not keep one.
+        let implied =
+            OrderInput { payer_phone: Some(PHONE.into()), ..gasstock_tests::fixtures::order_input(item.id, 1) };
+        let (order, _) = core.place_order(&c.buyer, &implied, None).await.unwrap();
+        assert_eq!((order.payment_method, order.payer_phone.as_deref()), (PaymentMethod::MobileMoney, Some(PHONE)));
+        let cash = OrderInput {
+            payment_method: Some(PaymentMethod::CashOnDelivery),
+            payer_phone: Some(PHONE.into()),
+            ..gasstock_tests::fixtures::order_input(item.id, 1)
+        };
+        let (order, _) = core.place_order(&c.buyer, &cash, None).await.unwrap();
+        assert_eq!((order.payment_method, order.payer_phone), (PaymentMethod::CashOnDelivery, None));
     })
     .await;
 }
