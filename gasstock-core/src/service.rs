@@ -11,8 +11,8 @@ use crate::commands::{
     Registration, StockItemInput, StockQuery,
 };
 use crate::domain::{
-    dummy_hash, hash_password, verify_password, Amount, Email, InvoiceStatus, OrderStatus, OrderTransition, Password,
-    Role,
+    dummy_hash, hash_password, verify_password, Amount, Email, InvoiceStatus, Msisdn, OrderStatus, OrderTransition,
+    Password, PaymentMethod, Role,
 };
 use crate::error::{Error, Result};
 use crate::models::{Delivery, Feedback, Invoice, Order, Paged, RatingSummary, StatusEvent, StockItem, User};
@@ -208,8 +208,24 @@ impl Gasstock {
         idempotency_key: Option<&str>,
     ) -> Result<(Order, bool)> {
         authorize(actor, Operation::PlaceOrder)?;
-        let draft = input.validate(actor.user_id, idempotency_key)?;
+        let mut draft = input.validate(actor.user_id, idempotency_key)?;
+        if draft.payment_method == PaymentMethod::MobileMoney && draft.payer_phone.is_none() {
+            draft.payer_phone = Some(self.account_payer_phone(actor.user_id).await?);
+        }
         self.store.place_order(draft).await
+    }
+
+    /// Mobile money with no `payer_phone`: the buyer's account phone, when it is a
+    /// mobile-money number. Otherwise the account has none to use: a conflict with its state,
+    /// not a malformed request.
+    async fn account_payer_phone(&self, buyer_id: i64) -> Result<Msisdn> {
+        let phone = self.store.get_user(buyer_id).await?.and_then(|user| user.phone);
+        phone.and_then(|phone| phone.parse::<Msisdn>().ok()).ok_or_else(|| {
+            Error::conflict(
+                "payer_phone_required",
+                "mobile money needs a payer_phone: give one, or a mobile-money number as the account's phone",
+            )
+        })
     }
 
     pub async fn order(&self, actor: &Actor, id: i64) -> Result<Order> {

@@ -121,7 +121,7 @@ pub struct OrderInput {
     /// The MSISDN asked to pay (`+2507XXXXXXXX`, or `07XXXXXXXX`); required for mobile money,
     /// not kept for cash on delivery.
     #[serde(default)]
-    #[schema(example = "+250788123456")]
+    #[schema(schema_with = schema::optional_msisdn, example = "+250788123456")]
     pub payer_phone: Option<String>,
     /// `refill` (default: the buyer hands over as many empties and pays for the gas) or `new`
     /// (the buyer keeps the cylinders and also pays the item's deposit for each).
@@ -193,9 +193,8 @@ fn payer_phone(method: PaymentMethod, phone: Option<&str>) -> Result<Option<Msis
             Error::Invalid { message, .. } => Error::invalid("payer_phone", message),
             other => other,
         })?)),
-        (PaymentMethod::MobileMoney, None) => {
-            Err(Error::invalid("payer_phone", "is required with payment_method mobile_money"))
-        }
+        // The workflow asks the buyer's account for its number (`Gasstock::place_order`).
+        (PaymentMethod::MobileMoney, None) => Ok(None),
         (PaymentMethod::CashOnDelivery, _) => Ok(None),
     }
 }

@@ -35,6 +35,36 @@ fn string(pattern: String, nullable: bool, description: &str) -> Object {
         .build()
 }
 
+/// A mobile-money number as `domain::Msisdn` reads it: E.164 (`+`, 8 to 15 digits, no leading
+/// 0; a Rwandan `+250` number is `+2507` and eight more digits), or Rwandan without `+`
+/// (`07…`, `2507…`); a single space, dash or dot may separate digits; blanks around are trimmed.
+fn msisdn_pattern() -> String {
+    let d = |n: &str| format!("(?:[ .-]?[0-9]){n}");
+    let s = "[ .-]?";
+    let branches = [
+        format!("\\+?2{s}5{s}0{s}7{}", d("{8}")),
+        format!("0{s}7{}", d("{8}")),
+        format!("\\+[13-9]{}", d("{7,14}")),
+        format!("\\+2{s}[0-46-9]{}", d("{6,13}")),
+        format!("\\+2{s}5{s}[1-9]{}", d("{5,12}")),
+    ];
+    format!("^[{WS}]*(?:{})[{WS}]*$", branches.join("|"))
+}
+
+/// A mobile-money number (MSISDN); `nullable`: `null` is allowed too.
+pub fn msisdn(nullable: bool) -> Object {
+    string(
+        msisdn_pattern(),
+        nullable,
+        "A mobile-money number: +250788123456, 0788123456, or E.164 (+ and 8 to 15 digits).",
+    )
+}
+
+/// `#[schema(schema_with = schema::optional_msisdn)]`.
+pub fn optional_msisdn() -> Object {
+    msisdn(true)
+}
+
 /// A required label of at most `MAX` characters.
 pub fn label<const MAX: usize>() -> Object {
     let description = format!("1 to {MAX} characters once trimmed, no control characters.");

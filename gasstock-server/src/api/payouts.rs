@@ -77,7 +77,7 @@ pub async fn retry_payout(Id(id): Id, state: State, session: Session) -> ApiResu
 #[serde(deny_unknown_fields)]
 pub struct PayoutPhone {
     /// An MSISDN (`+250788123456`, or `0788123456`); `null` clears it.
-    #[schema(example = "+250788123456")]
+    #[schema(schema_with = gasstock_core::commands::schema::optional_msisdn, example = "+250788123456")]
     pub payout_phone: Option<String>,
 }
 
