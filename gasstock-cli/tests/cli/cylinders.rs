@@ -48,7 +48,8 @@ async fn the_ledger_adjustments_and_deposits_from_the_command_line() {
         let refused = gasstock(&db, admin, &["stock", "adjust", &id, "--full=-9", "--reason", "lost"], None);
         refused.expect_code(1);
         assert!(refused.stderr.contains("below zero"), "{}", refused.stderr);
-        gasstock(&db, admin, &["stock", "adjust", &id, "--reason", "lost"], None).expect_code(2);
+        // A reason that is not one: a usage error, nothing written.
+        gasstock(&db, admin, &["stock", "adjust", &id, "--full=1", "--reason", "stolen"], None).expect_code(2);
 
         let ledger = gasstock(&db, admin, &["stock", "ledger", &id, "--format", "json"], None).json();
         let reasons: Vec<&str> = ledger.as_array().unwrap().iter().map(|m| m["reason"].as_str().unwrap()).collect();

@@ -85,9 +85,11 @@ async fn a_new_sale_a_refill_a_return_and_the_ledger() {
             "invalid_body",
             "unknown reason",
         );
-        app.post(&path, &seller, json!({"full_delta": 0, "reason": "found"}))
-            .await
-            .expect_error(422, "invalid", "nothing");
+        app.post(&path, &seller, json!({"full_delta": 2_000_000_000, "reason": "found"})).await.expect_error(
+            422,
+            "invalid",
+            "past the bound",
+        );
 
         // The buyer returns 2 cylinders: 3 is more than held (409); the seller settles, 1 damaged.
         let too_many = app.post("/api/v1/returns", &buyer, json!({"inventory_id": id, "quantity": 3})).await;
