@@ -21,6 +21,7 @@ async fn seed_writes_accounts_stock_and_orders_and_reports_them() {
         assert!(report["invoices"].as_u64() >= report["payments"].as_u64(), "{report}");
         assert!(report["events"].as_u64().unwrap() >= 300, "{report}");
         assert!(report["seconds"].as_f64().is_some(), "{report}");
+        assert!(report["reviews"].as_u64().unwrap() > 0, "{report}");
         assert_eq!(report["first_seller"], "seller0.1@seed.gasstock.rw");
         assert_eq!(report["first_buyer"], "buyer0.1@seed.gasstock.rw");
 

@@ -42,6 +42,7 @@ mod reports;
 pub(crate) mod row;
 mod seed;
 mod seed_cylinders;
+mod seed_reviews;
 mod sellers;
 mod sql;
 mod sqlite;

@@ -7,6 +7,7 @@ use super::db::{now, Conn, Session, Sql, Tx, Value};
 use super::import::Bulk;
 use super::movements::{reconcile, record_prices, Scope};
 use super::seed_cylinders::seed_deposits;
+use super::seed_reviews::seed_reviews;
 use crate::dataset::{SeedGenerator, SeedPlan};
 use crate::domain::{MovementReason, PaymentStatus, Role};
 use crate::error::Result;
@@ -26,6 +27,8 @@ pub struct SeedSummary {
     pub events: u64,
     /// Accepted returns of empties against deposits.
     pub returns: u64,
+    /// Buyers' reviews of delivered orders, counted in their sellers' ratings.
+    pub reviews: u64,
 }
 
 const ROWS_PER_INSERT: usize = 500;
@@ -202,6 +205,7 @@ impl Bulk<'_> {
             self.sync_ids(&mut conn).await?;
             if let (Some(first), Some(last)) = (chunk.orders.first(), chunk.orders.last()) {
                 summary.returns += seed_deposits(&mut conn, first.id, last.id, at).await?;
+                summary.reviews += seed_reviews(&mut conn, first.id, last.id).await?;
             }
             tx.commit().await?;
             summary.orders += chunk.orders.len() as u64;

@@ -57,6 +57,31 @@ async fn seeding_writes_a_consistent_data_set_and_the_app_keeps_working() {
             assert_eq!(core.price_history(item.id).await.unwrap().len(), 1);
         }
 
+        // Reviews: half of the delivered orders; each seller's rating is exactly their reviews'.
+        assert!(summary.reviews > 1_000, "{summary:?}");
+        let stock = core.store().list_stock(Default::default(), PageRequest::new(None, Some(100)).unwrap()).await;
+        let sellers: std::collections::BTreeSet<i64> = stock.unwrap().items.iter().map(|i| i.seller_id).collect();
+        assert_eq!(sellers.len(), 4);
+        let mut reviews = 0;
+        for seller in sellers {
+            let profile = core.seller_profile(seller).await.unwrap();
+            let mut ratings = Vec::new();
+            for page in 1.. {
+                let feedback = core.seller_reviews(seller, PageRequest::new(Some(page), Some(100)).unwrap()).await;
+                let feedback = feedback.unwrap();
+                ratings.extend(feedback.items.iter().map(|f| f.rating));
+                if ratings.len() as i64 >= feedback.total || feedback.items.is_empty() {
+                    break;
+                }
+            }
+            assert_eq!(profile.reviews, ratings.len() as i64, "seller {seller}");
+            let average = ratings.iter().map(|&r| r as f64).sum::<f64>() / ratings.len() as f64;
+            assert_eq!(profile.rating, Some((average * 10.0).round() / 10.0), "seller {seller}");
+            assert!(ratings.iter().all(|r| (1..=5).contains(r)) && ratings.iter().any(|&r| r < 5));
+            reviews += ratings.len() as u64;
+        }
+        assert_eq!(reviews, summary.reviews);
+
         // Seeded accounts can sign in, and new rows get fresh ids after the seeded ones.
         assert_eq!(
             (summary.first_seller.as_str(), summary.first_buyer.as_str()),
