@@ -1,14 +1,19 @@
 //! The 30 districts of Rwanda (issue 13), where sellers deliver and stock is located, with
 //! a point for each and the great-circle distance between two of them.
 //!
-//! The points: no authoritative table of district centroids was at hand. They are each
-//! district's coordinates as given in its Wikipedia article's infobox (decimal degrees,
-//! WGS 84, rounded to 0.01 degree, about 1 km), written from memory and spot-checked against
-//! the articles found for Rutsiro (1.917 S, 29.317 E), Nyarugenge (1.983 S, 30.017 E),
-//! Rwamagana (1 58' S, 30 21' E) and Rusizi (2 33' 56" S, 28 57' 47" E). They mark a
-//! district's centre or seat, not a computed centroid, and may be off by a few km: good
-//! enough to rank sellers by distance, not for routing. The authoritative source would be
-//! centroids computed from NISR's district boundaries (2012 census mapping, WGS 84).
+//! The points are the districts' centroids (area-weighted, computed from the boundary
+//! polygons with the shoelace formula on longitude/latitude, which is exact enough at this
+//! scale), rounded to 0.0001 degree (about 11 m). Source of the boundaries: geoBoundaries
+//! RWA ADM2 (boundaryID RWA-ADM2-39286606, boundary year 2012, build of 2021-07-09), made from
+//! the National Institute of Statistics of Rwanda's district layer (NISR / Open Data Rwanda,
+//! geodata-nisr.opendata.arcgis.com), licence CC BY 4.0: github.com/wmgeolab/geoBoundaries,
+//! releaseData/gbOpen/RWA/ADM2/geoBoundaries-RWA-ADM2_simplified.topojson at commit 0aea030.
+//! Checked against a second product, the Water and Sanitation Corporation's district
+//! boundaries (github.com/WASAC/rw-admin-boundary, CC BY 4.0): the centroids of the six
+//! districts compared lie within 50 m of these. A centroid is the middle of the district's
+//! land, not its seat (Rusizi's lies 13 km east of Kamembe, Kayonza's towards Akagera): the
+//! distance between two districts is between their middles, which ranks sellers by how far
+//! they are; it is not a route.
 
 use crate::error::Error;
 
@@ -27,36 +32,36 @@ const fn d(name: &'static str, province: &'static str, lat: f64, lon: f64) -> Di
 
 /// Kigali City 3, Eastern 7, Northern 5, Southern 8, Western 7.
 pub const DISTRICTS: [District; 30] = [
-    d("Gasabo", "Kigali City", -1.88, 30.12),
-    d("Kicukiro", "Kigali City", -2.00, 30.10),
-    d("Nyarugenge", "Kigali City", -1.98, 30.02),
-    d("Bugesera", "Eastern", -2.22, 30.15),
-    d("Gatsibo", "Eastern", -1.58, 30.45),
-    d("Kayonza", "Eastern", -1.90, 30.50),
-    d("Kirehe", "Eastern", -2.27, 30.70),
-    d("Ngoma", "Eastern", -2.17, 30.48),
-    d("Nyagatare", "Eastern", -1.30, 30.33),
-    d("Rwamagana", "Eastern", -1.97, 30.35),
-    d("Burera", "Northern", -1.47, 29.83),
-    d("Gakenke", "Northern", -1.70, 29.78),
-    d("Gicumbi", "Northern", -1.58, 30.07),
-    d("Musanze", "Northern", -1.50, 29.58),
-    d("Rulindo", "Northern", -1.73, 29.98),
-    d("Gisagara", "Southern", -2.60, 29.83),
-    d("Huye", "Southern", -2.60, 29.75),
-    d("Kamonyi", "Southern", -2.00, 29.90),
-    d("Muhanga", "Southern", -2.08, 29.75),
-    d("Nyamagabe", "Southern", -2.47, 29.57),
-    d("Nyanza", "Southern", -2.35, 29.75),
-    d("Nyaruguru", "Southern", -2.63, 29.47),
-    d("Ruhango", "Southern", -2.23, 29.78),
-    d("Karongi", "Western", -2.08, 29.38),
-    d("Ngororero", "Western", -1.87, 29.62),
-    d("Nyabihu", "Western", -1.65, 29.50),
-    d("Nyamasheke", "Western", -2.33, 29.13),
-    d("Rubavu", "Western", -1.68, 29.35),
-    d("Rusizi", "Western", -2.57, 28.96),
-    d("Rutsiro", "Western", -1.92, 29.32),
+    d("Gasabo", "Kigali City", -1.8915, 30.1422),
+    d("Kicukiro", "Kigali City", -2.0088, 30.1437),
+    d("Nyarugenge", "Kigali City", -1.9921, 30.0289),
+    d("Bugesera", "Eastern", -2.2397, 30.1502),
+    d("Gatsibo", "Eastern", -1.6190, 30.4454),
+    d("Kayonza", "Eastern", -1.8451, 30.6419),
+    d("Kirehe", "Eastern", -2.2344, 30.7103),
+    d("Ngoma", "Eastern", -2.1830, 30.4571),
+    d("Nyagatare", "Eastern", -1.3383, 30.3799),
+    d("Rwamagana", "Eastern", -1.9755, 30.3547),
+    d("Burera", "Northern", -1.4663, 29.8266),
+    d("Gakenke", "Northern", -1.6985, 29.7842),
+    d("Gicumbi", "Northern", -1.6216, 30.1139),
+    d("Musanze", "Northern", -1.4984, 29.6066),
+    d("Rulindo", "Northern", -1.7392, 29.9872),
+    d("Gisagara", "Southern", -2.6181, 29.8436),
+    d("Huye", "Southern", -2.5247, 29.7088),
+    d("Kamonyi", "Southern", -2.0095, 29.9024),
+    d("Muhanga", "Southern", -1.9548, 29.7227),
+    d("Nyamagabe", "Southern", -2.4113, 29.4699),
+    d("Nyanza", "Southern", -2.3358, 29.7935),
+    d("Nyaruguru", "Southern", -2.6948, 29.5169),
+    d("Ruhango", "Southern", -2.1936, 29.7718),
+    d("Karongi", "Western", -2.1409, 29.3938),
+    d("Ngororero", "Western", -1.8779, 29.5695),
+    d("Nyabihu", "Western", -1.6474, 29.5105),
+    d("Nyamasheke", "Western", -2.3538, 29.1560),
+    d("Rubavu", "Western", -1.6651, 29.3303),
+    d("Rusizi", "Western", -2.5590, 29.0797),
+    d("Rutsiro", "Western", -1.9089, 29.3246),
 ];
 
 /// The district named `text` (trimmed, any case), by its official spelling; otherwise an
