@@ -7,10 +7,13 @@
 #   CONFIGS=sqlite STREAMS=2000 scripts/bench-streams.sh   # a quicker, smaller run
 #
 # For each configuration it seeds a fresh database (`gasstock seed`), starts the release
-# server, measures browse throughput with no stream open (wrk, 10 s), then
-# scripts/bench/streams.py opens STREAMS streams (10 per buyer) and measures, with them open:
-# the server's CPU over 30 s of idleness, its RSS, browse throughput again, and the latency
-# from an approval to the `order.approved` event on the buyer's stream over 100 approvals.
+# server, measures browse throughput with no stream open (wrk, BROWSE_ROUNDS runs of 10 s,
+# the median), then scripts/bench/streams.py opens STREAMS streams (10 per buyer) and
+# measures, with them open: the server's CPU over 30 s of idleness, its RSS, browse
+# throughput again (the same runs), and the latency from an approval to the
+# `order.approved` event on the buyer's stream over 100 approvals. Once the streams are
+# closed, browse is measured a third time: A-B-A, so that a drift of the machine shows
+# (browse_change_pct compares the streams' median with the mean of the two without).
 # `postgres-2` runs two instances on one database: the streams on the first, the approvals
 # through the second (the event crosses instances through LISTEN/NOTIFY).
 #
@@ -25,6 +28,7 @@ STREAMS="${STREAMS:-10000}"
 APPROVALS="${APPROVALS:-100}"
 CPU_SECONDS="${CPU_SECONDS:-30}"
 BROWSE_DURATION="${BROWSE_DURATION:-10s}"
+BROWSE_ROUNDS="${BROWSE_ROUNDS:-3}"
 SELLERS="${SELLERS:-100}"
 ITEMS="${ITEMS:-20000}"
 ORDERS="${ORDERS:-20000}"
@@ -92,6 +96,18 @@ start_server() {
     exit 1
 }
 
+# browse_median URL: BROWSE_ROUNDS wrk runs of the browse scenario; prints "MEDIAN RUN,RUN,...".
+browse_median() {
+    local runs=() i
+    for i in $(seq "$BROWSE_ROUNDS"); do
+        runs+=("$(BENCH_SCENARIO=browse BENCH_THREADS=2 wrk -t 2 -c 64 -d "$BROWSE_DURATION" --timeout 5s \
+            --latency -s "$ROOT/scripts/bench/gasstock.lua" "$1" | awk '/^RESULT/ { print $2 }')")
+    done
+    printf '%s\n' "${runs[@]}" | sort -g | awk '{ v[NR] = $1 } END {
+        printf "%.2f ", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+    (IFS=,; echo "${runs[*]}")
+}
+
 RESULTS=""
 bench_config() {
     local config="$1" instances=1
@@ -139,21 +155,29 @@ print(",".join(token(os.environ["SECRET"], int(l), "buyer") for l in open(sys.ar
     export BENCH_TOKENS="$tokens" BENCH_ITEMS="$ITEMS"
 
     log "$config: browse with no stream open ($BROWSE_DURATION; load: $(cut -d' ' -f1-3 /proc/loadavg))"
-    local idle_before idle_cpu baseline
+    local idle_before idle_cpu baseline baseline_runs
     idle_before="$(awk '{ print $14 + $15 }' "/proc/$server_pid/stat")"
     sleep "$CPU_SECONDS"
     idle_cpu="$(awk -v b="$idle_before" -v s="$CPU_SECONDS" -v hz="$(getconf CLK_TCK)" \
         '{ printf "%.2f", ($14 + $15 - b) / hz / s * 100 }' "/proc/$server_pid/stat")"
-    baseline="$(BENCH_SCENARIO=browse BENCH_THREADS=2 wrk -t 2 -c 64 -d "$BROWSE_DURATION" --timeout 5s --latency \
-        -s "$ROOT/scripts/bench/gasstock.lua" "$base" | awk '/^RESULT/ { print $2 }')"
+    read -r baseline baseline_runs < <(browse_median "$base")
 
     log "$config: $STREAMS streams, then ${CPU_SECONDS}s idle, browse, $APPROVALS approvals"
     local result
     result="$(STREAM_URL="$base" APPROVE_URL="http://127.0.0.1:$approve_port" BROWSE_URL="$base" SECRET="$SECRET" \
         SERVER_PID="$server_pid" STREAMS="$STREAMS" APPROVALS="$APPROVALS" CPU_SECONDS="$CPU_SECONDS" \
         BUYER_IDS="$WORK/buyers" SELLER_ID="$seller_id" ADMIN_ID="$admin_id" LUA="$ROOT/scripts/bench/gasstock.lua" \
-        BROWSE_DURATION="$BROWSE_DURATION" python3 "$ROOT/scripts/bench/streams.py" | grep '^RESULT')"
-    RESULTS+="$config idle_cpu_no_streams_pct=$idle_cpu browse_rps_no_streams=$baseline ${result#RESULT }"$'\n'
+        BROWSE_DURATION="$BROWSE_DURATION" BROWSE_ROUNDS="$BROWSE_ROUNDS" python3 "$ROOT/scripts/bench/streams.py" \
+        | grep '^RESULT')"
+    # The streams are closed now (streams.py has exited): browse once more without them.
+    sleep 2
+    local closed closed_runs with change
+    read -r closed closed_runs < <(browse_median "$base")
+    with="$(tr ' ' '\n' <<< "$result" | sed -n 's/^browse_rps=//p')"
+    change="$(awk -v w="$with" -v a="$baseline" -v b="$closed" 'BEGIN { printf "%+.1f", (w / ((a + b) / 2) - 1) * 100 }')"
+    RESULTS+="$config idle_cpu_no_streams_pct=$idle_cpu browse_rps_no_streams=$baseline"
+    RESULTS+=" browse_runs_no_streams=$baseline_runs ${result#RESULT } browse_rps_closed=$closed"
+    RESULTS+=" browse_runs_closed=$closed_runs browse_change_pct=$change"$'\n'
     log "$config: ${result#RESULT }"
     for pid in "${PIDS[@]}"; do
         kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null

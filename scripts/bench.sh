@@ -245,6 +245,15 @@ bench_backend() {
     scenario "1b readyz (SELECT 1)" readyz
     scenario "2 browse brand+weight+location" browse
     scenario "2b ... a filter matching nothing" browse_nomatch
+    # Choosing a seller (issue 13): builds before it ignore near= and sort=, so a probe with
+    # an unknown district (a 422 since then) tells whether these rows measure anything.
+    if [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer ${tokens%%,*}" \
+        "$BASE/api/v1/gas?near=Atlantis")" = 422 ]; then
+        scenario "2c brand+weight, near a district" browse_near
+        scenario "2d brand+weight, best rated first" browse_rating
+    else
+        log "$backend: this build has no near= nor sort=: rows 2c and 2d skipped"
+    fi
     scenario "3a browse unfiltered, page 1" browse_first
     scenario "3b browse unfiltered, page $DEEP_PAGE" browse_deep
 

@@ -4,6 +4,9 @@
 --   browse                    GET /api/v1/gas?brand=&weight=&location= (random seeded values;
 --                             `gasstock seed` holds every combination, so filters match)
 --   browse_nomatch            the same with a location nobody sells in (an empty page)
+--   browse_near               GET /api/v1/gas?brand=&weight=&near=<district> (every location,
+--                             nearest first: the statement scores each matching item's distance)
+--   browse_rating             GET /api/v1/gas?brand=&weight=&sort=rating (best-rated sellers first)
 --   browse_first, browse_deep GET /api/v1/gas?page=1 | page=BENCH_DEEP_PAGE (unfiltered)
 --   order_spread              POST /api/v1/orders on a random item in 1..BENCH_ITEMS
 --   order_hot                 POST /api/v1/orders on item BENCH_HOT_ITEM
@@ -84,6 +87,18 @@ local function browse()
   return wrk.format("GET", path, auth(buyer_token()))
 end
 
+local function browse_near()
+  local path = string.format("/api/v1/gas?brand=%s&weight=%s&near=%s&per_page=20",
+    brands[math.random(#brands)], weights[math.random(#weights)], locations[math.random(#locations)])
+  return wrk.format("GET", path, auth(buyer_token()))
+end
+
+local function browse_rating()
+  local path = string.format("/api/v1/gas?brand=%s&weight=%s&sort=rating&per_page=20",
+    brands[math.random(#brands)], weights[math.random(#weights)])
+  return wrk.format("GET", path, auth(buyer_token()))
+end
+
 local function browse_nomatch()
   local path = string.format("/api/v1/gas?brand=%s&weight=%s&location=Atlantis&per_page=20",
     brands[math.random(#brands)], weights[math.random(#weights)])
@@ -113,6 +128,10 @@ function request()
     return browse()
   elseif scenario == "browse_nomatch" then
     return browse_nomatch()
+  elseif scenario == "browse_near" then
+    return browse_near()
+  elseif scenario == "browse_rating" then
+    return browse_rating()
   elseif scenario == "browse_first" then
     return wrk.format("GET", "/api/v1/gas?page=1&per_page=20", auth(buyer_token()))
   elseif scenario == "browse_deep" then

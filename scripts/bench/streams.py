@@ -116,6 +116,28 @@ class Streams:
                         arrived.set_result(time.perf_counter())
 
 
+def browse_rps():
+    """One wrk run of the `browse` scenario against BROWSE_URL: its req/s, as text."""
+    wrk = subprocess.run(
+        ["wrk", "-t", "2", "-c", env("BROWSE_CONNECTIONS", "64"), "-d", env("BROWSE_DURATION", "10s"),
+         "--timeout", "5s", "--latency", "-s", env("LUA"), env("BROWSE_URL", env("STREAM_URL"))],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "BENCH_SCENARIO": "browse", "BENCH_THREADS": "2"},
+    )
+    return next((line.split()[1] for line in wrk.stdout.splitlines() if line.startswith("RESULT")), "?")
+
+
+def median(runs):
+    """The median of wrk's req/s figures ("?" when a run printed none)."""
+    if "?" in runs:
+        return "?"
+    ordered = sorted(float(r) for r in runs)
+    middle = len(ordered) // 2
+    value = ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+    return f"{value:.2f}"
+
+
 async def main():
     stream_url = env("STREAM_URL")
     approve_url = env("APPROVE_URL", stream_url)
@@ -157,16 +179,10 @@ async def main():
     await asyncio.sleep(cpu_seconds)
     cpu = (cpu_ticks(server_pid) - before) / ticks_hz / (time.perf_counter() - started) * 100
 
-    # Browse throughput with the streams open (wrk, as scripts/bench.sh runs it).
-    wrk = await asyncio.to_thread(
-        subprocess.run,
-        ["wrk", "-t", "2", "-c", env("BROWSE_CONNECTIONS", "64"), "-d", env("BROWSE_DURATION", "10s"),
-         "--timeout", "5s", "--latency", "-s", env("LUA"), env("BROWSE_URL", stream_url)],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "BENCH_SCENARIO": "browse", "BENCH_THREADS": "2"},
-    )
-    browse = next((line.split()[1] for line in wrk.stdout.splitlines() if line.startswith("RESULT")), "?")
+    # Browse throughput with the streams open (wrk, as scripts/bench.sh runs it), BROWSE_ROUNDS
+    # runs back to back: the median is the figure, the runs show the spread.
+    runs = [await asyncio.to_thread(browse_rps) for _ in range(int(env("BROWSE_ROUNDS", "3")))]
+    browse = median(runs)
 
     # Approval -> stream latency: each of APPROVALS buyers (with streams open) orders once;
     # the admin approves the orders one at a time.
@@ -193,7 +209,7 @@ async def main():
     print(
         f"RESULT streams={streams.open} open_s={open_seconds:.1f} cpu_pct={cpu:.2f} "
         f"rss_before_mib={rss_before:.1f} rss_open_mib={rss_open:.1f} rss_after_mib={rss_mib(server_pid):.1f} "
-        f"browse_rps={browse} p50_ms={pct(50):.1f} p99_ms={pct(99):.1f} max_ms={latencies[-1]:.1f} "
+        f"browse_rps={browse} browse_runs={','.join(runs)} p50_ms={pct(50):.1f} p99_ms={pct(99):.1f} max_ms={latencies[-1]:.1f} "
         f"approvals={len(latencies)}",
         flush=True,
     )
