@@ -66,7 +66,12 @@ impl Store {
 
     /// The page `query` reads (each row carrying the total), in one read job; only an empty
     /// page past the end runs `count` for the true total.
-    async fn page_of<T: Record + 'static>(&self, page: PageRequest, query: Sql, count: Sql) -> Result<Paged<T>> {
+    pub(super) async fn page_of<T: Record + 'static>(
+        &self,
+        page: PageRequest,
+        query: Sql,
+        count: Sql,
+    ) -> Result<Paged<T>> {
         self.read(move |mut conn| {
             Box::pin(async move {
                 let rows: Vec<Counted<T>> = conn.fetch_all(query).await?;

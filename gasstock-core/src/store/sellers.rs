@@ -47,27 +47,38 @@ impl Record for BrowseItem {
     }
 }
 
-/// Each district's distance from `near`, as a table of literals (constants of
-/// domain/district.rs, never client text), so that the statement orders and filters by it.
-fn distances_from(near: &crate::domain::District) -> String {
-    let rows: Vec<String> = DISTRICTS
+/// The item's distance from `near` in km, as a `CASE` over its location (any case) with one
+/// literal per district (constants of domain/district.rs, never client text); NULL for a
+/// location that is no district. A `CASE` costs one `lower()` per item where a join to a
+/// table of 30 rows compared 30 pairs (SQLite: 28 ms for 2,263 items against 9 ms).
+fn distance_from(near: &crate::domain::District) -> String {
+    let arms: Vec<String> = DISTRICTS
         .iter()
-        .map(|d| {
-            format!(
-                "SELECT CAST('{}' AS TEXT) AS name, CAST({:.4} AS DOUBLE PRECISION) AS km",
-                d.name,
-                distance_km(near, d)
-            )
-        })
+        .map(|d| format!("WHEN '{}' THEN {:.4}", d.name.to_ascii_lowercase(), distance_km(near, d)))
         .collect();
-    rows.join(" UNION ALL ")
+    format!("CAST(CASE lower(location) {} END AS DOUBLE PRECISION)", arms.join(" "))
+}
+
+/// ` AND` the item's location is a district within `max_km` of `near` (the same 4-decimal
+/// distances as [`distance_from`]; items with no district are left out).
+fn within(near: &crate::domain::District, max_km: f64) -> String {
+    let rounded = |km: f64| (km * 10_000.0).round() / 10_000.0;
+    let names: Vec<String> = DISTRICTS
+        .iter()
+        .filter(|d| rounded(distance_km(near, d)) <= rounded(max_km))
+        .map(|d| format!("'{}'", d.name.to_ascii_lowercase()))
+        .collect();
+    format!(" AND lower(location) IN ({})", names.join(", "))
 }
 
 impl Store {
     /// `GET /gas`: items in stock matching `filter`, each with its seller's rating and its
     /// distance from `order.near`, ordered by `order.sort`, in one statement. The default
-    /// order (by id) keeps the id-page form of `list_stock`, which scores only the page's rows;
-    /// the other orders score every matching row before paging.
+    /// order (by id) keeps the id-page form of `list_stock`, which scores only the page's rows.
+    /// The other orders rank every matching item on its sort keys alone (id, distance, price,
+    /// and the seller's totals when sorting by rating), then read the page's rows in full:
+    /// the seller's name and rating lookups run for 20 rows, not for every match (SQLite,
+    /// 2,263 matching items: 5 ms against 28 ms when whole rows were sorted).
     pub async fn browse_stock(
         &self,
         filter: StockFilter,
@@ -86,42 +97,46 @@ impl Store {
                 dialect.and_equal_ignoring_case(sql, "location", location.into());
             }
             sql.push(" AND quantity > 0");
+            if let (Some(near), Some(max)) = (order.near, order.max_km) {
+                sql.push(&within(near, max));
+            }
         };
         if order.sort == BrowseSort::Id && order.near.is_none() {
             let columns = format!("{STOCK_COLUMNS}, {RATING_COLUMNS}, CAST(NULL AS DOUBLE PRECISION) AS distance_km");
             return self.fetch_id_page(page, "stock_items", &columns, filters).await;
         }
-        let (join, distance) = match order.near {
-            Some(near) => (
-                format!(" LEFT JOIN ({}) d ON lower(stock_items.location) = lower(d.name)", distances_from(near)),
-                "d.km",
+        let distance = order.near.map_or_else(|| "CAST(NULL AS DOUBLE PRECISION)".to_owned(), distance_from);
+        let (ratings, rating_keys) = match order.sort {
+            BrowseSort::Rating => (
+                " LEFT JOIN seller_ratings r ON r.seller_id = stock_items.seller_id",
+                "CASE WHEN r.reviews > 0 THEN CAST(r.rating_sum AS DOUBLE PRECISION) / r.reviews END AS page_rating, \
+                 COALESCE(r.reviews, 0) AS page_reviews",
             ),
-            None => (String::new(), "CAST(NULL AS DOUBLE PRECISION)"),
+            _ => ("", "CAST(NULL AS DOUBLE PRECISION) AS page_rating, 0 AS page_reviews"),
         };
-        let order_by = match order.sort {
-            BrowseSort::Id => "b.id",
-            BrowseSort::Price => "b.unit_price, b.id",
-            BrowseSort::Distance => "(b.distance_km IS NULL), b.distance_km, b.unit_price, b.id",
-            BrowseSort::Rating => "(b.seller_rating IS NULL), b.seller_rating DESC, b.seller_reviews DESC, b.id",
+        // The same order twice: over the ranked keys (output names: NULLS LAST, which both
+        // backends take on a bare name) and over the page's rows.
+        let (ranked, paged) = match order.sort {
+            BrowseSort::Id => ("id", "p.page_id"),
+            BrowseSort::Price => ("unit_price, id", "p.page_price, p.page_id"),
+            BrowseSort::Distance => ("km NULLS LAST, unit_price, id", "p.km NULLS LAST, p.page_price, p.page_id"),
+            BrowseSort::Rating => (
+                "page_rating DESC NULLS LAST, page_reviews DESC, id",
+                "p.page_rating DESC NULLS LAST, p.page_reviews DESC, p.page_id",
+            ),
         };
-        let max_km = order.max_km;
-        self.fetch_page(page, |sql, count_only| {
-            let columns = format!("{STOCK_COLUMNS}, {RATING_COLUMNS}, {distance} AS distance_km");
-            sql.push(&format!(
-                "SELECT {} FROM (SELECT {columns} FROM stock_items{join} WHERE 1 = 1",
-                if count_only { "COUNT(*)" } else { "b.*, COUNT(*) OVER () AS total" }
-            ));
-            filters(sql);
-            sql.push(") b WHERE 1 = 1");
-            if let Some(max) = max_km {
-                // A checked, finite number (commands/browse.rs), written as a literal.
-                sql.push(&format!(" AND b.distance_km <= {max:.4}"));
-            }
-            if !count_only {
-                sql.push(" ORDER BY ").push(order_by);
-            }
-        })
-        .await
+        let mut query = Sql::new(format!(
+            "SELECT {STOCK_COLUMNS}, {RATING_COLUMNS}, p.km AS distance_km, p.total FROM \
+             (SELECT id AS page_id, {distance} AS km, unit_price AS page_price, {rating_keys}, \
+             COUNT(*) OVER () AS total FROM stock_items{ratings} WHERE 1 = 1"
+        ));
+        filters(&mut query);
+        query.push(&format!(" ORDER BY {ranked} LIMIT "));
+        query.push_bind(page.limit()).push(" OFFSET ").push_bind(page.offset());
+        query.push(&format!(") p JOIN stock_items ON stock_items.id = p.page_id ORDER BY {paged}"));
+        let mut count = Sql::new("SELECT COUNT(*) FROM stock_items WHERE 1 = 1");
+        filters(&mut count);
+        self.page_of(page, query, count).await
     }
 
     /// A seller's public profile; `None` when no seller has this id.

@@ -102,6 +102,12 @@ async fn browse_near_a_district_sorts_by_distance_price_and_rating() {
         assert_eq!(ids(&filtered), [kigali]);
         let paged = app.get("/api/v1/gas?near=Huye&per_page=2&page=2", &buyer).await.expect(200, "page 2").clone();
         assert_eq!((ids(&paged), paged["total"].as_i64()), (order[2..].to_vec(), Some(4)));
+        let past =
+            app.get("/api/v1/gas?near=Huye&max_km=100&per_page=2&page=9", &buyer).await.expect(200, "past").clone();
+        assert_eq!((ids(&past), past["total"].as_i64()), (vec![], Some(within.len() as i64)), "the true total");
+        let rated_near =
+            app.get("/api/v1/gas?near=Huye&sort=rating&per_page=3", &buyer).await.expect(200, "rated").clone();
+        assert_eq!((ids(&rated_near), rated_near["total"].as_i64()), (vec![rubavu, huye, gasabo], Some(4)));
 
         // Bad input: 422 with the valid districts listed, or the rule broken.
         let unknown = app.get("/api/v1/gas?near=Butare", &buyer).await;
