@@ -125,10 +125,17 @@ impl Store {
                 "p.page_rating DESC NULLS LAST, p.page_reviews DESC, p.page_id",
             ),
         };
+        // The total is a count of its own (an index-only scan), not `COUNT(*) OVER ()`: a
+        // window makes the ranking keep every match where `ORDER BY ... LIMIT` keeps the top
+        // rows only (SQLite, 2,263 matches: 2 ms against 5 ms with the window).
         let mut query = Sql::new(format!(
-            "SELECT {STOCK_COLUMNS}, {RATING_COLUMNS}, p.km AS distance_km, p.total FROM \
-             (SELECT id AS page_id, {distance} AS km, unit_price AS page_price, {rating_keys}, \
-             COUNT(*) OVER () AS total FROM stock_items{ratings} WHERE 1 = 1"
+            "SELECT {STOCK_COLUMNS}, {RATING_COLUMNS}, p.km AS distance_km, \
+             (SELECT COUNT(*) FROM stock_items WHERE 1 = 1"
+        ));
+        filters(&mut query);
+        query.push(&format!(
+            ") AS total FROM (SELECT id AS page_id, {distance} AS km, unit_price AS page_price, {rating_keys} \
+             FROM stock_items{ratings} WHERE 1 = 1"
         ));
         filters(&mut query);
         query.push(&format!(" ORDER BY {ranked} LIMIT "));

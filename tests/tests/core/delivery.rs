@@ -3,8 +3,9 @@
 
 use std::sync::Arc;
 
+use gasstock_core::commands::browse::BrowseQuery;
 use gasstock_core::commands::driver::{CompleteInput, DispatchInput};
-use gasstock_core::commands::PageRequest;
+use gasstock_core::commands::{PageRequest, StockQuery};
 use gasstock_core::domain::{OrderStatus, Role, MAX_WRONG_CODES};
 use gasstock_core::store::NewUserRecord;
 use gasstock_core::{Actor, Error, Gasstock};
@@ -137,6 +138,17 @@ async fn existing_users_and_orders_carry_forward_through_the_drivers_migration()
         let (seller, buyer) = (Actor::new(1, Role::Seller), Actor::new(2, Role::Buyer));
         let profile = core.seller_profile(1).await.unwrap();
         assert_eq!((profile.rating, profile.reviews), (Some(4.0), 1), "the old review is counted");
+        // The old item browses through the rebuilt browse index (20261202000053), ranked.
+        for sort in ["price", "rating"] {
+            let query = BrowseQuery {
+                stock: StockQuery { brand: Some("jibu".into()), weight: Some("12kg".into()), location: None },
+                sort: Some(sort.into()),
+                ..BrowseQuery::default()
+            };
+            let found = core.browse(&query, PageRequest::default()).await.unwrap();
+            let rows: Vec<_> = found.items.iter().map(|b| (b.item.id, b.seller_rating, b.seller_reviews)).collect();
+            assert_eq!((rows, found.total), (vec![(1, Some(4.0), 1)], 1), "sort={sort}");
+        }
         let old = core.order(&buyer, 1).await.unwrap();
         assert_eq!((old.status, old.quantity, old.delivery_address.as_deref()), (OrderStatus::Approved, 2, Some("KN 5 Rd")));
         let driver = driver_of(&core, &seller, "driver").await;
