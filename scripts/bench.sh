@@ -12,8 +12,8 @@
 # prints one table: req/s, p50, p99, non-2xx answers, errors that are not insufficient_stock,
 # and the server's RSS after the scenario. After the order scenarios it checks from the
 # database that stock is exactly conserved: for every item, on-hand plus the quantities of
-# its live orders (not rejected or cancelled) is what it was before, and that there is one
-# new order per 201. Then the sales report over the seeded orders (wall time) and the 1M-row
+# its live orders (not rejected, cancelled or expired) is what it was before, and that there
+# is one new order per 201. Then the sales report over the seeded orders (wall time) and the 1M-row
 # CSV import (scripts/bench-import.sh).
 #
 # Needs: cargo, curl, awk; wrk and sqlite3 (installed from Debian's packages when missing, as
@@ -120,10 +120,15 @@ login() {
         "$BASE/api/v1/login" | json_field token
 }
 
+# The statuses whose orders no longer hold stock (OrderStatus::holds_stock): the server's
+# expiry sweep turns seeded pending orders older than GASSTOCK_PENDING_TTL into `expired`
+# while the scenarios run, giving their stock back.
+RELEASED="'rejected', 'cancelled', 'expired'"
+
 # Stock held per item: on hand plus live orders. Conservation means this never changes.
 held_stock() {
     sql "SELECT s.id, s.quantity + COALESCE(o.q, 0) FROM stock_items s LEFT JOIN \
-         (SELECT inventory_id, SUM(quantity) AS q FROM orders WHERE status NOT IN ('rejected', 'cancelled') \
+         (SELECT inventory_id, SUM(quantity) AS q FROM orders WHERE status NOT IN ($RELEASED) \
           GROUP BY inventory_id) o ON o.inventory_id = s.id ORDER BY s.id"
 }
 
@@ -153,6 +158,11 @@ scenario() {
         wrk -t "$THREADS" -c "$connections" -d "$DURATION" --timeout 5s --latency \
         -s "$ROOT/scripts/bench/gasstock.lua" "$BASE" > "$out" 2>&1 || { cat "$out" >&2; exit 1; }
     local rps p50 p99 non2xx socket created conflicts requests other
+    if ! grep -q '^RESULT' "$out"; then
+        log "$label: wrk printed no RESULT line (no request answered?):"
+        cat "$out" >&2
+        exit 1
+    fi
     read -r _ rps p50 p99 non2xx socket created conflicts requests < <(grep '^RESULT' "$out")
     other=$((non2xx - conflicts + socket))
     CREATED="$created"
@@ -274,7 +284,7 @@ bench_backend() {
     orders_after="$(sql 'SELECT COUNT(*) FROM orders')"
     local conservation="stock conserved over $((orders_after - orders_before)) new orders"
     if ! cmp -s "$WORK/held.before" "$WORK/held.after"; then
-        conservation="STOCK NOT CONSERVED: $(diff "$WORK/held.before" "$WORK/held.after" | grep -c '^>') items differ"
+        conservation="STOCK NOT CONSERVED: $(diff "$WORK/held.before" "$WORK/held.after" | grep -c '^>' || true) items differ"
         FAILED=1
     elif [ $((orders_after - orders_before)) -lt "$created_total" ] \
         || [ $((orders_after - orders_before)) -gt $((created_total + 3 * CONNECTIONS)) ]; then
@@ -287,7 +297,7 @@ bench_backend() {
     fi
     local hot_held
     hot_held="$(sql "SELECT s.quantity + COALESCE((SELECT SUM(quantity) FROM orders WHERE inventory_id = s.id \
-        AND status NOT IN ('rejected', 'cancelled')), 0) FROM stock_items s WHERE s.id = $hot")"
+        AND status NOT IN ($RELEASED)), 0) FROM stock_items s WHERE s.id = $hot")"
     if [ "$hot_held" != 10000000 ]; then
         conservation+="; HOT ITEM HOLDS $hot_held, NOT 10000000"
         FAILED=1
