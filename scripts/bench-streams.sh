@@ -13,7 +13,9 @@
 # throughput again (the same runs), and the latency from an approval to the
 # `order.approved` event on the buyer's stream over 100 approvals. Once the streams are
 # closed, browse is measured a third time: A-B-A, so that a drift of the machine shows
-# (browse_change_pct compares the streams' median with the mean of the two without).
+# (browse_change_pct compares the streams' median with the mean of the two without;
+# browse_cpu_change_pct does the same for the server's CPU time per browse request, which the
+# load generators on the same cores do not move the way they move req/s).
 # `postgres-2` runs two instances on one database: the streams on the first, the approvals
 # through the second (the event crosses instances through LISTEN/NOTIFY).
 #
@@ -96,16 +98,27 @@ start_server() {
     exit 1
 }
 
-# browse_median URL: BROWSE_ROUNDS wrk runs of the browse scenario; prints "MEDIAN RUN,RUN,...".
+# median VALUE...: the median of the numbers given.
+median() {
+    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
+        printf "%.2f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# browse_median URL PID: BROWSE_ROUNDS wrk runs of the browse scenario; prints "MEDIAN
+# RUN,RUN,... CPU_US": req/s, and the server's (PID) CPU microseconds per request, a figure
+# the load generators sharing the machine's cores do not move the way they move req/s.
 browse_median() {
-    local runs=() i
+    local runs=() cpu=() i before result hz
+    hz="$(getconf CLK_TCK)"
     for i in $(seq "$BROWSE_ROUNDS"); do
-        runs+=("$(BENCH_SCENARIO=browse BENCH_THREADS=2 wrk -t 2 -c 64 -d "$BROWSE_DURATION" --timeout 5s \
-            --latency -s "$ROOT/scripts/bench/gasstock.lua" "$1" | awk '/^RESULT/ { print $2 }')")
+        before="$(awk '{ print $14 + $15 }' "/proc/$2/stat")"
+        result="$(BENCH_SCENARIO=browse BENCH_THREADS=2 wrk -t 2 -c 64 -d "$BROWSE_DURATION" --timeout 5s \
+            --latency -s "$ROOT/scripts/bench/gasstock.lua" "$1" | grep '^RESULT')"
+        runs+=("$(awk '{ print $2 }' <<< "$result")")
+        cpu+=("$(awk -v b="$before" -v hz="$hz" -v n="$(awk '{ print $9 }' <<< "$result")" \
+            '{ printf "%.1f", ($14 + $15 - b) / hz * 1e6 / (n > 0 ? n : 1) }' "/proc/$2/stat")")
     done
-    printf '%s\n' "${runs[@]}" | sort -g | awk '{ v[NR] = $1 } END {
-        printf "%.2f ", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-    (IFS=,; echo "${runs[*]}")
+    echo "$(median "${runs[@]}") $(IFS=,; echo "${runs[*]}") $(median "${cpu[@]}")"
 }
 
 RESULTS=""
@@ -159,8 +172,9 @@ print(",".join(token(os.environ["SECRET"], int(l), "buyer") for l in open(sys.ar
     # One untimed run first: a freshly seeded database browses faster run after run while its
     # pages reach the caches (SQLite, runs of 10 s: 9,535, 11,480, 14,033 req/s), which would
     # charge the warm-up to the phase without streams.
-    BROWSE_ROUNDS=1 browse_median "$base" > /dev/null
-    read -r baseline baseline_runs < <(browse_median "$base")
+    BROWSE_ROUNDS=1 browse_median "$base" "$server_pid" > /dev/null
+    local baseline_cpu
+    read -r baseline baseline_runs baseline_cpu < <(browse_median "$base" "$server_pid")
 
     log "$config: $STREAMS streams, then ${CPU_SECONDS}s idle, browse, $APPROVALS approvals"
     local result
@@ -171,13 +185,18 @@ print(",".join(token(os.environ["SECRET"], int(l), "buyer") for l in open(sys.ar
         | grep '^RESULT')"
     # The streams are closed now (streams.py has exited): browse once more without them.
     sleep 2
-    local closed closed_runs with change
-    read -r closed closed_runs < <(browse_median "$base")
+    local closed closed_runs closed_cpu with change
+    read -r closed closed_runs closed_cpu < <(browse_median "$base" "$server_pid")
     with="$(tr ' ' '\n' <<< "$result" | sed -n 's/^browse_rps=//p')"
     change="$(awk -v w="$with" -v a="$baseline" -v b="$closed" 'BEGIN { printf "%+.1f", (w / ((a + b) / 2) - 1) * 100 }')"
+    local with_cpu cpu_change
+    with_cpu="$(tr ' ' '\n' <<< "$result" | sed -n 's/^browse_cpu_us=//p')"
+    cpu_change="$(awk -v w="$with_cpu" -v a="$baseline_cpu" -v b="$closed_cpu" \
+        'BEGIN { printf "%+.1f", (w / ((a + b) / 2) - 1) * 100 }')"
     RESULTS+="$config idle_cpu_no_streams_pct=$idle_cpu browse_rps_no_streams=$baseline"
-    RESULTS+=" browse_runs_no_streams=$baseline_runs ${result#RESULT } browse_rps_closed=$closed"
-    RESULTS+=" browse_runs_closed=$closed_runs browse_change_pct=$change"$'\n'
+    RESULTS+=" browse_runs_no_streams=$baseline_runs browse_cpu_us_no_streams=$baseline_cpu ${result#RESULT }"
+    RESULTS+=" browse_rps_closed=$closed browse_runs_closed=$closed_runs browse_cpu_us_closed=$closed_cpu"
+    RESULTS+=" browse_change_pct=$change browse_cpu_change_pct=$cpu_change"$'\n'
     log "$config: ${result#RESULT }"
     for pid in "${PIDS[@]}"; do
         kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null

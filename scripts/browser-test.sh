@@ -18,8 +18,8 @@ if ! command -v "${CHROMIUM:-chromium}" > /dev/null; then
 fi
 
 cargo build --locked --quiet -p gasstock-server -p gasstock-cli
-SERVER="$ROOT/target/debug/gasstock-server"
-CLI="$ROOT/target/debug/gasstock"
+SERVER="${CARGO_TARGET_DIR:-$ROOT/target}/debug/gasstock-server"
+CLI="${CARGO_TARGET_DIR:-$ROOT/target}/debug/gasstock"
 
 WORK=$(mktemp -d)
 SERVER_PID=

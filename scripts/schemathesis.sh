@@ -19,7 +19,7 @@ VENV=$(realpath -m "${SCHEMATHESIS_VENV:-target/schemathesis-venv}")
 MAX_EXAMPLES=${SCHEMATHESIS_MAX_EXAMPLES:-40}
 MAX_TIME=${SCHEMATHESIS_MAX_TIME:-60}
 SEED=${SCHEMATHESIS_SEED:-1}
-BIN=${GASSTOCK_BIN_DIR:-target/debug}
+BIN=${GASSTOCK_BIN_DIR:-${CARGO_TARGET_DIR:-target}/debug}
 
 if [ ! -x "$VENV/bin/schemathesis" ] || ! "$VENV/bin/schemathesis" --version 2>/dev/null | grep -q "$VERSION"; then
     echo "== installing schemathesis $VERSION into $VENV"

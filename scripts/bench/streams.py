@@ -117,7 +117,11 @@ class Streams:
 
 
 def browse_rps():
-    """One wrk run of the `browse` scenario against BROWSE_URL: its req/s, as text."""
+    """One wrk run of the `browse` scenario against BROWSE_URL: its req/s, as text, and the
+    server's CPU time per request in microseconds (a figure the load generators sharing the
+    machine's cores do not move the way they move req/s)."""
+    server_pid = int(env("SERVER_PID"))
+    before = cpu_ticks(server_pid)
     wrk = subprocess.run(
         ["wrk", "-t", "2", "-c", env("BROWSE_CONNECTIONS", "64"), "-d", env("BROWSE_DURATION", "10s"),
          "--timeout", "5s", "--latency", "-s", env("LUA"), env("BROWSE_URL", env("STREAM_URL"))],
@@ -125,7 +129,11 @@ def browse_rps():
         text=True,
         env={**os.environ, "BENCH_SCENARIO": "browse", "BENCH_THREADS": "2"},
     )
-    return next((line.split()[1] for line in wrk.stdout.splitlines() if line.startswith("RESULT")), "?")
+    ticks = cpu_ticks(server_pid) - before
+    result = next((line.split() for line in wrk.stdout.splitlines() if line.startswith("RESULT")), None)
+    if result is None:
+        return "?", "?"
+    return result[1], f"{ticks / os.sysconf('SC_CLK_TCK') * 1e6 / max(1, int(result[8])):.1f}"
 
 
 def median(runs):
@@ -181,7 +189,8 @@ async def main():
 
     # Browse throughput with the streams open (wrk, as scripts/bench.sh runs it), BROWSE_ROUNDS
     # runs back to back: the median is the figure, the runs show the spread.
-    runs = [await asyncio.to_thread(browse_rps) for _ in range(int(env("BROWSE_ROUNDS", "3")))]
+    measured = [await asyncio.to_thread(browse_rps) for _ in range(int(env("BROWSE_ROUNDS", "3")))]
+    runs, cpu_us = [rps for rps, _ in measured], [us for _, us in measured]
     browse = median(runs)
 
     # Approval -> stream latency: each of APPROVALS buyers (with streams open) orders once;
@@ -209,7 +218,7 @@ async def main():
     print(
         f"RESULT streams={streams.open} open_s={open_seconds:.1f} cpu_pct={cpu:.2f} "
         f"rss_before_mib={rss_before:.1f} rss_open_mib={rss_open:.1f} rss_after_mib={rss_mib(server_pid):.1f} "
-        f"browse_rps={browse} browse_runs={','.join(runs)} p50_ms={pct(50):.1f} p99_ms={pct(99):.1f} max_ms={latencies[-1]:.1f} "
+        f"browse_rps={browse} browse_runs={','.join(runs)} browse_cpu_us={median(cpu_us)} p50_ms={pct(50):.1f} p99_ms={pct(99):.1f} max_ms={latencies[-1]:.1f} "
         f"approvals={len(latencies)}",
         flush=True,
     )
