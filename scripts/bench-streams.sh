@@ -21,7 +21,7 @@
 #
 # Needs: cargo, python3, wrk and sqlite3 (Debian packages, installed when missing as root),
 # PostgreSQL (scripts/test-postgres.sh starts a durable cluster of its own on
-# ${BENCH_PG_PORT:-55450}). Traffic stays on 127.0.0.1.
+# ${BENCH_PG_PORT:-25450}). Traffic stays on 127.0.0.1.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -37,7 +37,7 @@ ORDERS="${ORDERS:-20000}"
 PASSWORD="bench-password-1"
 SECRET="bench-secret-0123456789abcdef0123456789"
 ADMIN=bench-admin@example.rw
-PG_PORT="${BENCH_PG_PORT:-55450}"
+PG_PORT="${BENCH_PG_PORT:-25450}"
 PG_DB=gasstock_streams
 
 WORK="$(mktemp -d)"
@@ -204,9 +204,9 @@ print(",".join(token(os.environ["SECRET"], int(l), "buyer") for l in open(sys.ar
     PIDS=()
 }
 
-# The cluster starts before any configuration runs: its port lies in the kernel's range of
-# ephemeral ports, which the client sockets of an earlier configuration's 10,000 streams can
-# still hold ("could not bind ... Address already in use" after the SQLite run).
+# The cluster starts before any configuration runs, on a port below the kernel's range of
+# ephemeral ports (32768-60999): thousands of client sockets of streams just closed held
+# 55450, its port before ("could not bind ... Address already in use").
 case " $CONFIGS " in
     *" postgres"*)
         if ! { command -v pg_isready >/dev/null && pg_isready -q -h 127.0.0.1 -p "$PG_PORT"; }; then

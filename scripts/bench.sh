@@ -39,7 +39,8 @@ PASSWORD="bench-password-1"
 ADMIN=bench-admin@example.rw
 # The benchmark's own PostgreSQL cluster, on PostgreSQL's durable defaults (fsync and
 # synchronous_commit on), not the test cluster's fast, non-durable settings.
-PG_PORT="${BENCH_PG_PORT:-55450}"
+# Below the ephemeral ports (32768-60999), which the load's client sockets may still hold.
+PG_PORT="${BENCH_PG_PORT:-25450}"
 PG_DB=gasstock_perf
 
 WORK="$(mktemp -d)"

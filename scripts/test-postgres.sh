@@ -3,7 +3,7 @@
 #
 #   eval "$(scripts/test-postgres.sh start)"   # exports GASSTOCK_TEST_PG_URL
 #   scripts/test-postgres.sh stop
-#   GASSTOCK_PG_PORT=55450 GASSTOCK_PG_DURABLE=1 scripts/test-postgres.sh start   # durable
+#   GASSTOCK_PG_PORT=25450 GASSTOCK_PG_DURABLE=1 scripts/test-postgres.sh start   # durable
 #
 # Installs PostgreSQL from Debian's packages when it is missing (needs root). The cluster
 # lives in a temporary folder, listens on 127.0.0.1 only, and trusts local connections.
