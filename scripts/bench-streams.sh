@@ -98,27 +98,18 @@ start_server() {
     exit 1
 }
 
-# median VALUE...: the median of the numbers given.
-median() {
-    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
-        printf "%.2f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-
-# browse_median URL PID: BROWSE_ROUNDS wrk runs of the browse scenario; prints "MEDIAN
-# RUN,RUN,... CPU_US": req/s, and the server's (PID) CPU microseconds per request, a figure
-# the load generators sharing the machine's cores do not move the way they move req/s.
+# browse_median URL PID: BROWSE_ROUNDS wrk runs of the browse scenario, measured as
+# streams.py measures the phase with streams open (its browse_rps and median); prints
+# "MEDIAN RUN,RUN,... CPU_US": req/s, and the server's (PID) CPU microseconds per request.
 browse_median() {
-    local runs=() cpu=() i before result hz
-    hz="$(getconf CLK_TCK)"
-    for i in $(seq "$BROWSE_ROUNDS"); do
-        before="$(awk '{ print $14 + $15 }' "/proc/$2/stat")"
-        result="$(BENCH_SCENARIO=browse BENCH_THREADS=2 wrk -t 2 -c 64 -d "$BROWSE_DURATION" --timeout 5s \
-            --latency -s "$ROOT/scripts/bench/gasstock.lua" "$1" | grep '^RESULT')"
-        runs+=("$(awk '{ print $2 }' <<< "$result")")
-        cpu+=("$(awk -v b="$before" -v hz="$hz" -v n="$(awk '{ print $9 }' <<< "$result")" \
-            '{ printf "%.1f", ($14 + $15 - b) / hz * 1e6 / (n > 0 ? n : 1) }' "/proc/$2/stat")")
-    done
-    echo "$(median "${runs[@]}") $(IFS=,; echo "${runs[*]}") $(median "${cpu[@]}")"
+    BROWSE_URL="$1" STREAM_URL="$1" SERVER_PID="$2" LUA="$ROOT/scripts/bench/gasstock.lua" \
+        BROWSE_DURATION="$BROWSE_DURATION" python3 -c '
+import sys
+sys.path.insert(0, sys.argv[1])
+from streams import browse_rps, median
+runs = [browse_rps() for _ in range(int(sys.argv[2]))]
+print(median([r for r, _ in runs]), ",".join(r for r, _ in runs), median([c for _, c in runs]))
+' "$ROOT/scripts/bench" "$BROWSE_ROUNDS"
 }
 
 RESULTS=""

@@ -54,18 +54,27 @@ impl Record for BrowseItem {
 fn distance_from(near: &crate::domain::District) -> String {
     let arms: Vec<String> = DISTRICTS
         .iter()
-        .map(|d| format!("WHEN '{}' THEN {:.4}", d.name.to_ascii_lowercase(), distance_km(near, d)))
+        .map(|d| format!("WHEN '{}' THEN {}", d.name.to_ascii_lowercase(), km_literal(near, d)))
         .collect();
     format!("CAST(CASE lower(location) {} END AS DOUBLE PRECISION)", arms.join(" "))
 }
 
-/// ` AND` the item's location is a district within `max_km` of `near` (the same 4-decimal
-/// distances as [`distance_from`]; items with no district are left out).
+/// The distance between two districts as the statement writes it: km to 4 decimals, so that
+/// ranking ([`distance_from`]) and `max_km` ([`within`]) compare the same numbers.
+fn km_literal(near: &crate::domain::District, to: &crate::domain::District) -> f64 {
+    four_decimals(distance_km(near, to))
+}
+
+fn four_decimals(km: f64) -> f64 {
+    (km * 10_000.0).round() / 10_000.0
+}
+
+/// ` AND` the item's location is a district within `max_km` of `near` (items with no
+/// district are left out).
 fn within(near: &crate::domain::District, max_km: f64) -> String {
-    let rounded = |km: f64| (km * 10_000.0).round() / 10_000.0;
     let names: Vec<String> = DISTRICTS
         .iter()
-        .filter(|d| rounded(distance_km(near, d)) <= rounded(max_km))
+        .filter(|d| km_literal(near, d) <= four_decimals(max_km))
         .map(|d| format!("'{}'", d.name.to_ascii_lowercase()))
         .collect();
     format!(" AND lower(location) IN ({})", names.join(", "))
