@@ -122,8 +122,9 @@ login() {
 }
 
 # The statuses whose orders no longer hold stock (OrderStatus::holds_stock): the server's
-# expiry sweep turns seeded pending orders older than GASSTOCK_PENDING_TTL into `expired`
-# while the scenarios run, giving their stock back.
+# expiry sweep turns pending orders older than GASSTOCK_PENDING_TTL into `expired` while the
+# scenarios run (seeded ones are at most two days old, but a seed kept for days ages),
+# giving their stock back.
 RELEASED="'rejected', 'cancelled', 'expired'"
 
 # Stock held per item: on hand plus live orders. Conservation means this never changes.

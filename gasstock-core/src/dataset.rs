@@ -49,6 +49,10 @@ pub const LOCATIONS: &[&str] = &[
 /// Spreads each seller's keys over the key space; coprime with 7 x 6 x 30 = 1,260 keys.
 const KEY_STRIDE: u64 = 601;
 
+/// The oldest a seeded pending order is: two days, well inside the default pending TTL
+/// (`ExpiryConfig::default`, 72 h), so that a seed stays a live market for a day.
+const PENDING_AGE: Duration = Duration::days(2);
+
 /// How much to generate.
 #[derive(Debug, Clone)]
 pub struct SeedPlan {
@@ -284,7 +288,7 @@ impl SeedGenerator {
             let (kind, deposit_amount) =
                 if new { (OrderKind::New, item.deposit * quantity) } else { (OrderKind::Refill, 0) };
             let total = item.unit_price * quantity + deposit_amount;
-            let created_at = self.now - Duration::seconds(1 + rng.below(year as u64) as i64);
+            let age = 1 + rng.below(year as u64) as i64;
             let status = match rng.below(100) {
                 0..=59 => OrderStatus::Delivered,
                 60..=69 => OrderStatus::Pending,
@@ -293,6 +297,11 @@ impl SeedGenerator {
                 80..=89 => OrderStatus::Rejected,
                 _ => OrderStatus::Cancelled,
             };
+            // A running market has no pending order older than its pending TTL (the sweep
+            // expires them): pending ones are placed within the last PENDING_AGE, so that a
+            // server started on the seed does not spend its first minutes expiring them.
+            let age = if status == OrderStatus::Pending { 1 + age % PENDING_AGE.num_seconds() } else { age };
+            let created_at = self.now - Duration::seconds(age);
             let id = order_base + 1 + chunk.orders.len() as i64;
             let step = |k: i64| created_at + Duration::hours(k);
             let event = |change, entity_id: i64, at| SeedEvent { change, entity_id, order_id: id, created_at: at };
@@ -475,6 +484,8 @@ mod tests {
         for status in drawn {
             assert!(chunk.orders.iter().any(|o| o.status == *status), "{status} present");
         }
+        let oldest_pending = chunk.orders.iter().filter(|o| o.status == OrderStatus::Pending).map(|o| g.now - o.created_at);
+        assert!(oldest_pending.max().is_some_and(|age| age <= PENDING_AGE), "no pending order the sweep would expire");
         assert_eq!(chunk.orders[0].id, 1001);
         assert_eq!(chunk.invoices[0].id, 2001);
         assert_eq!(chunk.payments[0].id, 3001);

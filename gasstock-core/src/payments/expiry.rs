@@ -47,32 +47,37 @@ impl Expirer {
         Expirer { store, config }
     }
 
-    /// One sweep; returns the orders this sweep expired.
+    /// One sweep of at most `batch` orders; returns the orders it expired.
     pub async fn run_once(&self) -> Result<Vec<Order>> {
-        let now = Utc::now();
-        let ago = |ttl: Duration| {
-            chrono::Duration::from_std(ttl)
-                .ok()
-                .and_then(|ttl| now.checked_sub_signed(ttl))
-                .unwrap_or(chrono::DateTime::<Utc>::MIN_UTC)
-        };
-        let candidates =
-            self.store.expiry_candidates(ago(self.config.pending_ttl), ago(self.config.payment_ttl), self.config.batch);
-        let mut expired = Vec::new();
-        for (order_id, transition) in candidates.await? {
-            if let Some(order) = self.store.expire_order(order_id, transition).await? {
-                expired.push(order);
-            }
-        }
-        Ok(expired)
+        Ok(self.sweep().await?.expired)
     }
 
-    /// Sweeps every [`ExpiryConfig::period`] until `shutdown`.
+    /// Sweeps batch after batch until nothing is left to expire; returns how many expired.
+    /// A backlog (an instance down for a day, a TTL shortened) clears at once instead of at
+    /// `batch` orders per period.
+    pub async fn run_until_drained(&self) -> Result<usize> {
+        let mut total = 0;
+        loop {
+            let sweep = self.sweep().await?;
+            total += sweep.expired.len();
+            if !sweep.more_waiting {
+                return Ok(total);
+            }
+        }
+    }
+
+    /// Drains every [`ExpiryConfig::period`] until `shutdown`. Shutdown may cut a drain
+    /// between two orders: each order expires in its own transaction, and the next start
+    /// sweeps what is left.
     pub async fn run(self, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
         loop {
-            if let Err(err) = self.run_once().await {
-                tracing::warn!(error = %err, "expiry sweep failed");
+            tokio::select! {
+                biased;
+                _ = &mut shutdown => return,
+                drained = self.run_until_drained() => if let Err(err) = drained {
+                    tracing::warn!(error = %err, "expiry sweep failed");
+                },
             }
             tokio::select! {
                 _ = &mut shutdown => return,
@@ -80,6 +85,39 @@ impl Expirer {
             }
         }
     }
+
+    async fn sweep(&self) -> Result<Sweep> {
+        let now = Utc::now();
+        let ago = |ttl: Duration| {
+            chrono::Duration::from_std(ttl)
+                .ok()
+                .and_then(|ttl| now.checked_sub_signed(ttl))
+                .unwrap_or(chrono::DateTime::<Utc>::MIN_UTC)
+        };
+        let candidates = self
+            .store
+            .expiry_candidates(ago(self.config.pending_ttl), ago(self.config.payment_ttl), self.config.batch)
+            .await?;
+        let full = i64::try_from(candidates.len()).is_ok_and(|n| n >= self.config.batch);
+        let mut expired = Vec::new();
+        for (order_id, transition) in candidates {
+            if let Some(order) = self.store.expire_order(order_id, transition).await? {
+                expired.push(order);
+            }
+        }
+        // A full batch that expired nothing was taken by another instance sweeping at the
+        // same moment (or decided meanwhile): that instance drains the rest, and stopping
+        // here cannot loop forever on candidates that never expire.
+        let more_waiting = full && !expired.is_empty();
+        Ok(Sweep { expired, more_waiting })
+    }
+}
+
+/// What one batch did.
+struct Sweep {
+    expired: Vec<Order>,
+    /// The batch was full and made progress: sweep again at once.
+    more_waiting: bool,
 }
 
 #[cfg(test)]

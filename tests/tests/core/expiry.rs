@@ -124,3 +124,24 @@ async fn two_instances_sweeping_at_once_expire_each_order_once() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backlog_larger_than_a_batch_drains_in_one_sweep() {
+    for_each_backend(|db| async move {
+        let core = db.core().await;
+        let c = cast(&core).await;
+        let item = stock(&core, &c.seller, 20, 1_000).await;
+        for _ in 0..5 {
+            order(&core, &c.buyer, item.id, 1).await;
+        }
+        let config = |batch| ExpiryConfig { pending_ttl: Duration::ZERO, payment_ttl: LONG, batch };
+        // One batch of 2 leaves 3 waiting; draining takes them all (batches of 2, 2 and 1),
+        // where the sweep used to take one batch per period.
+        assert_eq!(Expirer::new(core.store().clone(), config(2)).run_once().await.unwrap().len(), 2);
+        assert_eq!(Expirer::new(core.store().clone(), config(2)).run_until_drained().await.unwrap(), 3);
+        assert_eq!(core.stock_item(item.id).await.unwrap().quantity, 20, "all 5 back");
+        // Nothing left: the drain ends at once.
+        assert_eq!(Expirer::new(core.store().clone(), config(2)).run_until_drained().await.unwrap(), 0);
+    })
+    .await;
+}
