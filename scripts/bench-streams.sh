@@ -7,15 +7,14 @@
 #   CONFIGS=sqlite STREAMS=2000 scripts/bench-streams.sh   # a quicker, smaller run
 #
 # For each configuration it seeds a fresh database (`gasstock seed`), starts the release
-# server, measures browse throughput with no stream open (wrk, one untimed run, then
-# BROWSE_ROUNDS runs of 10 s, the median), then scripts/bench/streams.py opens STREAMS streams (10 per buyer) and
-# measures, with them open: the server's CPU over 30 s of idleness, its RSS, browse
-# throughput again (the same runs), and the latency from an approval to the
-# `order.approved` event on the buyer's stream over 100 approvals. Once the streams are
-# closed, browse is measured a third time: A-B-A, so that a drift of the machine shows
-# (browse_change_pct compares the streams' median with the mean of the two without;
-# browse_cpu_change_pct does the same for the server's CPU time per browse request, which the
-# load generators on the same cores do not move the way they move req/s).
+# server, measures its CPU over CPU_SECONDS idle with no stream open, then
+# scripts/bench/streams.py opens STREAMS streams (10 per buyer) and measures, with them open:
+# the server's CPU over CPU_SECONDS of idleness, its RSS, and the latency from an approval to
+# the `order.approved` event on the buyer's stream over 100 approvals. Then browse throughput
+# (wrk) and the server's CPU time per browse request, without and with the streams,
+# interleaved over CYCLES cycles (streams.py's doc says how), with the change of the median and
+# its bootstrap 90% interval: the server's CPU per request is a figure the load generators on
+# the same cores do not move the way they move req/s.
 # `postgres-2` runs two instances on one database: the streams on the first, the approvals
 # through the second (the event crosses instances through LISTEN/NOTIFY).
 #
@@ -29,8 +28,9 @@ CONFIGS="${CONFIGS:-sqlite postgres postgres-2}"
 STREAMS="${STREAMS:-10000}"
 APPROVALS="${APPROVALS:-100}"
 CPU_SECONDS="${CPU_SECONDS:-30}"
-BROWSE_DURATION="${BROWSE_DURATION:-10s}"
+BROWSE_DURATION="${BROWSE_DURATION:-5s}"
 BROWSE_ROUNDS="${BROWSE_ROUNDS:-3}"
+CYCLES="${CYCLES:-4}"
 SELLERS="${SELLERS:-100}"
 ITEMS="${ITEMS:-20000}"
 ORDERS="${ORDERS:-20000}"
@@ -66,7 +66,8 @@ need sqlite3 sqlite3
 log "building the release binaries"
 (cd "$ROOT" && cargo build --release --quiet -p gasstock-cli -p gasstock-server)
 CLI="${CARGO_TARGET_DIR:-$ROOT/target}/release/gasstock"
-SERVER="${CARGO_TARGET_DIR:-$ROOT/target}/release/gasstock-server"
+# BENCH_SERVER: another server binary to measure (a copy of an earlier build, for A/B).
+SERVER="${BENCH_SERVER:-${CARGO_TARGET_DIR:-$ROOT/target}/release/gasstock-server}"
 # Each stream is a connection (and a file descriptor) on both ends.
 ulimit -n "$(ulimit -Hn)"
 
@@ -96,20 +97,6 @@ start_server() {
     done
     cat "$WORK/server.$PORT.log" >&2
     exit 1
-}
-
-# browse_median URL PID: BROWSE_ROUNDS wrk runs of the browse scenario, measured as
-# streams.py measures the phase with streams open (its browse_rps and median); prints
-# "MEDIAN RUN,RUN,... CPU_US": req/s, and the server's (PID) CPU microseconds per request.
-browse_median() {
-    BROWSE_URL="$1" STREAM_URL="$1" SERVER_PID="$2" LUA="$ROOT/scripts/bench/gasstock.lua" \
-        BROWSE_DURATION="$BROWSE_DURATION" python3 -c '
-import sys
-sys.path.insert(0, sys.argv[1])
-from streams import browse_rps, median
-runs = [browse_rps() for _ in range(int(sys.argv[2]))]
-print(median([r for r, _ in runs]), ",".join(r for r, _ in runs), median([c for _, c in runs]))
-' "$ROOT/scripts/bench" "$BROWSE_ROUNDS"
 }
 
 RESULTS=""
@@ -154,40 +141,21 @@ print(",".join(token(os.environ["SECRET"], int(l), "buyer") for l in open(sys.ar
 ' "$ROOT/scripts/bench" "$WORK/buyers")"
     export BENCH_TOKENS="$tokens" BENCH_ITEMS="$ITEMS"
 
-    log "$config: browse with no stream open ($BROWSE_DURATION; load: $(cut -d' ' -f1-3 /proc/loadavg))"
-    local idle_before idle_cpu baseline baseline_runs
+    log "$config: ${CPU_SECONDS}s idle with no stream open (load: $(cut -d' ' -f1-3 /proc/loadavg))"
+    local idle_before idle_cpu
     idle_before="$(awk '{ print $14 + $15 }' "/proc/$server_pid/stat")"
     sleep "$CPU_SECONDS"
     idle_cpu="$(awk -v b="$idle_before" -v s="$CPU_SECONDS" -v hz="$(getconf CLK_TCK)" \
         '{ printf "%.2f", ($14 + $15 - b) / hz / s * 100 }' "/proc/$server_pid/stat")"
-    # One untimed run first: a freshly seeded database browses faster run after run while its
-    # pages reach the caches (SQLite, runs of 10 s: 9,535, 11,480, 14,033 req/s), which would
-    # charge the warm-up to the phase without streams.
-    BROWSE_ROUNDS=1 browse_median "$base" "$server_pid" > /dev/null
-    local baseline_cpu
-    read -r baseline baseline_runs baseline_cpu < <(browse_median "$base" "$server_pid")
 
-    log "$config: $STREAMS streams, then ${CPU_SECONDS}s idle, browse, $APPROVALS approvals"
+    log "$config: $STREAMS streams, ${CPU_SECONDS}s idle, $APPROVALS approvals, browse over $CYCLES cycles"
     local result
     result="$(STREAM_URL="$base" APPROVE_URL="http://127.0.0.1:$approve_port" BROWSE_URL="$base" SECRET="$SECRET" \
         SERVER_PID="$server_pid" STREAMS="$STREAMS" APPROVALS="$APPROVALS" CPU_SECONDS="$CPU_SECONDS" \
         BUYER_IDS="$WORK/buyers" SELLER_ID="$seller_id" ADMIN_ID="$admin_id" LUA="$ROOT/scripts/bench/gasstock.lua" \
-        BROWSE_DURATION="$BROWSE_DURATION" BROWSE_ROUNDS="$BROWSE_ROUNDS" python3 "$ROOT/scripts/bench/streams.py" \
-        | grep '^RESULT')"
-    # The streams are closed now (streams.py has exited): browse once more without them.
-    sleep 2
-    local closed closed_runs closed_cpu with change
-    read -r closed closed_runs closed_cpu < <(browse_median "$base" "$server_pid")
-    with="$(tr ' ' '\n' <<< "$result" | sed -n 's/^browse_rps=//p')"
-    change="$(awk -v w="$with" -v a="$baseline" -v b="$closed" 'BEGIN { printf "%+.1f", (w / ((a + b) / 2) - 1) * 100 }')"
-    local with_cpu cpu_change
-    with_cpu="$(tr ' ' '\n' <<< "$result" | sed -n 's/^browse_cpu_us=//p')"
-    cpu_change="$(awk -v w="$with_cpu" -v a="$baseline_cpu" -v b="$closed_cpu" \
-        'BEGIN { printf "%+.1f", (w / ((a + b) / 2) - 1) * 100 }')"
-    RESULTS+="$config idle_cpu_no_streams_pct=$idle_cpu browse_rps_no_streams=$baseline"
-    RESULTS+=" browse_runs_no_streams=$baseline_runs browse_cpu_us_no_streams=$baseline_cpu ${result#RESULT }"
-    RESULTS+=" browse_rps_closed=$closed browse_runs_closed=$closed_runs browse_cpu_us_closed=$closed_cpu"
-    RESULTS+=" browse_change_pct=$change browse_cpu_change_pct=$cpu_change"$'\n'
+        BROWSE_DURATION="$BROWSE_DURATION" BROWSE_ROUNDS="$BROWSE_ROUNDS" CYCLES="$CYCLES" \
+        python3 "$ROOT/scripts/bench/streams.py" | grep '^RESULT')"
+    RESULTS+="$config idle_cpu_no_streams_pct=$idle_cpu ${result#RESULT }"$'\n'
     log "$config: ${result#RESULT }"
     for pid in "${PIDS[@]}"; do
         kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null

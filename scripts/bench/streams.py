@@ -4,10 +4,15 @@
 Opens STREAMS notification streams (10 per buyer, the default per-user bound) on the server at
 STREAM_URL, then measures with them open:
   - the server's CPU over CPU_SECONDS of idleness (from /proc/PID/stat) and its RSS;
-  - browse throughput (wrk, the `browse` scenario of scripts/bench/gasstock.lua);
   - the latency from an approval (PATCH sent to APPROVE_URL, which may be another instance)
     to the `order.approved` event on the buyer's stream, over APPROVALS approvals (one at a
     time, each buyer's order approved once), p50/p99/max.
+Then it closes them and measures browse throughput (wrk, the `browse` scenario of
+scripts/bench/gasstock.lua) without and with the streams, interleaved: a phase without, then
+CYCLES times (open the streams, a phase with them, close them, a phase without), each phase
+BROWSE_ROUNDS runs of BROWSE_DURATION. On a machine whose speed drifts (shared vCPUs, caches
+warming), alternating the two conditions puts the drift on both sides; the change is the
+median with the streams against the median without, with a bootstrap 90% interval.
 Prints one line: RESULT key=value ...
 
 Tokens are minted here with the server's secret (HS256, as the server signs them): signing in
@@ -22,6 +27,7 @@ import hashlib
 import hmac
 import json
 import os
+import random
 import subprocess
 import time
 import urllib.parse
@@ -74,6 +80,10 @@ def rss_mib(pid):
     return 0.0
 
 
+class Busy(RuntimeError):
+    """429: the user's earlier streams, just closed, are not yet freed on the server."""
+
+
 class Streams:
     def __init__(self, url):
         parsed = urllib.parse.urlsplit(url)
@@ -94,7 +104,8 @@ class Streams:
         status = await reader.readline()
         if b" 200 " not in status:
             rest = await reader.read(500)
-            raise RuntimeError(f"stream refused: {status!r} {rest!r}")
+            writer.close()
+            raise (Busy if b" 429 " in status else RuntimeError)(f"stream refused: {status!r} {rest!r}")
         while (await reader.readline()) not in (b"\r\n", b""):
             pass
         self.open += 1
@@ -136,14 +147,36 @@ def browse_rps():
     return result[1], f"{ticks / os.sysconf('SC_CLK_TCK') * 1e6 / max(1, int(result[8])):.1f}"
 
 
-def median(runs):
-    """The median of wrk's req/s figures ("?" when a run printed none)."""
-    if "?" in runs:
-        return "?"
-    ordered = sorted(float(r) for r in runs)
-    middle = len(ordered) // 2
-    value = ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
-    return f"{value:.2f}"
+async def open_streams(streams, tokens, total, per_user):
+    """Opens `total` streams, `per_user` per buyer of `tokens` (in order); returns what
+    close_streams needs. A 429 (the buyer's previous streams not yet freed) is retried."""
+    buyers = list(tokens)
+    gate = asyncio.Semaphore(200)
+    tasks = []
+
+    async def open_one(buyer):
+        async with gate:
+            for _ in range(100):
+                try:
+                    reader, writer = await streams.connect(tokens[buyer])
+                    break
+                except Busy:
+                    await asyncio.sleep(0.1)
+            else:
+                raise RuntimeError("streams of a closed phase never freed")
+        tasks.append(asyncio.ensure_future(streams.consume(reader)))
+        return writer
+
+    writers = await asyncio.gather(*(open_one(buyers[i // per_user]) for i in range(total)))
+    return writers, tasks
+
+
+def close_streams(opened):
+    writers, tasks = opened
+    for writer in writers:
+        writer.close()
+    for task in tasks:
+        task.cancel()
 
 
 async def main():
@@ -167,16 +200,7 @@ async def main():
     rss_before = rss_mib(server_pid)
     streams = Streams(stream_url)
     opened_at = time.perf_counter()
-    gate = asyncio.Semaphore(200)
-    tasks = []
-
-    async def open_one(buyer):
-        async with gate:
-            reader, _writer = await streams.connect(tokens[buyer])
-        tasks.append(asyncio.ensure_future(streams.consume(reader)))
-        return _writer
-
-    writers = await asyncio.gather(*(open_one(buyers[i // per_user]) for i in range(total)))
+    opened = await open_streams(streams, tokens, total, per_user)
     open_seconds = time.perf_counter() - opened_at
     await asyncio.sleep(2)  # let the connections settle
     rss_open = rss_mib(server_pid)
@@ -186,12 +210,6 @@ async def main():
     before, started = cpu_ticks(server_pid), time.perf_counter()
     await asyncio.sleep(cpu_seconds)
     cpu = (cpu_ticks(server_pid) - before) / ticks_hz / (time.perf_counter() - started) * 100
-
-    # Browse throughput with the streams open (wrk, as scripts/bench.sh runs it), BROWSE_ROUNDS
-    # runs back to back: the median is the figure, the runs show the spread.
-    measured = [await asyncio.to_thread(browse_rps) for _ in range(int(env("BROWSE_ROUNDS", "3")))]
-    runs, cpu_us = [rps for rps, _ in measured], [us for _, us in measured]
-    browse = median(runs)
 
     # Approval -> stream latency: each of APPROVALS buyers (with streams open) orders once;
     # the admin approves the orders one at a time.
@@ -215,18 +233,73 @@ async def main():
     def pct(p):
         return latencies[min(len(latencies) - 1, int(len(latencies) * p / 100))]
 
+    open_count, rss_after = streams.open, rss_mib(server_pid)
+    close_streams(opened)
+    await asyncio.sleep(2)
+    browse = await browse_cycles(lambda: open_streams(streams, tokens, total, per_user))
     print(
-        f"RESULT streams={streams.open} open_s={open_seconds:.1f} cpu_pct={cpu:.2f} "
-        f"rss_before_mib={rss_before:.1f} rss_open_mib={rss_open:.1f} rss_after_mib={rss_mib(server_pid):.1f} "
-        f"browse_rps={browse} browse_runs={','.join(runs)} browse_cpu_us={median(cpu_us)} p50_ms={pct(50):.1f} p99_ms={pct(99):.1f} max_ms={latencies[-1]:.1f} "
-        f"approvals={len(latencies)}",
+        f"RESULT streams={open_count} open_s={open_seconds:.1f} cpu_pct={cpu:.2f} "
+        f"rss_before_mib={rss_before:.1f} rss_open_mib={rss_open:.1f} rss_after_mib={rss_after:.1f} "
+        f"p50_ms={pct(50):.1f} p99_ms={pct(99):.1f} max_ms={latencies[-1]:.1f} approvals={len(latencies)} {browse}",
         flush=True,
     )
-    for writer in writers:
-        writer.close()
-    for task in tasks:
-        task.cancel()
 
+
+async def browse_cycles(open_all):
+    """Browse without and with the streams, interleaved (see the module's doc); returns the
+    figures as `key=value` text."""
+    cycles, rounds = int(env("CYCLES", "4")), int(env("BROWSE_ROUNDS", "3"))
+    without, with_streams = [], []
+
+    async def phase(into):
+        for _ in range(rounds):
+            into.append(await asyncio.to_thread(browse_rps))
+
+    # One untimed run first: a freshly seeded database browses faster run after run while its
+    # pages reach the caches (SQLite, runs of 10 s: 9,535, 11,480, 14,033 req/s).
+    await asyncio.to_thread(browse_rps)
+    await phase(without)
+    for _ in range(cycles):
+        opened = await open_all()
+        await asyncio.sleep(2)  # let the connections settle
+        await phase(with_streams)
+        close_streams(opened)
+        await asyncio.sleep(2)
+        await phase(without)
+    figures = []
+    for key, column, lower_is_better in (("browse_rps", 0, False), ("browse_cpu_us", 1, True)):
+        a = [float(run[column]) for run in without if run[column] != "?"]
+        b = [float(run[column]) for run in with_streams if run[column] != "?"]
+        if not a or not b:
+            raise SystemExit(f"streams.py: wrk printed no result in a phase: {without} {with_streams}")
+        low, high = bootstrap_change(a, b)
+        figures += [
+            f"{key}_no_streams={median(a):.1f}",
+            f"{key}={median(b):.1f}",
+            f"{key}_change_pct={(median(b) / median(a) - 1) * 100:+.1f}",
+            f"{key}_change_ci90={low:+.1f}..{high:+.1f}",
+            f"{key}_runs_no_streams={','.join(run[column] for run in without)}",
+            f"{key}_runs={','.join(run[column] for run in with_streams)}",
+        ]
+    return " ".join(figures)
+
+
+def median(values):
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def bootstrap_change(without, with_streams, draws=4000):
+    """A 90% interval of the change of the median (with / without - 1, in %), resampling the
+    runs of each condition (fixed seed: the same runs give the same interval)."""
+    rng = random.Random(16)
+    changes = sorted(
+        (median(rng.choices(with_streams, k=len(with_streams)))
+         / median(rng.choices(without, k=len(without))) - 1) * 100
+        for _ in range(draws)
+    )
+    return changes[int(draws * 0.05)], changes[int(draws * 0.95) - 1]
 
 if __name__ == "__main__":
     asyncio.run(main())
