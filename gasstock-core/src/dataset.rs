@@ -484,7 +484,8 @@ mod tests {
         for status in drawn {
             assert!(chunk.orders.iter().any(|o| o.status == *status), "{status} present");
         }
-        let oldest_pending = chunk.orders.iter().filter(|o| o.status == OrderStatus::Pending).map(|o| g.now - o.created_at);
+        let oldest_pending =
+            chunk.orders.iter().filter(|o| o.status == OrderStatus::Pending).map(|o| g.now - o.created_at);
         assert!(oldest_pending.max().is_some_and(|age| age <= PENDING_AGE), "no pending order the sweep would expire");
         assert_eq!(chunk.orders[0].id, 1001);
         assert_eq!(chunk.invoices[0].id, 2001);
