@@ -44,11 +44,12 @@ pub struct PayoutsQuery {
 #[utoipa::path(get, path = "/api/v1/admin/payouts", tag = "admin", params(PayoutsQuery), security(("bearer" = [])),
     responses(
         (status = 200, body = Paged<Payout>),
+        (status = 400, description = "unknown status (`invalid_query`)", body = ErrorBody),
         (status = 401, body = ErrorBody),
         (status = 403, description = "only admins", body = ErrorBody),
     ))]
 pub async fn list_payouts(state: State, session: Session, Query(query): Query<PayoutsQuery>) -> ApiResult {
-    let status = match query.status.as_deref().filter(|s| !s.is_empty()) {
+    let status = match query.status.as_deref() {
         None => None,
         Some(text) => Some(text.parse::<PayoutStatus>().map_err(|err| {
             ApiError::bad_request("invalid_query", err.to_string())

@@ -248,6 +248,8 @@ async fn the_seller_is_paid_less_commission_and_admins_see_the_payouts() {
         assert_eq!(listed.body["items"][0]["order_id"], order);
         assert_eq!(app.get("/api/v1/admin/payouts?status=failed", &m.admin).await.body["total"], 0);
         app.get("/api/v1/admin/payouts?status=lost", &m.admin).await.expect_error(400, "invalid_query", "bad status");
+        // An empty status is no status either (as for /seller/orders), not "every status".
+        app.get("/api/v1/admin/payouts?status=", &m.admin).await.expect_error(400, "invalid_query", "empty status");
         app.get("/api/v1/admin/payouts", &m.seller).await.expect_error(403, "forbidden", "seller");
         let id = listed.body["items"][0]["id"].as_i64().unwrap();
         app.post(&format!("/api/v1/admin/payouts/{id}/retry"), &m.admin, json!({})).await.expect_error(
