@@ -44,7 +44,8 @@ pub struct PayoutsQuery {
 #[utoipa::path(get, path = "/api/v1/admin/payouts", tag = "admin", params(PayoutsQuery), security(("bearer" = [])),
     responses(
         (status = 200, body = Paged<Payout>),
-        (status = 400, description = "unknown status (`invalid_query`)", body = ErrorBody),
+        (status = 400, description = "unknown or empty status (`invalid_query`); a header that is not \
+            visible ASCII text (`invalid_header`)", body = ErrorBody),
         (status = 401, body = ErrorBody),
         (status = 403, description = "only admins", body = ErrorBody),
     ))]
