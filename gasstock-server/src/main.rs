@@ -10,8 +10,8 @@ use gasstock_server::Config;
 /// connection buffers (two of 8 KiB) for hours, and glibc's heap, fragmented by them, made
 /// every request's allocations slower (with 10,000 streams open a browse request cost the
 /// server 9-56% more CPU, run by run). With jemalloc, which keeps blocks of one size class
-/// together, the streams cost requests nothing measurable, and they take less memory
-/// (BENCHMARKS.md, issue 16).
+/// together, most of that cost is gone (on SQLite all of it), and the streams take less
+/// memory (BENCHMARKS.md, issue 16).
 #[cfg(not(target_env = "msvc"))]
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
