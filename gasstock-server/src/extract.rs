@@ -170,6 +170,22 @@ pub struct PageQuery {
     pub per_page: Option<i64>,
 }
 
+/// A `?status=` filter: absent is no filter; anything else must name a status (an empty value
+/// too), else 400 `invalid_query` with `details.field` `status`.
+pub fn status_filter<S>(text: Option<&str>) -> ApiResult<Option<S>>
+where
+    S: std::str::FromStr,
+    S::Err: std::fmt::Display,
+{
+    text.map(|text| {
+        text.parse().map_err(|err: S::Err| {
+            ApiError::bad_request("invalid_query", err.to_string())
+                .with_details(serde_json::json!({ "field": "status" }))
+        })
+    })
+    .transpose()
+}
+
 /// An integer query parameter; `3.0` is 3, as in JSON Schema (`#[serde(default, deserialize_with)]`).
 pub fn whole_in_query<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
     let text: Option<String> = Option::deserialize(deserializer)?;

@@ -33,6 +33,7 @@ import time
 import urllib.parse
 import urllib.request
 import uuid
+from statistics import median
 
 
 def env(name, default=None):
@@ -292,12 +293,6 @@ async def browse_cycles(open_all):
     return " ".join(figures)
 
 
-def median(values):
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
-
-
 def bootstrap_change(without, with_streams, draws=4000):
     """A 90% interval of the change of the median (with / without - 1, in %), resampling the
     runs of each condition (fixed seed: the same runs give the same interval)."""
@@ -308,6 +303,7 @@ def bootstrap_change(without, with_streams, draws=4000):
         for _ in range(draws)
     )
     return changes[int(draws * 0.05)], changes[int(draws * 0.95) - 1]
+
 
 if __name__ == "__main__":
     asyncio.run(main())

@@ -11,8 +11,10 @@ use warp::Filter;
 
 use crate::auth::Session;
 use crate::endpoint::Endpoint;
-use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{optional_header, whole_in_query, FromRequest, Id, Json, PageQuery, Query, RouteContext};
+use crate::error::{ApiResult, ErrorBody};
+use crate::extract::{
+    optional_header, status_filter, whole_in_query, FromRequest, Id, Json, PageQuery, Query, RouteContext,
+};
 use crate::reply::{created, created_or_ok, ok};
 use crate::state::State;
 
@@ -160,13 +162,7 @@ pub async fn leave_feedback(state: State, session: Session, Json(body): Json<Fee
         (status = 403, body = ErrorBody),
     ))]
 pub async fn seller_orders(state: State, session: Session, Query(query): Query<SellerOrdersQuery>) -> ApiResult {
-    let status = match query.status.as_deref() {
-        None => None,
-        Some(text) => Some(text.parse::<OrderStatus>().map_err(|err| {
-            ApiError::bad_request("invalid_query", err.to_string())
-                .with_details(serde_json::json!({ "field": "status" }))
-        })?),
-    };
+    let status = status_filter::<OrderStatus>(query.status.as_deref())?;
     let page = PageRequest::new(query.page, query.per_page)?;
     ok(&state.core.seller_orders(&session.actor, status, page).await?)
 }

@@ -8,8 +8,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Session;
 use crate::endpoint::Endpoint;
-use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{whole_in_query, Id, Json, Query};
+use crate::error::{ApiResult, ErrorBody};
+use crate::extract::{status_filter, whole_in_query, Id, Json, Query};
 use crate::reply::ok;
 use crate::state::State;
 
@@ -50,13 +50,7 @@ pub struct PayoutsQuery {
         (status = 403, description = "only admins", body = ErrorBody),
     ))]
 pub async fn list_payouts(state: State, session: Session, Query(query): Query<PayoutsQuery>) -> ApiResult {
-    let status = match query.status.as_deref() {
-        None => None,
-        Some(text) => Some(text.parse::<PayoutStatus>().map_err(|err| {
-            ApiError::bad_request("invalid_query", err.to_string())
-                .with_details(serde_json::json!({ "field": "status" }))
-        })?),
-    };
+    let status = status_filter::<PayoutStatus>(query.status.as_deref())?;
     let page = PageRequest::new(query.page, query.per_page)?;
     ok(&state.core.payouts(&session.actor, status, page).await?)
 }

@@ -140,6 +140,7 @@ async fn bad_bodies_and_queries_are_refused_without_changes() {
             app.get(path, token).await.expect_error(400, "invalid_query", path);
         }
         app.get("/api/v1/seller/orders?status=shipped", &seller).await.expect_error(400, "invalid_query", "bad status");
+        app.get("/api/v1/seller/orders?status=", &seller).await.expect_error(400, "invalid_query", "empty status");
 
         // Unknown ids: 404.
         for (method, path) in [
