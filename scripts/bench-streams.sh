@@ -183,9 +183,9 @@ printf '%s' "$RESULTS" | tr ' ' '\n' | awk -F= '
     NF == 1 { config = $1; configs[++n] = config; next }
     { value[config, $1] = $2; if (!($1 in seen)) { seen[$1] = 1; keys[++k] = $1 } }
     END {
-        printf "%-28s", ""; for (i = 1; i <= n; i++) printf " %14s", configs[i]; print ""
+        printf "%-34s", ""; for (i = 1; i <= n; i++) printf " %14s", configs[i]; print ""
         for (j = 1; j <= k; j++) {
-            printf "%-28s", keys[j]
+            printf "%-34s", keys[j]
             for (i = 1; i <= n; i++) printf " %14s", value[configs[i], keys[j]]
             print ""
         }

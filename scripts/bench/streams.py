@@ -10,9 +10,12 @@ STREAM_URL, then measures with them open:
 Then it closes them and measures browse throughput (wrk, the `browse` scenario of
 scripts/bench/gasstock.lua) without and with the streams, interleaved: a phase without, then
 CYCLES times (open the streams, a phase with them, close them, a phase without), each phase
-BROWSE_ROUNDS runs of BROWSE_DURATION. On a machine whose speed drifts (shared vCPUs, caches
-warming), alternating the two conditions puts the drift on both sides; the change is the
-median with the streams against the median without, with a bootstrap 90% interval.
+BROWSE_ROUNDS runs of BROWSE_DURATION, after WARMUP_ROUNDS untimed runs. On a machine whose
+speed drifts (shared vCPUs, caches warming), alternating the two conditions puts the drift on
+both sides. Two changes are printed, each with a bootstrap 90% interval: pooled (the median of
+every run with the streams against the median of every run without) and paired (each phase
+with the streams against the two phases without around it, the median over the cycles),
+which the drift between cycles does not widen.
 Prints one line: RESULT key=value ...
 
 Tokens are minted here with the server's secret (HS256, as the server signs them): signing in
@@ -252,13 +255,14 @@ async def main():
 
 async def browse_cycles(open_all):
     """Browse without and with the streams, interleaved (see the module's doc); returns the
-    figures as `key=value` text."""
+    figures as `key=value` text: pooled (the median of every run with the streams against the
+    median of every run without) and paired (each phase with the streams against the mean of
+    the two phases without around it, then the median of those changes over the cycles)."""
     cycles, rounds = int(env("CYCLES", "4")), int(env("BROWSE_ROUNDS", "3"))
-    without, with_streams = [], []
+    without, with_streams = [], []  # one list of runs per phase
 
     async def phase(into):
-        for _ in range(rounds):
-            into.append(await asyncio.to_thread(browse_rps))
+        into.append([await asyncio.to_thread(browse_rps) for _ in range(rounds)])
 
     # Untimed runs first: a freshly seeded database browses faster run after run while its
     # pages reach the caches (SQLite, runs of 10 s: 9,535, 11,480, 14,033 req/s; PostgreSQL,
@@ -275,22 +279,40 @@ async def browse_cycles(open_all):
         await phase(without)
     figures = []
     for key, column in (("browse_rps", 0), ("browse_cpu_us", 1)):
-        a = [float(run[column]) for run in without if run[column] != "?"]
-        b = [float(run[column]) for run in with_streams if run[column] != "?"]
-        if not a or not b:
+        phases_a = [[float(run[column]) for run in runs if run[column] != "?"] for runs in without]
+        phases_b = [[float(run[column]) for run in runs if run[column] != "?"] for runs in with_streams]
+        if not all(phases_a) or not all(phases_b):
             raise SystemExit(f"streams.py: wrk printed no result in a phase: {without} {with_streams}")
+        a = [value for runs in phases_a for value in runs]
+        b = [value for runs in phases_b for value in runs]
         low, high = bootstrap_change(a, b)
+        paired = paired_changes(phases_a, phases_b)
+        paired_low, paired_high = bootstrap_median(paired)
         figures += [
             f"{key}_no_streams={median(a):.1f}",
             f"{key}={median(b):.1f}",
             f"{key}_change_pct={(median(b) / median(a) - 1) * 100:+.1f}",
             f"{key}_change_ci90={low:+.1f}..{high:+.1f}",
-            f"{key}_runs_no_streams={','.join(run[column] for run in without)}",
-            f"{key}_runs={','.join(run[column] for run in with_streams)}",
+            f"{key}_paired_change_pct={median(paired):+.1f}",
+            f"{key}_paired_change_ci90={paired_low:+.1f}..{paired_high:+.1f}",
+            f"{key}_paired_changes={','.join(f'{change:+.1f}' for change in paired)}",
+            f"{key}_runs_no_streams={'/'.join(','.join(run[column] for run in runs) for runs in without)}",
+            f"{key}_runs={'/'.join(','.join(run[column] for run in runs) for runs in with_streams)}",
         ]
-    client = [float(run[2]) for run in with_streams]
+    client = [float(run[2]) for runs in with_streams for run in runs]
     figures.append(f"stream_client_cpu_pct={median(client):.1f}")
     return " ".join(figures)
+
+
+def paired_changes(phases_without, phases_with):
+    """The change (in %) of each phase with the streams against the mean of the medians of
+    the phases without just before and just after it: the machine's slow drift (its shared
+    cores speed up and slow down over minutes) cancels within a pair instead of widening
+    the spread of the pooled runs."""
+    return [
+        (median(runs) / ((median(phases_without[i]) + median(phases_without[i + 1])) / 2) - 1) * 100
+        for i, runs in enumerate(phases_with)
+    ]
 
 
 def bootstrap_change(without, with_streams, draws=4000):
@@ -303,6 +325,13 @@ def bootstrap_change(without, with_streams, draws=4000):
         for _ in range(draws)
     )
     return changes[int(draws * 0.05)], changes[int(draws * 0.95) - 1]
+
+
+def bootstrap_median(values, draws=4000):
+    """A 90% interval of the median of `values` (the paired changes), resampling them."""
+    rng = random.Random(16)
+    medians = sorted(median(rng.choices(values, k=len(values))) for _ in range(draws))
+    return medians[int(draws * 0.05)], medians[int(draws * 0.95) - 1]
 
 
 if __name__ == "__main__":
