@@ -12,9 +12,10 @@
 # the server's CPU over CPU_SECONDS of idleness, its RSS, and the latency from an approval to
 # the `order.approved` event on the buyer's stream over 100 approvals. Then browse throughput
 # (wrk) and the server's CPU time per browse request, without and with the streams,
-# interleaved over CYCLES cycles (streams.py's doc says how), with the change of the median and
-# its bootstrap 90% interval: the server's CPU per request is a figure the load generators on
-# the same cores do not move the way they move req/s.
+# interleaved over CYCLES cycles after WARMUP_ROUNDS untimed runs (streams.py's doc says how),
+# with the change pooled over the runs and paired per cycle, each with its bootstrap 90%
+# interval: the server's CPU per request is a figure the load generators on the same cores do
+# not move the way they move req/s.
 # `postgres-2` runs two instances on one database: the streams on the first, the approvals
 # through the second (the event crosses instances through LISTEN/NOTIFY).
 #

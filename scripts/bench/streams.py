@@ -297,9 +297,9 @@ async def browse_cycles(open_all):
             raise SystemExit(f"streams.py: wrk printed no result in a phase: {without} {with_streams}")
         a = [value for runs in phases_a for value in runs]
         b = [value for runs in phases_b for value in runs]
-        low, high = bootstrap_change(a, b)
+        low, high = interval90(lambda rng: (median(resample(rng, b)) / median(resample(rng, a)) - 1) * 100)
         paired = paired_changes(phases_a, phases_b)
-        paired_low, paired_high = bootstrap_median(paired)
+        paired_low, paired_high = interval90(lambda rng: median(resample(rng, paired)))
         figures += [
             f"{key}_no_streams={median(a):.1f}",
             f"{key}={median(b):.1f}",
@@ -327,23 +327,16 @@ def paired_changes(phases_without, phases_with):
     ]
 
 
-def bootstrap_change(without, with_streams, draws=4000):
-    """A 90% interval of the change of the median (with / without - 1, in %), resampling the
-    runs of each condition (fixed seed: the same runs give the same interval)."""
+def interval90(statistic, draws=4000):
+    """A bootstrap 90% interval of `statistic(rng)`, a figure of runs resampled with `rng`
+    (fixed seed: the same runs give the same interval)."""
     rng = random.Random(16)
-    changes = sorted(
-        (median(rng.choices(with_streams, k=len(with_streams)))
-         / median(rng.choices(without, k=len(without))) - 1) * 100
-        for _ in range(draws)
-    )
-    return changes[int(draws * 0.05)], changes[int(draws * 0.95) - 1]
+    values = sorted(statistic(rng) for _ in range(draws))
+    return values[int(draws * 0.05)], values[int(draws * 0.95) - 1]
 
 
-def bootstrap_median(values, draws=4000):
-    """A 90% interval of the median of `values` (the paired changes), resampling them."""
-    rng = random.Random(16)
-    medians = sorted(median(rng.choices(values, k=len(values))) for _ in range(draws))
-    return medians[int(draws * 0.05)], medians[int(draws * 0.95) - 1]
+def resample(rng, values):
+    return rng.choices(values, k=len(values))
 
 
 if __name__ == "__main__":
