@@ -10,9 +10,11 @@ STREAM_URL, then measures with them open:
 Then it closes them and measures browse throughput (wrk, the `browse` scenario of
 scripts/bench/gasstock.lua) without and with the streams, interleaved: a phase without, then
 CYCLES times (open the streams, a phase with them, close them, a phase without), each phase
-BROWSE_ROUNDS runs of BROWSE_DURATION, after WARMUP_ROUNDS untimed runs. On a machine whose
-speed drifts (shared vCPUs, caches warming), alternating the two conditions puts the drift on
-both sides. Two changes are printed, each with a bootstrap 90% interval: pooled (the median of
+BROWSE_ROUNDS runs of BROWSE_DURATION, after WARMUP_ROUNDS untimed runs. During a phase with
+the streams this client does not read them (their clients are phones, not processes on the
+server's cores); afterwards it checks that every stream was sent its keepalives. On a machine
+whose speed drifts (shared vCPUs, caches warming), alternating the two conditions puts the
+drift on both sides. Two changes are printed, each with a bootstrap 90% interval: pooled (the median of
 every run with the streams against the median of every run without) and paired (each phase
 with the streams against the two phases without around it, the median over the cycles),
 which the drift between cycles does not widen.
@@ -95,6 +97,7 @@ class Streams:
         self.waiting = {}  # order id -> future of the arrival time
         self.open = 0
         self.events = 0
+        self.received = []  # bytes received, per stream opened
 
     async def connect(self, bearer):
         reader, writer = await asyncio.open_connection(self.host, self.port)
@@ -115,7 +118,7 @@ class Streams:
         self.open += 1
         return reader, writer
 
-    async def consume(self, reader):
+    async def consume(self, reader, index):
         # Chunked encoding: each event is a chunk; only `data:` lines matter here. Read in
         # blocks, and look at lines only when a block holds one: this client shares the
         # server's cores, and a readline per keepalive line cost it 2-4% of a core during
@@ -126,6 +129,7 @@ class Streams:
             if not block:
                 self.open -= 1
                 return
+            self.received[index] += len(block)
             pending += block
             if b"data:" not in pending:
                 pending = pending[pending.rfind(b"\n") + 1:]  # keep a line not yet whole
@@ -168,8 +172,9 @@ def browse_rps():
 
 
 async def open_streams(streams, tokens, total, per_user):
-    """Opens `total` streams, `per_user` per buyer of `tokens` (in order); returns what
-    close_streams needs. A 429 (the buyer's previous streams not yet freed) is retried."""
+    """Opens `total` streams, `per_user` per buyer of `tokens` (in order); returns them as
+    (writer, index in streams.received) pairs and their reading tasks. A 429 (the buyer's
+    previous streams not yet freed) is retried."""
     buyers = list(tokens)
     gate = asyncio.Semaphore(200)
     tasks = []
@@ -184,16 +189,41 @@ async def open_streams(streams, tokens, total, per_user):
                     await asyncio.sleep(0.1)
             else:
                 raise RuntimeError("streams of a closed phase never freed")
-        tasks.append(asyncio.ensure_future(streams.consume(reader)))
-        return writer
+        streams.received.append(0)
+        index = len(streams.received) - 1
+        tasks.append(asyncio.ensure_future(streams.consume(reader, index)))
+        return writer, index
 
-    writers = await asyncio.gather(*(open_one(buyers[i // per_user]) for i in range(total)))
-    return writers, tasks
+    opened = await asyncio.gather(*(open_one(buyers[i // per_user]) for i in range(total)))
+    return opened, tasks
+
+
+def pause_reading(streams, opened):
+    """Stops reading the streams (the server's writes wait in the kernel's buffers); returns
+    the bytes each had received, for resume_reading's check."""
+    for writer, _ in opened[0]:
+        writer.transport.pause_reading()
+    return {index: streams.received[index] for _, index in opened[0]}
+
+
+async def resume_reading(streams, opened, since):
+    """Reads what the streams were sent while paused; fails unless every one of them gets
+    something after `since` within a heartbeat period (15 s) and a margin: a stream the
+    server sends nothing has stopped working. (A phase of the default length outlasts the
+    period, so its keepalives are already waiting.)"""
+    for writer, _ in opened[0]:
+        writer.transport.resume_reading()
+    for _ in range(40):
+        await asyncio.sleep(0.5)
+        silent = sum(1 for index, before in since.items() if streams.received[index] == before)
+        if not silent:
+            return
+    raise SystemExit(f"streams.py: {silent} of {len(since)} streams received nothing after a browse phase")
 
 
 def close_streams(opened):
     writers, tasks = opened
-    for writer in writers:
+    for writer, _ in writers:
         writer.close()
     for task in tasks:
         task.cancel()
@@ -256,7 +286,7 @@ async def main():
     open_count, rss_after = streams.open, rss_mib(server_pid)
     close_streams(opened)
     await asyncio.sleep(2)
-    browse = await browse_cycles(lambda: open_streams(streams, tokens, total, per_user))
+    browse = await browse_cycles(streams, lambda: open_streams(streams, tokens, total, per_user))
     print(
         f"RESULT streams={open_count} open_s={open_seconds:.1f} cpu_pct={cpu:.2f} "
         f"rss_before_mib={rss_before:.1f} rss_open_mib={rss_open:.1f} rss_after_mib={rss_after:.1f} "
@@ -265,7 +295,7 @@ async def main():
     )
 
 
-async def browse_cycles(open_all):
+async def browse_cycles(streams, open_all):
     """Browse without and with the streams, interleaved (see the module's doc); returns the
     figures as `key=value` text: pooled (the median of every run with the streams against the
     median of every run without) and paired (each phase with the streams against the mean of
@@ -285,7 +315,13 @@ async def browse_cycles(open_all):
     for _ in range(cycles):
         opened = await open_all()
         await asyncio.sleep(2)  # let the connections settle
+        # The streams' clients are phones, not processes on the server's cores: this one
+        # stops reading while wrk measures (reading 10,000 streams' keepalives took it 2-4% of
+        # a core on a slow machine, runs of 2026-12-02 and 12-03), and checks afterwards that
+        # the server kept every stream going.
+        since = pause_reading(streams, opened)
         await phase(with_streams)
+        await resume_reading(streams, opened, since)
         close_streams(opened)
         await asyncio.sleep(2)
         await phase(without)
