@@ -14,10 +14,10 @@ BROWSE_ROUNDS runs of BROWSE_DURATION, after WARMUP_ROUNDS untimed runs. During 
 the streams this client does not read them (their clients are phones, not processes on the
 server's cores); afterwards it checks that every stream was sent its keepalives. On a machine
 whose speed drifts (shared vCPUs, caches warming), alternating the two conditions puts the
-drift on both sides. Two changes are printed, each with a bootstrap 90% interval: pooled (the median of
-every run with the streams against the median of every run without) and paired (each phase
-with the streams against the two phases without around it, the median over the cycles),
-which the drift between cycles does not widen.
+drift on both sides. Two changes are printed, each with a bootstrap 90% interval: pooled (the
+median of every run with the streams against the median of every run without) and paired
+(each phase with the streams against the two phases without around it, the median over the
+cycles), which the drift between cycles does not widen.
 Prints one line: RESULT key=value ...
 
 Tokens are minted here with the server's secret (HS256, as the server signs them): signing in
