@@ -30,17 +30,25 @@ impl FromStr for Email {
     type Err = Error;
 
     fn from_str(input: &str) -> Result<Self, Error> {
-        let email: String = input.trim().nfkc().collect::<String>().to_lowercase();
         // The refused input is echoed escaped, so invisible characters show in the message.
         let bad = |why: &str| {
             Error::invalid("email", format!("'{}' is not a valid email address: {why}", input.trim().escape_debug()))
         };
+        let too_long = || bad(&format!("too long (at most {} characters)", Self::MAX_LEN));
+        // The API's schema bounds the field as sent (maxLength counts the spaces around it
+        // too), so the same bound applies before trimming: no input the documented contract
+        // refuses is taken.
+        if input.chars().count() > Self::MAX_LEN {
+            return Err(too_long());
+        }
+        let email: String = input.trim().nfkc().collect::<String>().to_lowercase();
         if !email.is_ascii() {
             return Err(bad("only ASCII letters, digits and punctuation are accepted (look-alike letters from other \
                  alphabets and invisible characters are refused; give an internationalised domain in its xn-- form)"));
         }
+        // Normalising can lengthen it (NFKC writes `ﬀ` as `ff`).
         if email.len() > Self::MAX_LEN {
-            return Err(bad("too long"));
+            return Err(too_long());
         }
         let Some((local, domain)) = email.split_once('@') else {
             return Err(bad("missing @"));
@@ -108,6 +116,21 @@ mod tests {
         ] {
             assert!(bad.parse::<Email>().is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_length_bound_counts_the_input_as_sent() {
+        let longest = format!("{}@example.rw", "a".repeat(Email::MAX_LEN - "@example.rw".len()));
+        assert_eq!(longest.parse::<Email>().unwrap().as_str(), longest);
+        // One space more is over the schema's maxLength, though trimming would take it off.
+        for over in [format!(" {longest}"), format!("\u{2005}{longest}"), format!("a{longest}")] {
+            let err = over.parse::<Email>().unwrap_err().to_string();
+            assert!(err.contains("too long (at most 254 characters)"), "{over:?}: {err}");
+        }
+        // Within the bound as sent, but over it once normalised: `ﬀ` folds to `ff`.
+        let folds = format!("{}@example.rw", "\u{fb00}".repeat(130));
+        assert!(folds.chars().count() <= Email::MAX_LEN);
+        assert!(folds.parse::<Email>().unwrap_err().to_string().contains("too long"));
     }
 
     #[test]

@@ -340,6 +340,16 @@ async fn registration_rules() {
         register(json!({"email": "not-an-email", "password": "long enough", "name": "N", "role": "buyer"}))
             .await
             .expect(422, "bad email");
+        // The schema's maxLength (254) counts the email as sent, spaces around it included.
+        let longest = format!("{}@gas.rw", "a".repeat(254 - "@gas.rw".len()));
+        let over =
+            register(json!({"email": format!(" {longest}"), "password": "long enough", "name": "L", "role": "buyer"}))
+                .await;
+        over.expect_error(422, "invalid", "255 characters as sent");
+        assert_eq!(over.body["error"]["details"]["field"], "email");
+        register(json!({"email": longest, "password": "long enough", "name": "L", "role": "buyer"}))
+            .await
+            .expect(201, "254 characters");
         register(
             json!({"email": "x@gas.rw", "password": "long enough", "name": "N", "role": "buyer", "is_admin": true}),
         )
