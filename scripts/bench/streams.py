@@ -12,7 +12,7 @@ scripts/bench/gasstock.lua) without and with the streams, interleaved: a phase w
 CYCLES times (open the streams, a phase with them, close them, a phase without), each phase
 BROWSE_ROUNDS runs of BROWSE_DURATION, after WARMUP_ROUNDS untimed runs. During a phase with
 the streams this client does not read them (their clients are phones, not processes on the
-server's cores); afterwards it checks that every stream was sent its keepalives. On a machine
+server's cores); afterwards it checks that every stream was sent something. On a machine
 whose speed drifts (shared vCPUs, caches warming), alternating the two conditions puts the
 drift on both sides. Two changes are printed, each with a bootstrap 90% interval: pooled (the
 median of every run with the streams against the median of every run without) and paired
@@ -97,7 +97,7 @@ class Streams:
         self.waiting = {}  # order id -> future of the arrival time
         self.open = 0
         self.events = 0
-        self.received = []  # bytes received, per stream opened
+        self.received = []  # bytes received, per stream opened (zeroed by pause_reading)
 
     async def connect(self, bearer):
         reader, writer = await asyncio.open_connection(self.host, self.port)
@@ -199,26 +199,25 @@ async def open_streams(streams, tokens, total, per_user):
 
 
 def pause_reading(streams, opened):
-    """Stops reading the streams (the server's writes wait in the kernel's buffers); returns
-    the bytes each had received, for resume_reading's check."""
-    for writer, _ in opened[0]:
+    """Stops reading the streams (the server's writes wait in the kernel's buffers) and
+    zeroes their byte counts, which resume_reading checks."""
+    for writer, index in opened[0]:
         writer.transport.pause_reading()
-    return {index: streams.received[index] for _, index in opened[0]}
+        streams.received[index] = 0
 
 
-async def resume_reading(streams, opened, since):
-    """Reads what the streams were sent while paused; fails unless every one of them gets
-    something after `since` within a heartbeat period (15 s) and a margin: a stream the
-    server sends nothing has stopped working. (A phase of the default length outlasts the
-    period, so its keepalives are already waiting.)"""
+async def resume_reading(streams, opened):
+    """Reads what the streams were sent while paused; fails unless every one of them has
+    received something since pause_reading within a heartbeat period (15 s) and a margin
+    after the phase: a stream the server sends nothing has stopped working."""
     for writer, _ in opened[0]:
         writer.transport.resume_reading()
     for _ in range(40):
         await asyncio.sleep(0.5)
-        silent = sum(1 for index, before in since.items() if streams.received[index] == before)
+        silent = sum(1 for _, index in opened[0] if streams.received[index] == 0)
         if not silent:
             return
-    raise SystemExit(f"streams.py: {silent} of {len(since)} streams received nothing after a browse phase")
+    raise SystemExit(f"streams.py: {silent} of {len(opened[0])} streams received nothing after a browse phase")
 
 
 def close_streams(opened):
@@ -319,9 +318,9 @@ async def browse_cycles(streams, open_all):
         # stops reading while wrk measures (reading 10,000 streams' keepalives took it 2-4% of
         # a core on a slow machine, runs of 2026-12-02 and 12-03), and checks afterwards that
         # the server kept every stream going.
-        since = pause_reading(streams, opened)
+        pause_reading(streams, opened)
         await phase(with_streams)
-        await resume_reading(streams, opened, since)
+        await resume_reading(streams, opened)
         close_streams(opened)
         await asyncio.sleep(2)
         await phase(without)
